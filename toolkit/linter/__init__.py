@@ -1,0 +1,1 @@
+"""The dataset linter: rules (``toolkit.linter.rules``), engine, configuration, reporters."""
