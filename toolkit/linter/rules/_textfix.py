@@ -1,0 +1,80 @@
+"""Helpers shared by the D, P, Q, A and V rule modules: fixes that rewrite message text.
+
+Private (the leading underscore keeps :func:`toolkit.linter.rule.load_all_rules` from
+treating it as a rule module).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping
+
+TextFn = Callable[[str], str]
+
+
+def map_message_texts(
+    record: Mapping[str, Any],
+    fn: TextFn,
+    *,
+    roles: Iterable[str] | None = None,
+    indices: Iterable[int] | None = None,
+) -> dict[str, Any]:
+    """A copy of ``record`` with ``fn`` applied to message text.
+
+    Applies to string contents and to the ``text`` of ``{"type": "text"}`` parts, for
+    messages of ``roles`` (all if ``None``) and at ``indices`` (all if ``None``). Key order
+    is kept and untouched messages are shared, not copied.
+    """
+    wanted_roles = set(roles) if roles is not None else None
+    wanted_indices = set(indices) if indices is not None else None
+    out = dict(record)
+    messages = record.get("messages")
+    if not isinstance(messages, list):
+        return out
+    new_messages: list[Any] = []
+    for index, message in enumerate(messages):
+        if (
+            not isinstance(message, Mapping)
+            or (wanted_roles is not None and message.get("role") not in wanted_roles)
+            or (wanted_indices is not None and index not in wanted_indices)
+        ):
+            new_messages.append(message)
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            changed = fn(content)
+            new_messages.append(message if changed == content else {**message, "content": changed})
+        elif isinstance(content, list):
+            parts = []
+            touched = False
+            for part in content:
+                if isinstance(part, Mapping) and part.get("type") == "text" and isinstance(part.get("text"), str):
+                    changed = fn(part["text"])
+                    if changed != part["text"]:
+                        touched = True
+                        part = {**part, "text": changed}
+                parts.append(part)
+            new_messages.append({**message, "content": parts} if touched else message)
+        else:
+            new_messages.append(message)
+    out["messages"] = new_messages
+    return out
+
+
+def trainable_assistant(message: Mapping[str, Any]) -> bool:
+    """An assistant message a trainer learns from (``weight`` absent or not 0)."""
+    return message.get("role") == "assistant" and message.get("weight", 1) != 0
+
+
+def mask(value: str) -> str:
+    """Show enough of a sensitive value to recognise it, not enough to leak it in reports."""
+    value = " ".join(value.split())
+    if len(value) <= 4:
+        return "*" * len(value)
+    keep = 2 if len(value) < 12 else 3
+    return f"{value[:keep]}…{value[-keep:]}"
+
+
+def preview(text: str, limit: int = 60) -> str:
+    """A one-line preview of ``text`` for messages."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
