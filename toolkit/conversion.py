@@ -1,0 +1,141 @@
+"""Conversations in, target records out: the library form of ``ftkit convert``.
+
+>>> import toolkit
+>>> report = toolkit.conversion.ConvertReport()
+>>> conversations = toolkit.read("samples/raw/zendesk_tickets.json", format="zendesk")   # doctest: +SKIP
+>>> for record in toolkit.convert(conversations, to="openai", report=report): ...       # doctest: +SKIP
+>>> report.to_dict()                                                                     # doctest: +SKIP
+
+:func:`convert` streams: it pulls one conversation at a time through the pipeline and the
+target writer's encoder, so it can sit inside any data pipeline (a generator, a
+``datasets`` map, a loop writing to a queue). Every conversation that does not become
+output is counted in the :class:`ConvertReport` with its reason: filtered, too short, over
+the token budget, or refused by the target ("bedrock cannot express tool calls").
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Iterator, Mapping
+
+from toolkit.model import Conversation, Example
+from toolkit.transforms import PIPELINE_DEFAULTS, ConvertReport, Pipeline, SkipRecord, ToExamples, build_pipeline
+from toolkit.writers import CannotExpress, Writer, get_writer
+
+__all__ = ["ConvertReport", "SkipRecord", "convert", "convert_examples", "convert_files", "make_writer"]
+
+
+def make_writer(to: str | Writer, **writer_options: Any) -> Writer:
+    """A writer for a target name (or the writer itself)."""
+    return to if isinstance(to, Writer) else get_writer(to, **writer_options)
+
+
+def convert(
+    conversations: Iterable[Conversation | Mapping[str, Any]],
+    pipeline: Pipeline | Iterable[Any] | None = None,
+    to: str | Writer = "openai",
+    *,
+    report: ConvertReport | None = None,
+    strip_metadata: bool = False,
+    writer_options: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> Iterator[dict[str, Any]]:
+    """Convert conversations to records of target ``to``, lazily.
+
+    ``conversations``: :class:`Conversation` objects (or their dicts, as
+    ``Conversation.to_dict()`` writes them). ``pipeline``: a :class:`Pipeline` (or a list
+    of steps); by default :func:`~toolkit.transforms.build_pipeline` with ``**options``
+    (``redact=False``, ``examples="per-reply"``, ``max_tokens=4096``, ``system_prompt=...``
+    ...). A pipeline that ends with conversations gets a default :class:`ToExamples` step.
+    ``to``: a target name (``openai``, ``azure``, ``together``, ``fireworks``, ``mistral``,
+    ``vertex``, ``bedrock``, ``sharegpt``, ``trl``, ``parquet``, ``hf``) or a writer.
+    ``report``: filled in as the stream is consumed. ``strip_metadata``: drop the
+    provenance ``metadata`` block from every record.
+
+    Yields the target's records (dicts). Write them with the writer's ``write()`` (atomic;
+    Parquet and ``hf`` need it) or any JSONL writer.
+    """
+    report = report if report is not None else ConvertReport()
+    writer = make_writer(to, **(writer_options or {}))
+    if pipeline is None:
+        pipeline = build_pipeline(**options)
+    elif options:
+        raise TypeError(f"pipeline options {sorted(options)} given together with a pipeline; configure the pipeline instead")
+    elif not isinstance(pipeline, Pipeline):
+        pipeline = Pipeline(pipeline)
+    if pipeline.produces != "example":
+        pipeline = Pipeline([*pipeline.steps, ToExamples()])
+    return _convert(conversations, pipeline, writer, report, strip_metadata)
+
+
+def _count_read(items: Iterable[Conversation | Mapping[str, Any]], report: ConvertReport) -> Iterator[Conversation]:
+    for item in items:
+        report.conversations_read += 1
+        yield item if isinstance(item, Conversation) else Conversation.from_dict(item)
+
+
+def _convert(conversations: Iterable[Any], pipeline: Pipeline, writer: Writer, report: ConvertReport,
+             strip_metadata: bool) -> Iterator[dict[str, Any]]:
+    writer.on_adjust = report.adjust
+    examples = pipeline(_count_read(conversations, report), report)
+    yield from convert_examples(examples, writer, report=report, strip_metadata=strip_metadata)
+
+
+def convert_examples(
+    examples: Iterable[Example | Mapping[str, Any]],
+    to: str | Writer = "openai",
+    *,
+    report: ConvertReport | None = None,
+    strip_metadata: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Encode ready-made examples for a target (no cleaning pipeline); refusals go to ``report``."""
+    report = report if report is not None else ConvertReport()
+    writer = make_writer(to)
+    writer.on_adjust = report.adjust
+    for example in examples:
+        if not isinstance(example, Example):
+            example = Example.from_dict(example)
+        if strip_metadata:
+            example = Example(messages=example.messages, tools=example.tools,
+                              parallel_tool_calls=example.parallel_tool_calls, metadata=None, extra=example.extra)
+        try:
+            record = writer.encode(example)
+        except CannotExpress as exc:
+            report.skip(exc.code, exc.detail, example=example, stage="write", step=writer.name)
+            continue
+        report.examples_written += 1
+        yield record
+
+
+def convert_files(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    format: str = "auto",
+    to: str | Writer = "openai",
+    *,
+    report: ConvertReport | None = None,
+    reader_options: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> Iterator[dict[str, Any]]:
+    """Read export files with :func:`toolkit.read` and :func:`convert` them; reader skips go to ``report``."""
+    from toolkit.readers import read
+
+    report = report if report is not None else ConvertReport()
+    read_report = _new_read_report()
+    report.read_report = read_report
+    kwargs = dict(reader_options or {})
+    if read_report is not None:
+        kwargs["report"] = read_report
+    conversations = read(paths, format=format, **kwargs)
+    return convert(conversations, to=to, report=report, **options)
+
+
+def _new_read_report() -> Any:
+    try:
+        from toolkit.readers.base import ReadReport
+    except ImportError:  # pragma: no cover - readers not installed
+        return None
+    return ReadReport()
+
+
+# Re-exported for ``toolkit.conversion.PIPELINE_DEFAULTS`` users.
+PIPELINE_OPTIONS = tuple(PIPELINE_DEFAULTS)

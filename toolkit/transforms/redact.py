@@ -1,0 +1,118 @@
+"""PII redaction with typed, per-conversation numbered placeholders.
+
+Wraps :class:`toolkit.pii.Redactor`: one redactor per conversation, so the same email
+becomes the same ``<EMAIL_1>`` in every turn of that conversation and a different person
+in the next conversation starts again at ``<PERSON_1>``. The participants' own names,
+emails and phone numbers known from the export (``Conversation.participants`` and turn
+authors) are passed to the redactor, so "Hi Jane," is caught even though "Jane" is not a
+pattern. Tool-call arguments and tool results are redacted too (string values only, so
+the JSON stays valid).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Iterable
+
+from toolkit.model import Conversation, ToolInvocation
+from toolkit.transforms.base import ConvertReport, Step
+
+# Names shorter than this are not passed as names: "Al" or "Jo" would hit ordinary words.
+_MIN_NAME_LENGTH = 3
+# Display names that are roles, not people.
+_NOT_NAMES = {
+    "customer", "agent", "support", "admin", "bot", "system", "user", "team", "operator", "assistant",
+    "visitor", "guest", "unknown", "anonymous", "lead", "contact", "helpdesk", "service",
+}
+
+
+def participant_identifiers(conversation: Conversation) -> tuple[list[str], list[str], list[str]]:
+    """Names, emails and phones of everyone in the conversation (sorted, de-duplicated).
+
+    Full names are passed whole and as their parts (first name alone is how people are
+    greeted); role-like display names ("Support", "Customer") are left out.
+    """
+    names: set[str] = set()
+    emails: set[str] = set()
+    phones: set[str] = set()
+
+    def add_name(value: Any) -> None:
+        if not isinstance(value, str):
+            return
+        value = value.strip()
+        if not value or "@" in value:
+            if "@" in value:
+                emails.add(value)
+            return
+        if value.casefold() in _NOT_NAMES:
+            return
+        if len(value) >= _MIN_NAME_LENGTH:
+            names.add(value)
+        for part in value.replace(",", " ").split():
+            part = part.strip(".()[]")
+            if len(part) >= _MIN_NAME_LENGTH and part.casefold() not in _NOT_NAMES and part[:1].isupper():
+                names.add(part)
+
+    for participant in conversation.participants:
+        add_name(participant.name)
+        if participant.email:
+            emails.add(participant.email)
+        if participant.phone:
+            phones.add(participant.phone)
+    for turn in conversation.turns:
+        add_name(turn.author)
+    return sorted(names), sorted(emails), sorted(phones)
+
+
+class RedactPII(Step):
+    """Replace personal data in every turn with typed placeholders (``<EMAIL_1>``, ``<PERSON_2>`` ...).
+
+    ``kinds`` limits the kinds redacted (``None``: all kinds :mod:`toolkit.pii` knows);
+    ``names`` adds names to redact in every conversation (e.g. your agents' first names);
+    ``participants`` (default on) adds the conversation's own participants.
+    """
+
+    name = "redact"
+
+    def __init__(self, kinds: Iterable[str] | None = None, *, names: Iterable[str] = (), participants: bool = True):
+        # Import here so that a pipeline without redaction never needs the PII module.
+        from toolkit import pii
+
+        self._pii = pii
+        self.kinds = list(kinds) if kinds is not None else None
+        self.names = list(names)
+        self.participants = participants
+
+    def make_redactor(self, conversation: Conversation) -> Any:
+        names, emails, phones = participant_identifiers(conversation) if self.participants else ([], [], [])
+        names = sorted(set(names) | set(self.names))
+        try:
+            return self._pii.Redactor(kinds=self.kinds, names=names, emails=emails, phones=phones)
+        except TypeError:  # an older Redactor without emails/phones keywords
+            return self._pii.Redactor(kinds=self.kinds, names=names)
+
+    def process(self, conversation: Conversation, report: ConvertReport) -> Conversation:
+        redactor = self.make_redactor(conversation)
+        turns = []
+        changed = 0
+        for turn in conversation.turns:
+            text = redactor.redact(turn.text) if turn.text else turn.text
+            calls = [
+                ToolInvocation(name=c.name, arguments=_redact_value(c.arguments, redactor), id=c.id) for c in turn.tool_calls
+            ]
+            if text != turn.text or calls != turn.tool_calls:
+                changed += 1
+                turn = replace(turn, text=text, tool_calls=calls)
+            turns.append(turn)
+        report.adjust("redacted-turns", changed)
+        return replace(conversation, turns=turns)
+
+
+def _redact_value(value: Any, redactor: Any) -> Any:
+    if isinstance(value, str):
+        return redactor.redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v, redactor) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_value(v, redactor) for v in value]
+    return value
