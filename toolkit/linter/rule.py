@@ -39,6 +39,7 @@ FAMILIES: dict[str, str] = {
     "A": "assistant artifacts",
     "V": "voice and format consistency (behavior spec)",
     "K": "knowledge injection",
+    "X": "ftkit meta (suppressions and baseline)",
 }
 
 

@@ -1,0 +1,545 @@
+"""The lint engine: stream examples through the selected rules and produce located diagnostics.
+
+Flow for one run (any number of files, or one iterable of records)::
+
+    raw lines -> parse (J errors for unreadable lines) -> ExampleContext
+       |-> example rules (worker processes over chunks when the input is large)
+       |-> dataset rules: observe() in order in this process, finish() at the end
+    findings -> Diagnostics (code, name, configured severity, file, line, pointer,
+                fingerprint, score, spans, fixable, hint)
+    -> per-file-ignores -> in-record suppressions -> baseline -> X001/X002 -> sorted
+
+Memory: records are not kept. The engine keeps the diagnostics, the suppression lists of
+the (few) examples that carry one, and the fixes to apply; dataset rules keep what they
+need (e.g. the near-duplicate index).
+
+Output order is deterministic: by file, line, code, then pointer and message; worker
+results are collected in submission order.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
+
+import orjson
+
+from toolkit.diagnostics import Diagnostic, Severity
+from toolkit.io.jsonl import (
+    J_BOM,
+    J_CRLF,
+    JsonlLine,
+    LineError,
+    display_name,
+    iter_raw_lines,
+    open_binary,
+    parse_line,
+)
+from toolkit.linter.rule import DatasetRule, ExampleContext, ExampleRule, Finding, Fix, Rule, load_all_rules
+from toolkit.linter.rules.meta import ENGINE_CODES
+from toolkit.linter.settings import LintConfigError, LintSettings, effective_options
+from toolkit.linter.suppression import Baseline, RecordSuppression, record_suppression
+
+#: Names for the syntax codes the reader produces, used when no J rule module documents them.
+FALLBACK_NAMES = {
+    "J001": "invalid-json",
+    "J002": "not-an-object",
+    "J003": "truncated-line",
+    "J004": "not-utf8",
+    "J005": "git-lfs-pointer",
+    "J006": "utf8-bom",
+    "J007": "crlf-line-endings",
+}
+
+CHUNK = 512  # records per worker task
+PARALLEL_MIN = 2 * CHUNK  # below this many records everything runs in this process
+
+
+class RuleCrash(RuntimeError):
+    """A rule raised an exception: an internal error (exit status 2), named by rule and location."""
+
+
+@dataclass
+class LintStats:
+    files: int = 0
+    examples: int = 0  # parsed records
+    unreadable: int = 0  # lines that did not parse
+    suppressed: int = 0  # by metadata.ftkit.ignore
+    per_file_ignored: int = 0
+    baselined: int = 0
+    hidden_unsafe_fixes: int = 0
+    jobs: int = 1
+
+
+@dataclass
+class _Item:
+    """A diagnostic plus what the engine needs internally (never shown to users)."""
+
+    diagnostic: Diagnostic
+    index: int | None  # the example's run-wide index, None for file-level problems
+    fix: Fix | None = None
+    file_fix: str | None = None  # "bom", "crlf" or "reencode": whole-file fixes the engine applies
+
+
+@dataclass
+class FileFixes:
+    """Fixes to apply to one file: per line, and whole-file ones (BOM, CRLF, encoding)."""
+
+    records: dict[int, list[Fix]] = field(default_factory=dict)  # line -> fixes in order
+    strip_bom: bool = False
+    crlf_to_lf: bool = False
+    reencode_lines: set[int] = field(default_factory=set)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass
+class _Line:
+    file: str
+    line: int
+    value: Any = None
+    error: LineError | None = None
+    raw: bytes | None = None  # the line's bytes (BOM/CR removed) for worker processes
+
+
+def _file_lines(source: str | os.PathLike[str] | IO[bytes], name: str, flags: dict[str, Any]) -> Iterator[_Line]:
+    """Raw-aware reading: like ``read_jsonl`` but also notes a BOM and CRLF line ends."""
+    with open_binary(source) as stream:
+        for number, raw, last in iter_raw_lines(stream):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                flags["bom"] = True
+            if raw.endswith(b"\r"):
+                flags["crlf"] = flags.get("crlf", 0) + 1
+                flags.setdefault("crlf_first", number)
+            parsed = parse_line(raw, name, number, last=last)
+            if parsed is None:
+                continue
+            body = parsed.raw if parsed.raw else _strip(raw, number)
+            yield _Line(name, number, parsed.value, parsed.error, body)
+
+
+def _strip(raw: bytes, number: int) -> bytes:
+    if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    return raw[:-1] if raw.endswith(b"\r") else raw
+
+
+def _record_lines(records: Iterable[Any], name: str) -> Iterator[_Line]:
+    """Records from an iterable: dicts, ``JsonlLine`` objects, or objects with ``to_dict()``."""
+    for number, item in enumerate(records, start=1):
+        if isinstance(item, JsonlLine):
+            yield _Line(item.file, item.line, item.value, item.error, item.raw or None)
+            continue
+        if hasattr(item, "to_dict") and not isinstance(item, Mapping):
+            item = item.to_dict()
+        if isinstance(item, Mapping):
+            yield _Line(name, number, item if isinstance(item, dict) else dict(item))
+        else:
+            kind = type(item).__name__
+            yield _Line(name, number, item, LineError("J002", f"record is a {kind}, not an object",
+                                                      hint="each record must be one JSON object"))
+
+
+# --------------------------------------------------------------------------- worker side
+
+_WORKER_RULES: list[ExampleRule] = []
+
+
+def _worker_init(specs: list[tuple[str, dict[str, Any]]]) -> None:
+    rules = load_all_rules()
+    _WORKER_RULES[:] = [rules[code](options) for code, options in specs]  # type: ignore[misc]
+
+
+_Result = tuple[int, str, int, str, list[Finding], str]
+
+
+def _worker_check(batch: list[tuple[str, int, int, bytes]]) -> list[_Result]:
+    """Check a chunk in a worker: ``(index, file, line, code, findings, fingerprint)`` per rule that found something."""
+    out: list[_Result] = []
+    for file, line, index, raw in batch:
+        record = orjson.loads(raw)
+        ctx = ExampleContext(record, file=file, line=line, index=index)
+        for rule in _WORKER_RULES:
+            findings = _run_rule(rule, ctx, "check")
+            if findings:
+                for finding in findings:
+                    # Fixes are closures and do not pickle; only their safety matters here
+                    # (fix runs are single-process).
+                    finding.fix = _portable_fix(finding.fix)
+                    if isinstance(finding.at, ExampleContext):
+                        finding.at = finding.at.ref
+                out.append((index, file, line, rule.code, findings, ctx.fingerprint))
+    return out
+
+
+def _portable_fix(fix: Fix | None) -> Fix | None:
+    return None if fix is None else Fix(fix.description, fix.safety, None)
+
+
+def _run_rule(rule: Rule, ctx: ExampleContext, method: str) -> list[Finding]:
+    try:
+        result = getattr(rule, method)(ctx)
+        return list(result) if result else []
+    except Exception as exc:  # a rule bug must name itself, not kill the run anonymously
+        raise RuleCrash(
+            f"internal error in rule {rule.code} ({rule.name}) on {ctx.file}:{ctx.line}: "
+            f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+        ) from exc
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+class Linter:
+    """One lint run's rules and state. Build one per run (dataset rules keep state)."""
+
+    def __init__(
+        self,
+        settings: LintSettings,
+        *,
+        jobs: int | None = None,
+        unsafe_fixes: bool = False,
+        collect_fixes: bool = False,
+        baseline: Baseline | None = None,
+    ) -> None:
+        self.settings = settings
+        self.unsafe_fixes = unsafe_fixes
+        self.collect_fixes = collect_fixes
+        self.baseline = baseline
+        registry = load_all_rules()
+        self.example_rules: list[ExampleRule] = []
+        self.dataset_rules: list[DatasetRule] = []
+        self.rule_specs: list[tuple[str, dict[str, Any]]] = []
+        for code in sorted(settings.selected, key=_code_key):
+            if code in ENGINE_CODES:
+                continue
+            options = effective_options(code, settings)
+            try:
+                rule = registry[code](options)
+            except (ValueError, TypeError) as exc:
+                raise LintConfigError(str(exc)) from exc
+            if isinstance(rule, DatasetRule):
+                self.dataset_rules.append(rule)
+            else:
+                self.example_rules.append(rule)  # type: ignore[arg-type]
+                self.rule_specs.append((code, options))
+        self.rules_by_code: dict[str, Rule] = {r.code: r for r in (*self.example_rules, *self.dataset_rules)}
+        cpus = os.cpu_count() or 1
+        self.jobs = max(1, min(jobs if jobs else cpus, 32))
+        if collect_fixes:
+            self.jobs = 1  # fixes are closures: they stay in this process
+        self.stats = LintStats()
+        self.fixes: dict[str, FileFixes] = {}
+        self._items: list[_Item] = []
+        self._suppressions: dict[int, tuple[RecordSuppression, str, int, str]] = {}
+        self._file_ignores: dict[str, frozenset[str]] = {}
+        self._files: list[str] = []
+
+    # ------------------------------------------------------------------ helpers
+
+    def _selected(self, code: str) -> bool:
+        return code in self.settings.selected
+
+    def _name_of(self, code: str) -> str | None:
+        rule = load_all_rules().get(code)
+        return rule.name if rule is not None else FALLBACK_NAMES.get(code)
+
+    def _severity(self, code: str, override: Severity | None = None) -> Severity:
+        if code in self.settings.severity:
+            return self.settings.severity[code]
+        if override is not None:
+            return override
+        rule = load_all_rules().get(code)
+        return rule.default_severity if rule is not None else Severity.ERROR
+
+    def _fix_usable(self, fix: Fix | None) -> bool:
+        if fix is None:
+            return False
+        if fix.safety == "safe" or self.unsafe_fixes:
+            return True
+        self.stats.hidden_unsafe_fixes += 1
+        return False
+
+    def _add_finding(self, rule: Rule, finding: Finding, file: str, line: int, index: int | None, fingerprint: str | None) -> None:
+        target = finding.at
+        if target is not None:
+            file, line, index, fingerprint = target.file, target.line, target.index, target.fingerprint
+        fixable = self._fix_usable(finding.fix)
+        diagnostic = Diagnostic(
+            code=rule.code,
+            message=finding.message,
+            severity=self._severity(rule.code, finding.severity),
+            file=file,
+            line=line,
+            pointer=finding.pointer,
+            hint=finding.hint,
+            name=rule.name,
+            fingerprint=fingerprint,
+            score=finding.score,
+            spans=list(finding.spans),
+            fixable=fixable,
+            extra=dict(finding.extra),
+        )
+        self._items.append(_Item(diagnostic, index, finding.fix if fixable else None))
+
+    def _line_error(self, item: _Line, index: int) -> None:
+        error = item.error
+        assert error is not None
+        code = error.code
+        registered = code in load_all_rules()
+        if registered and not self._selected(code):
+            return
+        from hashlib import sha256
+
+        raw = item.raw if item.raw is not None else (orjson.dumps(item.value) if item.value is not None else b"")
+        diagnostic = Diagnostic(
+            code=code,
+            message=error.message,
+            severity=self._severity(code),
+            file=item.file,
+            line=item.line,
+            column=error.column,
+            hint=error.hint,
+            name=self._name_of(code),
+            # An unreadable line has no record: its identity is its bytes, so a baseline still
+            # follows it when lines above it move.
+            fingerprint=f"line:{sha256(raw).hexdigest()[:16]}",
+        )
+        file_fix = None
+        if code == "J004" and item.raw is not None:
+            from toolkit.linter.fixes import reencode_line
+
+            if reencode_line(item.raw) is not None:
+                diagnostic.fixable = True
+                diagnostic.hint = "`ftkit lint --fix` re-decodes the line as Windows-1252 and writes UTF-8"
+                file_fix = "reencode"
+        self._items.append(_Item(diagnostic, None, file_fix=file_fix))
+
+    def _file_level(self, name: str, flags: Mapping[str, Any]) -> None:
+        """BOM and CRLF: only the engine sees raw bytes, so it reports these J codes when selected."""
+        if flags.get("bom") and self._selected(J_BOM):
+            self._items.append(_Item(Diagnostic(
+                code=J_BOM, message="the file starts with a UTF-8 byte order mark (BOM)", severity=self._severity(J_BOM),
+                file=name, line=1, name=self._name_of(J_BOM), fixable=True,
+                hint="most trainers expect plain UTF-8; `ftkit lint --fix` removes it"), None, file_fix="bom"))
+        crlf = flags.get("crlf", 0)
+        if crlf and self._selected(J_CRLF):
+            self._items.append(_Item(Diagnostic(
+                code=J_CRLF, message=f"{crlf} line(s) end in CRLF (\\r\\n), first here", severity=self._severity(J_CRLF),
+                file=name, line=flags.get("crlf_first", 1), name=self._name_of(J_CRLF), fixable=True,
+                hint="`ftkit lint --fix` rewrites them with LF"), None, file_fix="crlf"))
+
+    # ------------------------------------------------------------------ running
+
+    def run(self, sources: Sequence[str | os.PathLike[str] | IO[bytes]] | None = None, *,
+            records: Iterable[Any] | None = None, name: str = "<input>") -> list[Diagnostic]:
+        """Lint files (paths, ``-`` for stdin, binary streams) or an iterable of records.
+
+        Returns the diagnostics, sorted by file, line and code.
+        Raises ``OSError`` when a file cannot be opened (the CLI reports it, exit 2) and
+        :class:`RuleCrash` when a rule fails.
+        """
+        streams: list[tuple[str, Iterator[_Line], dict[str, Any]]] = []
+        for source in sources or ():
+            display = display_name(source)
+            flags: dict[str, Any] = {}
+            streams.append((display, _file_lines(source, display, flags), flags))
+        if records is not None:
+            streams.append((name, _record_lines(records, name), {}))
+        self._process(streams)
+        return self.finish()
+
+    def _process(self, streams: list[tuple[str, Iterator[_Line], dict[str, Any]]]) -> None:
+        pool = None
+        pending: collections.deque = collections.deque()
+        chunk: list[tuple[str, int, int, bytes]] = []
+        inline: list[ExampleContext] = []  # contexts held back until we know whether to go parallel
+        index = 0
+        use_workers = self.jobs > 1 and bool(self.example_rules)
+        decided = not use_workers
+        try:
+            for display, lines, flags in streams:
+                self._files.append(display)
+                self.stats.files += 1
+                self._file_ignores[display] = self.settings.ignored_for_file(display)
+                for item in lines:
+                    index += 1
+                    if item.error is not None:
+                        self.stats.unreadable += 1
+                        self._line_error(item, index)
+                        continue
+                    self.stats.examples += 1
+                    record = item.value
+                    ctx = ExampleContext(record, file=item.file, line=item.line, index=index)
+                    suppression = record_suppression(record)
+                    if suppression is not None:
+                        self._suppressions[index] = (suppression, item.file, item.line, ctx.fingerprint)
+                    for rule in self.dataset_rules:
+                        for finding in _run_rule(rule, ctx, "observe"):
+                            self._add_finding(rule, finding, item.file, item.line, index, None if finding.at else ctx.fingerprint)
+                    if not self.example_rules:
+                        continue
+                    if decided and pool is None:
+                        self._check_inline(ctx)
+                        continue
+                    raw = item.raw if item.raw is not None else orjson.dumps(record)
+                    chunk.append((item.file, item.line, index, raw))
+                    inline.append(ctx)
+                    if len(chunk) >= CHUNK:
+                        if not decided and len(inline) < PARALLEL_MIN:
+                            continue
+                        if not decided:
+                            pool = self._start_pool()
+                            decided = True
+                        pending.append(pool.apply_async(_worker_check, (chunk,)))
+                        chunk, inline = [], []
+                        while len(pending) > 2 * self.jobs:
+                            self._collect(pending.popleft().get())
+                self._file_level(display, flags)
+            # End of input.
+            if pool is not None:
+                if chunk:
+                    pending.append(pool.apply_async(_worker_check, (chunk,)))
+                while pending:
+                    self._collect(pending.popleft().get())
+            else:
+                for ctx in inline:
+                    self._check_inline(ctx)
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+        self.stats.jobs = self.jobs if pool is not None else 1
+
+    def _start_pool(self) -> Any:
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        context = multiprocessing.get_context(method)
+        return context.Pool(self.jobs, initializer=_worker_init, initargs=(self.rule_specs,))
+
+    def _check_inline(self, ctx: ExampleContext) -> None:
+        for rule in self.example_rules:
+            for finding in _run_rule(rule, ctx, "check"):
+                self._add_finding(rule, finding, ctx.file, ctx.line, ctx.index, None if finding.at else ctx.fingerprint)
+
+    def _collect(self, results: list[_Result]) -> None:
+        for index, file, line, code, findings, fingerprint in results:
+            rule = self.rules_by_code[code]
+            for finding in findings:
+                self._add_finding(rule, finding, file, line, index, fingerprint)
+
+    # ------------------------------------------------------------------ finishing
+
+    def finish(self) -> list[Diagnostic]:
+        for rule in self.dataset_rules:
+            try:
+                findings = list(rule.finish() or ())
+            except Exception as exc:
+                raise RuleCrash(f"internal error in rule {rule.code} ({rule.name}) at the end of the dataset: "
+                                f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}") from exc
+            for finding in findings:
+                if finding.at is None:
+                    # A whole-dataset finding with no example: attach it to the first file.
+                    file = self._files[0] if self._files else None
+                    self._add_finding(rule, finding, file, None, None, None)  # type: ignore[arg-type]
+                else:
+                    self._add_finding(rule, finding, "", 0, None, None)
+        kept = self._filter()
+        kept.sort(key=_item_sort_key)
+        # Fixes are collected only for problems that survived suppression and the baseline.
+        if self.collect_fixes:
+            for item in kept:
+                d = item.diagnostic
+                if d.file is None or d.line is None:
+                    continue
+                if item.fix is not None:
+                    self.fixes.setdefault(d.file, FileFixes()).records.setdefault(d.line, []).append(item.fix)
+                elif item.file_fix == "bom":
+                    self.fixes.setdefault(d.file, FileFixes()).strip_bom = True
+                elif item.file_fix == "crlf":
+                    self.fixes.setdefault(d.file, FileFixes()).crlf_to_lf = True
+                elif item.file_fix == "reencode":
+                    self.fixes.setdefault(d.file, FileFixes()).reencode_lines.add(d.line)
+        return [item.diagnostic for item in kept]
+
+    def _filter(self) -> list[_Item]:
+        kept: list[_Item] = []
+        for item in self._items:
+            diagnostic = item.diagnostic
+            ignored = self._file_ignores.get(diagnostic.file or "", frozenset())
+            if diagnostic.code in ignored:
+                self.stats.per_file_ignored += 1
+                continue
+            entry = self._suppressions.get(item.index) if item.index is not None else None
+            if entry is not None and entry[0].suppresses(diagnostic.code):
+                self.stats.suppressed += 1
+                continue
+            kept.append(item)
+        # Unused in-record suppressions (X002).
+        if self._selected("X002"):
+            for index in sorted(self._suppressions):
+                suppression, file, line, fingerprint = self._suppressions[index]
+                if "X002" in self._file_ignores.get(file, frozenset()):
+                    continue
+                for position, text in suppression.unused():
+                    # Only entries for rules that ran this time can be called unused.
+                    codes = suppression.entries[position][1]
+                    if not codes & (self.settings.selected | _READER_CODES):
+                        continue
+                    diagnostic = Diagnostic(
+                        code="X002",
+                        message=f"suppression {text!r} in metadata.ftkit.ignore silences nothing on this example",
+                        severity=self._severity("X002"),
+                        file=file, line=line, pointer=f"/metadata/ftkit/ignore/{suppression.positions[position]}",
+                        name=self._name_of("X002"), fingerprint=fingerprint,
+                        hint="remove it (the problem it silenced is gone)",
+                    )
+                    if not (suppression.suppresses("X002")):
+                        kept.append(_Item(diagnostic, index))
+        # Baseline last: it absorbs problems that would otherwise be reported.
+        if self.baseline is not None:
+            survivors = []
+            for item in sorted(kept, key=_item_sort_key):
+                if self.baseline.absorbs(item.diagnostic):
+                    self.stats.baselined += 1
+                else:
+                    survivors.append(item)
+            kept = survivors
+            if self._selected("X001"):
+                baseline_file = str(self.baseline.path) if self.baseline.path else "<baseline>"
+                for entry, code, missing in self.baseline.stale(self._files):
+                    kept.append(_Item(Diagnostic(
+                        code="X001",
+                        message=f"baseline entry {entry.fingerprint} expects {missing} more {code} problem(s) than found",
+                        severity=self._severity("X001"), file=baseline_file, line=entry.line,
+                        pointer=f"/examples/{_escape(entry.fingerprint)}/codes/{code}",
+                        name=self._name_of("X001"), fingerprint=entry.fingerprint,
+                        hint="the problem was fixed: re-write the baseline with --write-baseline"), None))
+        return kept
+
+
+_READER_CODES = frozenset(FALLBACK_NAMES)
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _code_key(code: str) -> tuple[str, int]:
+    family = code.rstrip("0123456789")
+    return family, int(code[len(family):] or 0)
+
+
+def _item_sort_key(item: _Item) -> tuple:
+    d = item.diagnostic
+    return (d.file or "", d.line or 0, _code_key(d.code), d.pointer, d.message)
+
+
+def sort_key(d: Diagnostic) -> tuple:
+    return (d.file or "", d.line or 0, _code_key(d.code), d.pointer, d.message)
