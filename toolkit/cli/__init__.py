@@ -8,6 +8,7 @@ pay for importing ``datasets``.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import click
