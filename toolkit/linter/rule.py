@@ -206,6 +206,9 @@ class Rule:
     options: ClassVar[tuple[RuleOption, ...]] = ()
     fix_safety: ClassVar[FixSafety | None] = None
     heuristic: ClassVar[bool] = False  # reports a score in [0, 1] and spans
+    # Options used when linting ``bad`` and ``good`` for the docs test (and shown in the docs):
+    # for rules that only fire when configured, e.g. a behavior spec or ``{"kb": "path"}``.
+    example_options: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         declared = {opt.name: opt for opt in self.options}
@@ -237,6 +240,7 @@ class Rule:
             "default_enabled": cls.default_enabled,
             "fix": cls.fix_safety,
             "heuristic": cls.heuristic,
+            "example_options": dict(cls.example_options),
             "options": [
                 {"name": o.name, "type": o.type, "default": o.default, "description": o.description} for o in cls.options
             ],
