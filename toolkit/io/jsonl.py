@@ -198,6 +198,12 @@ def dumps(record: Any) -> bytes:
     return orjson.dumps(record)
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str | os.PathLike[str], *, mode: str = "wb", gzip_output: bool | None = None) -> Iterator[BinaryIO]:
     """Write to a temp file beside ``path`` and rename it into place only on success.
@@ -212,6 +218,8 @@ def atomic_writer(path: str | os.PathLike[str], *, mode: str = "wb", gzip_output
         gzip_output = target.name.endswith(".gz")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        # mkstemp creates the file 0600; give the result the mode a plain open() would (umask applied).
+        os.chmod(tmp_name, 0o666 & ~_current_umask())
         with os.fdopen(fd, "wb") as raw:
             if gzip_output:
                 with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
