@@ -1,0 +1,609 @@
+"""Per-example knowledge analysis: extract specifics, ground them against context, score.
+
+``analyze(record)`` looks at the final assistant turn (or every assistant turn), finds the
+specifics it states (:mod:`toolkit.knowledge.extract`), drops the ones the context already
+holds (the system prompt, the user's own words, tool results, earlier turns, arithmetic on
+the user's numbers, the configured allow-list), applies modifiers (a fact-seeking user
+question and time-volatile wording raise confidence; greetings, apologies, sign-offs and
+clarifying questions lower it; the share of novel content words scales it) and combines
+the remaining span scores into one knowledge score in [0, 1]:
+
+    score = 1 - prod(1 - span_score)
+
+so one strong specific or several weak ones make an example *knowledge*.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from typing import Any, Iterable, Mapping, Sequence
+
+from toolkit.diagnostics import pointer as make_pointer
+from toolkit.knowledge import extract as X
+from toolkit.knowledge import normalize as N
+from toolkit.knowledge.extract import KnowledgeSpan
+from toolkit.model import content_text
+
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_ERROR_THRESHOLD = 0.85
+
+_STOP = frozenset(
+    """a an the and or but if then so to of in on at by for with from into about as is are was were be been being
+    have has had do does did will would can could should may might must shall i you he she it we they me him her us
+    them my your his its our their this that these those there here what which who whom whose when where why how
+    all any both each few more most other some such no nor not only own same than too very just also now up down out
+    off over under again further once get got let lets please thanks thank yes okay ok sure hi hello hey
+    i'm you're it's we're they're i'll you'll we'll i've you've we've don't doesn't didn't can't won't isn't aren't
+    that's there's what's let's one make made sure like know need want help see look""".split()
+)
+_TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9'-]*")
+
+FACT_QUESTION_RE = re.compile(
+    r"\b(?:how much|how many|how long|how far|how soon|how late|how early|what(?:'s| is| are| was)? (?:the |your |their )?"
+    r"(?:price|cost|fee|rate|limit|policy|deadline|hours|address|number|phone|url|website|email|difference|warranty|"
+    r"minimum|maximum|charge|return|refund|shipping|delivery|plan|plans|options|tiers|name|location|rating|schedule|time)|"
+    r"when (?:does|do|will|is|are|can|did)|where (?:is|are|can|do)|which (?:plan|one|tier|airline|option|restaurant|airport)|"
+    r"what (?:plans|options|kinds?|types?|sizes|colou?rs|flavou?rs|brands|models|payment|time|day|airport|airline|genre)|"
+    r"do (?:you|they|u) (?:have|offer|ship|accept|sell|carry|support|serve|take|allow|deliver|provide|charge|price|open|"
+    r"do|work|include|need|require|play|stock)|does (?:it|the|this|that|your|their|he|she)|is (?:there|it|the|this|that)|"
+    r"are (?:there|they|the|these|those|you open)|can (?:i|we|you) (?:return|cancel|get|use|pay|change|upgrade|downgrade|"
+    r"bring|exchange|transfer|add|book|keep|combine|ship|order)|will (?:it|they|the|my)|what time|what day|"
+    r"tell me (?:about|more|the)|any (?:fees?|charges?|discounts?)|is it (?:free|possible|available|included))\b",
+    re.IGNORECASE,
+)
+YESNO_QUESTION_RE = re.compile(
+    r"(?:^|[.!?]\s+|\b(?:and|but|also|so)\s+)(?:do|does|is|are|can|will|has|have|would|could)\s+(?:you|they|it|the|this|that|there|these|those|u|i|we|he|she)\b"
+    r"(?![^?]*\b(?:help|check|look into|look up|tell me|send|assist|hear|repeat|confirm|see|find|do that|give me|book|reserve|make|transfer|connect|please)\b)[^?]*\?",
+    re.IGNORECASE,
+)
+_YESNO_ANSWER_RE = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|no|nope|unfortunately|sadly|i'm afraid|afraid not|sure(?:,)? (?:they|it|we) (?:do|does|can|are|is)|"
+    r"(?:they|it|we) (?:do|does|don't|doesn't|can|can't|are|aren't|is|isn't|will|won't)\b)",
+    re.IGNORECASE,
+)
+_ACCOUNT_PRONOUN_RE = re.compile(
+    r"\b(?:it|they)(?:'s| is| was| has| have| will| should)?(?: been| be| already| now| currently| just)*\s+"
+    r"(?:shipped|delivered|in transit|out for delivery|dispatched|on (?:its|the) way|arriv(?:e|es|ing) (?:on|by|tomorrow|today)|"
+    r"back-?ordered|declined|approved|expired|overdue|past due|suspended|locked|lost|delayed|posted|cleared)\b",
+    re.IGNORECASE,
+)
+_ACCOUNT_TOPIC_RE = re.compile(r"\b(?:my|our)\s+(?:\w+\s+)?(?:order|package|parcel|shipment|delivery|refund|account|card|payment|claim|"
+                               r"booking|reservation|ticket|bill|invoice|balance|subscription|return|loan|application)\b", re.IGNORECASE)
+
+_NUMERIC_KINDS = frozenset({"money", "percent", "count", "number", "rating"})
+_STATEMENT_KINDS = frozenset({"policy", "availability"})
+
+
+@dataclass
+class KnowledgeOptions:
+    """Settings of the analysis (the K rules expose them as rule options)."""
+
+    threshold: float = DEFAULT_THRESHOLD  # score at which an example is knowledge (warning)
+    error_threshold: float = DEFAULT_ERROR_THRESHOLD  # score at which a K rule reports an error
+    every_turn: bool = False  # judge every assistant turn, not only the final one
+    allow: tuple[str, ...] = ()  # allow-listed facts that are part of the voice (company name, support address)
+    min_span_score: float = 0.2  # ignore spans whose final score is below this
+    ground_on_assistant: bool = True  # earlier assistant turns count as context
+
+    @classmethod
+    def coerce(cls, options: "KnowledgeOptions | Mapping[str, Any] | None") -> "KnowledgeOptions":
+        if options is None:
+            return _DEFAULT_OPTIONS
+        if isinstance(options, KnowledgeOptions):
+            return options
+        values: dict[str, Any] = {}
+        for key, value in options.items():
+            name = key.replace("-", "_")
+            if name not in cls.__dataclass_fields__:
+                raise ValueError(f"unknown knowledge option {key!r}")
+            values[name] = tuple(value) if name == "allow" else value
+        return cls(**values)
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.threshold, self.error_threshold, self.every_turn, self.allow, self.min_span_score, self.ground_on_assistant)
+
+
+_DEFAULT_OPTIONS = KnowledgeOptions()
+
+
+@dataclass
+class TurnResult:
+    """The analysis of one assistant message."""
+
+    message_index: int
+    pointer: str
+    score: float
+    spans: list[KnowledgeSpan]  # ungrounded specifics (what the turn teaches)
+    grounded: list[KnowledgeSpan]  # specifics the context already holds (with ``grounded`` set)
+    modifiers: dict[str, float] = field(default_factory=dict)
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message_index": self.message_index,
+            "pointer": self.pointer,
+            "score": round(self.score, 4),
+            "spans": [s.to_dict() for s in self.spans],
+            "grounded": [s.to_dict() for s in self.grounded],
+            "modifiers": {k: round(v, 4) for k, v in sorted(self.modifiers.items())},
+        }
+
+
+@dataclass
+class KnowledgeResult:
+    """The knowledge analysis of one example.
+
+    ``score`` in [0, 1] (the highest turn score), ``label`` is ``"knowledge"`` when the
+    score reaches the threshold, else ``"behavior"``; ``spans`` are the ungrounded
+    specifics of all judged turns; ``turns`` holds the per-turn detail.
+    """
+
+    score: float
+    label: str
+    spans: list[KnowledgeSpan]
+    turns: list[TurnResult]
+    threshold: float = DEFAULT_THRESHOLD
+
+    @property
+    def is_knowledge(self) -> bool:
+        return self.label == "knowledge"
+
+    def spans_for(self, rule: str) -> list[KnowledgeSpan]:
+        return [s for s in self.spans if s.rule == rule]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": round(self.score, 4),
+            "label": self.label,
+            "threshold": self.threshold,
+            "spans": [s.to_dict() for s in self.spans],
+            "turns": [t.to_dict() for t in self.turns],
+        }
+
+
+# --------------------------------------------------------------------------- context
+
+
+def _stem(word: str) -> str:
+    """A tiny suffix stripper so "codes" = "code", "returns" = "return", "shipping" = "ship"."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+    elif len(word) > 4 and word.endswith("ed"):
+        word = word[:-2]
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiousl":
+        word = word[:-1]
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased, crudely stemmed content words (no stop words, at least 3 characters)."""
+    return [_stem(w) for w in _TOKEN_RE.findall(N.fold(text)) if len(w) >= 3 and w not in _STOP]
+
+
+class Context:
+    """What the model can see before an assistant turn, indexed for grounding.
+
+    ``sources`` are ``(source, text)`` pairs: "system prompt", "user", "tool result",
+    "earlier assistant turn". Derived indexes are built lazily, only when a span needs them.
+    """
+
+    def __init__(self, sources: Sequence[tuple[str, str]]) -> None:
+        self.sources = [(name, text) for name, text in sources if text]
+
+    @cached_property
+    def folded(self) -> list[tuple[str, str]]:
+        return [(name, N.fold(text)) for name, text in self.sources]
+
+    @cached_property
+    def phrases(self) -> list[tuple[str, str]]:
+        return [(name, " " + N.normalize_phrase(text) + " ") for name, text in self.sources]
+
+    @cached_property
+    def digits(self) -> list[tuple[str, str]]:
+        return [(name, "|".join(_NON_DIGIT.sub("", m) for m in _PHONEISH.findall(text))) for name, text in self.sources]
+
+    @cached_property
+    def numbers(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for name, text in self.sources:
+            for value in N.numbers_in(text):
+                found.setdefault(N.canonical_number(value), name)
+        return found
+
+    @cached_property
+    def number_values(self) -> list[tuple[Decimal, str]]:
+        values: list[tuple[Decimal, str]] = []
+        seen: set[Decimal] = set()
+        for name, text in self.sources:
+            if name == "earlier assistant turn":
+                continue
+            for value in N.numbers_in(text):
+                if value not in seen and len(values) < 40:
+                    seen.add(value)
+                    values.append((value, name))
+        return values
+
+    @cached_property
+    def derived(self) -> dict[str, str]:
+        """Numbers computable from two context numbers (sum, difference, product, ratio, percentage)."""
+        out: dict[str, str] = {}
+        values = self.number_values
+        total = sum((v for v, _ in values), Decimal(0))
+        if len(values) > 1:
+            out.setdefault(_canon(total), "arithmetic on numbers in the context")
+        for i, (a, _) in enumerate(values):
+            for b, _ in values[i + 1:]:
+                candidates = [a + b, abs(a - b), a * b]
+                if b:
+                    candidates += [a / b, a * b / 100, a - a * b / 100]
+                if a:
+                    candidates += [b / a, b * a / 100, b - b * a / 100]
+                for c in candidates:
+                    out.setdefault(_canon(c), "arithmetic on numbers in the context")
+        return out
+
+    @cached_property
+    def times(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for name, text in self.sources:
+            for m in X.TIME_RE.finditer(text):
+                found.setdefault(N.normalize_time(m.group()), name)
+        return found
+
+    @cached_property
+    def dates(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for name, text in self.sources:
+            for m in X.DATE_RE.finditer(text):
+                found.setdefault(N.normalize_date(m.group()), name)
+        return found
+
+    @cached_property
+    def words(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for name, text in self.sources:
+            out.setdefault(name, set()).update(content_words(text))
+        return out
+
+    @cached_property
+    def all_words(self) -> set[str]:
+        merged: set[str] = set()
+        for words in self.words.values():
+            merged |= words
+        return merged
+
+    @cached_property
+    def has_record(self) -> bool:
+        """Whether a tool result (or a record pasted into the system prompt) is in view."""
+        return any(name == "tool result" for name, _ in self.sources)
+
+    def find_text(self, needle: str, *, exclude: Iterable[str] = ()) -> str | None:
+        if not needle:
+            return None
+        skip = set(exclude)
+        for name, text in self.folded:
+            if name not in skip and needle in text:
+                return name
+        return None
+
+    def find_phrase(self, phrase: str, *, exclude: Iterable[str] = ()) -> str | None:
+        if not phrase:
+            return None
+        needle = f" {phrase} "
+        skip = set(exclude)
+        for name, text in self.phrases:
+            if name not in skip and needle in text:
+                return name
+        return None
+
+    def find_digits(self, digits: str) -> str | None:
+        if len(digits) < 7:
+            return None
+        for name, text in self.digits:
+            if digits in text:
+                return name
+        return None
+
+
+_PHONEISH = re.compile(r"\+?[\d(][\d()+. -]{5,}\d")
+_NON_DIGIT = re.compile(r"\D")
+
+
+def _canon(value: Decimal) -> str:
+    try:
+        return N.canonical_number(value.quantize(Decimal("0.01")))
+    except (InvalidOperation, ValueError):
+        return ""
+
+
+def _source_label(name: str) -> str:
+    return {"user": "echoes the user", "system prompt": "stated in the system prompt", "tool result": "in a tool result",
+            "earlier assistant turn": "stated earlier in the conversation"}.get(name, name)
+
+
+# --------------------------------------------------------------------------- grounding
+
+
+def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = ()) -> str | None:
+    """Where the context already holds ``span`` (a short reason), or ``None`` when it does not."""
+    text_folded = N.fold(span.text)
+    for item in allow:
+        folded = N.fold(item)
+        if folded and (folded in text_folded or text_folded in folded):
+            return "allow-listed"
+    kind = span.kind
+    if kind in _NUMERIC_KINDS:
+        src = ctx.numbers.get(span.value)
+        if src:
+            return _source_label(src)
+        if kind in ("money", "number", "percent", "count") and ctx.number_values:
+            derived = ctx.derived.get(span.value)
+            if derived:
+                return derived
+        src = ctx.find_text(text_folded)
+        return _source_label(src) if src else None
+    if kind == "duration":
+        nums = [N.canonical_number(v) for v in N.numbers_in(span.text) if True]
+        if nums and all(n in ctx.numbers for n in nums) and any(ch.isdigit() for ch in span.text + span.value):
+            return _source_label(ctx.numbers[nums[0]])
+        if nums and all(n in ctx.numbers for n in nums):
+            return _source_label(ctx.numbers[nums[0]])
+        src = ctx.find_text(text_folded)
+        return _source_label(src) if src else None
+    if kind == "time":
+        src = ctx.times.get(span.value) or ctx.find_text(text_folded)
+        return _source_label(src) if src else None
+    if kind == "date":
+        src = ctx.dates.get(span.value) or ctx.find_text(text_folded)
+        if not src and re.fullmatch(r"\d\d-\d\d", span.value):
+            month, day = span.value.split("-")
+            src = ctx.find_text(f"-{month}-{day}")
+        return _source_label(src) if src else None
+    if kind == "phone":
+        src = ctx.find_digits(span.value) or ctx.find_text(text_folded)
+        return _source_label(src) if src else None
+    if kind in ("url", "email", "code", "promo_code", "version"):
+        src = ctx.find_text(span.value) or ctx.find_text(text_folded)
+        return _source_label(src) if src else None
+    if kind in ("address", "name", "plan", "ui_path", "ui_element"):
+        phrase = N.normalize_phrase(span.text)
+        src = ctx.find_phrase(phrase)
+        if not src and kind == "ui_path":
+            steps = [N.normalize_phrase(s) for s in re.split(r"\s*(?:>|→|->|»|›)\s*", span.text)]
+            if steps and all(ctx.find_phrase(s) for s in steps if s):
+                src = ctx.find_phrase(steps[-1])
+        if not src and kind == "plan":
+            # "the Pro plan" is grounded by a context that names "Pro"
+            core = N.normalize_phrase(X._PLAN_SUFFIX.sub("", span.text))
+            if core and core != phrase:
+                src = ctx.find_phrase(core)
+        return _source_label(src) if src else None
+    if kind in _STATEMENT_KINDS:
+        return _ground_statement(span, ctx)
+    if kind == "account_fact":
+        status = N.normalize_phrase(span.text).split()[-1:]
+        if status:
+            src = ctx.find_phrase(status[0], exclude=("earlier assistant turn",))
+            if src and (src != "user" or ctx.has_record or True):
+                return _source_label(src)
+        return None
+    return None
+
+
+def _ground_statement(span: KnowledgeSpan, ctx: Context) -> str | None:
+    """A policy statement is grounded when the system prompt, a tool result or an earlier turn says it."""
+    words = span.extra.get("sentence_words")
+    if not words:
+        return None
+    best_name, best = None, 0.0
+    for name, vocab in ctx.words.items():
+        if name == "user":
+            continue  # the user asking "do you ship to PO boxes?" does not ground the answer
+        share = sum(1 for w in words if w in vocab) / len(words)
+        if share > best:
+            best_name, best = name, share
+    if best_name and best >= 0.6:
+        return _source_label(best_name)
+    return None
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def _message_dicts(record: Mapping[str, Any] | Any) -> list[Mapping[str, Any]]:
+    if hasattr(record, "to_dict") and not isinstance(record, Mapping):
+        record = record.to_dict()
+    messages = record.get("messages") if isinstance(record, Mapping) else None
+    return [m for m in messages if isinstance(m, Mapping)] if isinstance(messages, list) else []
+
+
+def _tool_call_text(message: Mapping[str, Any]) -> str:
+    calls = message.get("tool_calls")
+    if not isinstance(calls, list):
+        return ""
+    parts = []
+    for call in calls:
+        if isinstance(call, Mapping):
+            fn = call.get("function")
+            if isinstance(fn, Mapping):
+                parts.append(f"{fn.get('name', '')} {fn.get('arguments', '')}")
+    return "\n".join(parts)
+
+
+def _source_of(role: Any) -> str | None:
+    if role in ("system", "developer"):
+        return "system prompt"
+    if role == "user":
+        return "user"
+    if role in ("tool", "function", "ipython"):
+        return "tool result"
+    if role == "assistant":
+        return "earlier assistant turn"
+    return None
+
+
+def analyze(record: Mapping[str, Any] | Any, options: KnowledgeOptions | Mapping[str, Any] | None = None) -> KnowledgeResult:
+    """Analyse one example (a record dict or an :class:`~toolkit.model.Example`).
+
+    Returns a :class:`KnowledgeResult`: the knowledge score in [0, 1], the label
+    ("knowledge" when the score reaches ``options.threshold``), the ungrounded spans, and
+    per-turn detail. Only the final assistant turn is judged unless ``every_turn`` is set.
+    """
+    opts = KnowledgeOptions.coerce(options)
+    messages = _message_dicts(record)
+    texts = [content_text(m.get("content")) for m in messages]
+    targets = [i for i, m in enumerate(messages) if m.get("role") == "assistant" and texts[i].strip()]
+    if not opts.every_turn:
+        targets = targets[-1:]
+    turns: list[TurnResult] = []
+    for index in targets:
+        sources: list[tuple[str, str]] = []
+        for j in range(index):
+            name = _source_of(messages[j].get("role"))
+            if name is None or (name == "earlier assistant turn" and not opts.ground_on_assistant):
+                continue
+            sources.append((name, texts[j]))
+            if messages[j].get("role") == "assistant":
+                call_text = _tool_call_text(messages[j])
+                if call_text:
+                    sources.append(("tool result", call_text))
+        # tool calls made in this very turn were decided from the context; their arguments ground it
+        own_calls = _tool_call_text(messages[index])
+        if own_calls:
+            sources.append(("tool result", own_calls))
+        last_user = next((texts[j] for j in range(index - 1, -1, -1) if messages[j].get("role") == "user"), "")
+        turns.append(analyze_turn(texts[index], Context(sources), last_user, opts, index, messages[index].get("content")))
+    spans = [s for t in turns for s in t.spans]
+    score = max((t.score for t in turns), default=0.0)
+    label = "knowledge" if score >= opts.threshold and spans else "behavior"
+    return KnowledgeResult(score=score, label=label, spans=spans, turns=turns, threshold=opts.threshold)
+
+
+def _pointer_for(index: int, content: Any) -> str:
+    if isinstance(content, list):
+        for part_index, part in enumerate(content):
+            if isinstance(part, Mapping) and part.get("type") == "text":
+                return make_pointer("messages", index, "content", part_index, "text")
+    return make_pointer("messages", index, "content")
+
+
+def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions = _DEFAULT_OPTIONS,
+                 message_index: int = -1, content: Any = None) -> TurnResult:
+    """Analyse one assistant message against its context (see :func:`analyze`)."""
+    ptr = _pointer_for(message_index, content) if message_index >= 0 else ""
+    candidates = X.extract_spans(text)
+    fact_question = bool(last_user and "?" in last_user and FACT_QUESTION_RE.search(last_user)) or bool(
+        last_user and YESNO_QUESTION_RE.search(last_user)
+    )
+    # A yes/no answer to a yes/no question about the product states availability or policy.
+    if last_user and YESNO_QUESTION_RE.search(last_user) and not _ACCOUNT_TOPIC_RE.search(last_user):
+        first = X.sentences(text)[0]
+        sentence = text[first[0]:first[1]]
+        answer = _YESNO_ANSWER_RE.match(sentence)
+        if answer and not X.GREETING_RE.match(sentence):
+            candidates.append(KnowledgeSpan(first[0], first[1], sentence, "availability", N.normalize_phrase(sentence),
+                                            0.5, "a yes/no answer to a question about what is offered or allowed",
+                                            sentence=first))
+    if _ACCOUNT_TOPIC_RE.search(last_user or ""):
+        for m in _ACCOUNT_PRONOUN_RE.finditer(text):
+            candidates.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()),
+                                            0.5, "an account or order fact (status)"))
+    bounds = X.sentences(text)
+
+    def sentence_of(span: KnowledgeSpan) -> tuple[int, int]:
+        for a, b in bounds:
+            if a <= span.start < b:
+                return a, b
+        return span.sentence
+
+    novel_share = 0.0
+    words = content_words(text)
+    if words:
+        novel_share = sum(1 for w in words if w not in ctx.all_words) / len(words)
+    novelty_factor = 0.85 + 0.3 * novel_share if words else 1.0
+    modifiers = {"fact_question": 1.2 if fact_question else 1.0, "novelty": novelty_factor, "novel_share": novel_share}
+    ungrounded: list[KnowledgeSpan] = []
+    grounded: list[KnowledgeSpan] = []
+    sentence_cache: dict[tuple[int, int], dict[str, Any]] = {}
+    for span in candidates:
+        span.message_index = message_index
+        span.pointer = ptr
+        span.sentence = sentence_of(span)
+        info = sentence_cache.get(span.sentence)
+        if info is None:
+            sentence = text[span.sentence[0]:span.sentence[1]]
+            greeting_end = -1
+            opener = X.GREETING_RE.match(sentence)
+            if opener:
+                brk = X.CLAUSE_BREAK_RE.search(sentence, opener.end())
+                greeting_end = span.sentence[0] + (brk.start() if brk else len(sentence))
+            info = {
+                "greeting_end": greeting_end,
+                "question": sentence.rstrip().endswith("?"),
+                "volatile": bool(X.VOLATILE_RE.search(sentence)),
+                "generic": bool(X._GENERIC_ADVICE.search(sentence)),
+                "words": content_words(sentence),
+            }
+            sentence_cache[span.sentence] = info
+        if span.kind in _STATEMENT_KINDS:
+            span.extra["sentence_words"] = info["words"]
+        where = ground_span(span, ctx, opts.allow)
+        if where is not None:
+            span.grounded = where
+            grounded.append(span)
+            continue
+        score = span.score
+        if span.kind == "number" and span.value.replace(".", "").isdigit() and Decimal(span.value) <= 10:
+            score = min(score, 0.15)  # list markers, "step 2", small counts
+        score *= modifiers["fact_question"]
+        if info["volatile"]:
+            score *= 1.15
+        if span.start < info["greeting_end"]:
+            score *= 0.35  # inside a greeting, apology or sign-off clause
+        if info["question"] and "offered" not in span.reason and span.kind not in ("availability",):
+            score *= 0.75
+        if info["generic"] and span.kind in ("ui_element", "ui_path"):
+            score *= 0.5
+        score *= novelty_factor
+        span.score = max(0.0, min(1.0, score))
+        if span.score < opts.min_span_score:
+            span.grounded = "below the minimum span score"
+            grounded.append(span)
+            continue
+        ungrounded.append(span)
+    ungrounded = _dedupe(ungrounded)
+    product = 1.0
+    for span in ungrounded:
+        product *= 1.0 - span.score
+    score = 1.0 - product if ungrounded else 0.0
+    for span in ungrounded:
+        span.extra.pop("sentence_words", None)
+    for span in grounded:
+        span.extra.pop("sentence_words", None)
+    return TurnResult(message_index, ptr, score, ungrounded, grounded, modifiers, text)
+
+
+def _dedupe(spans: list[KnowledgeSpan]) -> list[KnowledgeSpan]:
+    """Drop a statement span that only repeats what a value span inside it already counts, keep order."""
+    spans.sort(key=lambda s: (s.start, -s.end, s.kind))
+    out: list[KnowledgeSpan] = []
+    seen: set[tuple[int, int, str]] = set()
+    for span in spans:
+        key = (span.start, span.end, span.rule)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(span)
+    return out

@@ -1,0 +1,581 @@
+"""Span extraction: find the specifics an assistant turn states, each with a kind and a base score.
+
+A *span* is a character range of an assistant message that states something specific:
+a quantity (money, percentage, duration, date, time, count), an identifier or contact
+point (URL, email, phone, code, version, address), a product / plan / feature name, a
+policy or availability statement, a product-specific procedure (UI path, named button),
+or an account / order fact. Each kind belongs to one K rule (:data:`KIND_RULE`).
+
+Extraction is pure pattern matching (precompiled regular expressions, no model), so it is
+fast and deterministic; whether a span is *knowledge* is decided later by grounding it
+against the example's context (:mod:`toolkit.knowledge.analyze`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from toolkit.knowledge import normalize as N
+
+# --------------------------------------------------------------------------- span type
+
+# kind -> the K rule that reports it
+KIND_RULE: dict[str, str] = {
+    "money": "K001", "percent": "K001", "duration": "K001", "date": "K001", "time": "K001",
+    "count": "K001", "rating": "K001", "number": "K001",
+    "url": "K002", "email": "K002", "phone": "K002", "code": "K002", "promo_code": "K002",
+    "version": "K002", "address": "K002",
+    "name": "K003", "plan": "K003",
+    "policy": "K004", "availability": "K004",
+    "ui_path": "K005", "ui_element": "K005",
+    "account_fact": "K006",
+}
+
+# Kinds whose value is an exact thing (compared by normalised value for grounding,
+# repetition and conflicts), as opposed to statements (compared by wording).
+VALUE_KINDS = frozenset(k for k in KIND_RULE if KIND_RULE[k] in ("K001", "K002", "K003"))
+
+
+@dataclass
+class KnowledgeSpan:
+    """One specific found in an assistant message.
+
+    ``start``/``end`` index the message text; ``value`` is the normalised value ("30 days",
+    "1200", "acme.com/pricing"); ``score`` is the confidence that it teaches a fact, after
+    modifiers; ``grounded`` says where the context already holds it (``None`` = ungrounded).
+    """
+
+    start: int
+    end: int
+    text: str
+    kind: str
+    value: str
+    score: float
+    reason: str
+    message_index: int = -1
+    pointer: str = ""
+    grounded: str | None = None
+    sentence: tuple[int, int] = (0, 0)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rule(self) -> str:
+        return KIND_RULE[self.kind]
+
+    @property
+    def label(self) -> str:
+        return self.kind
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "pointer": self.pointer,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "kind": self.kind,
+            "rule": self.rule,
+            "value": self.value,
+            "score": round(self.score, 4),
+            "reason": self.reason,
+        }
+        if self.grounded is not None:
+            out["grounded"] = self.grounded
+        return out
+
+    def moved(self, **changes: Any) -> "KnowledgeSpan":
+        return replace(self, **changes)
+
+
+# --------------------------------------------------------------------------- sentences
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*•-])|\n+")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence boundaries ``[(start, end), ...]`` (a light splitter: . ! ? and line breaks)."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.start() > start:
+            bounds.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        bounds.append((start, len(text)))
+    return bounds or [(0, len(text))]
+
+
+# --------------------------------------------------------------------------- patterns
+
+_NUMW = r"(?:\d+(?:\.\d+)?|" + N.NUMBER_WORD_PATTERN + r")"
+_I = re.IGNORECASE
+
+URL_RE = re.compile(
+    r"\b(?:https?://|www\.)[^\s<>\"'`)\]]+"
+    r"|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|co|app|dev|ai|help|support|shop|store|us|uk|ca|de|eu|gov|edu|info|biz)\b(?:/[^\s<>\"'`)\]]*)?",
+    _I,
+)
+EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+PHONE_RE = re.compile(
+    r"(?<![\w/.-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w-])"
+    r"|(?<![\w/])\+\d{1,3}(?:[\s.-]?\d{2,4}){2,5}(?![\w-])"
+    r"|\b1[\s-]8[0-9]{2}[\s-][A-Z0-9]{3}[\s-]?[A-Z0-9]{4}\b"
+    r"|(?<![\w/.-])\d{3}-\d{4}(?![\w-])"
+)
+MONEY_RE = re.compile(
+    r"(?:[$€£¥₹]|\b(?:USD|EUR|GBP|CAD|AUD|INR|CHF)\s?)\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|million|bn)\b)?"
+    r"(?:\s?(?:/|per|a|an)\s?(?:month|mo|year|yr|user|seat|night|person|ticket|passenger|hour|day|week|kg|lb|item|unit|head)\b)?"
+    r"|\b\d[\d,]*(?:\.\d+)?\s?(?:dollars|bucks|euros?|pounds sterling|usd|eur|gbp|cents)\b",
+    _I,
+)
+PERCENT_RE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|percent\b|per cent\b)", _I)
+TIME_RE = re.compile(
+    r"\b(?:[01]?\d|2[0-3])(?:[:.][0-5]\d)?\s?(?:a\.?m\.?|p\.?m\.?)(?![a-z])|\b(?:[01]?\d|2[0-3]):[0-5]\d\b|\bnoon\b|\bmidnight\b",
+    _I,
+)
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+DATE_RE = re.compile(
+    r"\b" + _MONTH + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4}\b)?"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b(?:,?\s+\d{4}\b)?"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"
+    r"|\bthe\s+\d{1,2}(?:st|nd|rd|th)\b"
+    r"|\b(?:on|by|this|next|until|before|after|every|from)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b",
+    _I,
+)
+RELATIVE_DATE_RE = re.compile(
+    r"\b(?:tomorrow|tonight|yesterday|day after tomorrow|next (?:week|month|year)|this (?:weekend|month))\b", _I
+)
+DURATION_RE = re.compile(
+    r"\b" + _NUMW + r"(?:\s?(?:-|–|to|or)\s?" + _NUMW + r")?[\s-]+(?:business |working |calendar )?"
+    r"(?:days?|weeks?|months?|years?|hours?|hrs?|minutes?|mins?|nights?)\b"
+    r"|\b(?:a|an|one)\s+(?:full\s+)?(?:day|week|month|year|hour)\b",
+    _I,
+)
+_LIMIT_PREFIX = (
+    r"(?:up to|at most|at least|a maximum of|a minimum of|maximum of|minimum of|max(?:imum)?|min(?:imum)?|no more than|"
+    r"limit(?:ed)? (?:of|to)|only|over|more than|fewer than|less than|exactly)"
+)
+_RESULT_NOUNS = (
+    r"options?|results?|flights?|restaurants?|hotels?|cars?|events?|movies?|films?|songs?|houses?|apartments?|"
+    r"buses|bus|trains?|properties|listings?|rides?|matches|dentists?|doctors?|salons?|stylists?|therapists?|"
+    r"attractions?|showtimes?|trips?|cabs?|places?|stores?|locations?|branches?|shows?|concerts?|games?"
+)
+_COUNT_NOUNS = (
+    r"users?|seats?|devices?|items?|bags?|checked bags?|suitcases?|carry-ons?|layovers?|stops?|licen[cs]es?|accounts?|"
+    r"projects?|members?|guests?|people|persons?|passengers?|tickets?|rooms?|beds?|bedrooms?|baths?|bathrooms?|"
+    r"attempts?|times|gb|mb|tb|kb|kg|lbs?|miles?|km|points?|credits?|pieces?|units?|pairs?|calls?|messages?|"
+    r"reviews?|workspaces?|integrations?|storage|exports?|downloads?|screens?|streams?|profiles?|refills?|"
+    r"stamps?|visits?|sessions?|classes?|lessons?|boxes|packages?|orders?"
+)
+COUNT_RE = re.compile(
+    r"\b" + _LIMIT_PREFIX + r"\s+" + _NUMW + r"\b(?:\s+(?:" + _COUNT_NOUNS + "|" + _RESULT_NOUNS + r")\b)?"
+    r"|\b" + _NUMW + r"\s+(?:(?:\w+[\s-]){0,2})?(?:" + _RESULT_NOUNS + r")\b"
+    r"|\b" + _NUMW + r"\s+(?:" + _COUNT_NOUNS + r")\b",
+    _I,
+)
+RATING_RE = re.compile(r"\b\d(?:\.\d)?\s?(?:stars?|/\s?5|out of (?:5|five|10|ten))\b|\brat(?:ed|ing)(?: of| is)?\s+\d(?:\.\d+)?\b", _I)
+NUMBER_RE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
+VERSION_RE = re.compile(r"\bv\d+(?:\.\d+){1,3}\b|\b\d+\.\d+\.\d+\b|\bversion\s+\d+(?:\.\d+)*\b", _I)
+PROMO_RE = re.compile(r"\b(?:promo(?:tion(?:al)?)?\s+code|discount code|coupon(?: code)?|voucher(?: code)?|code)\s*[:=]?\s*[\"'“‘*`]*([A-Z0-9][A-Z0-9-]{3,}|[A-Za-z]+\d+[A-Za-z0-9]*)\b")
+CODE_RE = re.compile(r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9](?:[A-Z0-9-]{2,}[A-Z0-9])\b|\b[a-z]+(?:-[a-z]+)*-\d{3,}\b")
+ADDRESS_RE = re.compile(
+    r"\b\d{1,5}\s+(?:[A-Z0-9][\w.'-]*\s+){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Way|Court|Ct|"
+    r"Place|Pl|Parkway|Pkwy|Square|Sq|Highway|Hwy|Row|Terrace|Circle|Plaza|Alley)\b\.?(?:\s*(?:#|Suite|Ste\.?|Unit)\s*\w+)?"
+)
+UI_PATH_RE = re.compile(
+    r"[\"'“‘*]*[A-Z][\w&'/-]*(?: [\w&'/-]+){0,3}[\"'”’*]*(?:\s*(?:>|→|->|»|›|/(?=\s))\s*[\"'“‘*]*[A-Z][\w&'/-]*(?: [\w&'/-]+){0,3}[\"'”’*]*){1,6}"
+)
+_UI_LEAD = re.compile(r"(?:go to|open|click(?: on)?|tap(?: on)?|navigate to|head to|select|choose|visit|under|in)\s+(?:the\s+)?", _I)
+_UI_TAIL = re.compile(r"\s+(?:and|then|to|or|in|on|at|for|from|where|which)\b.*$", _I)
+_UI_VERB = r"(?:click(?:ing)?(?: on)?|tap(?:ping)?(?: on)?|press(?:ing)?|select(?:ing)?|choose|choosing|hit|open(?:ing)?|go(?:ing)? to|head(?:ing)? (?:over )?to|navigate to|toggle|enable|disable|find|look for|use|switch to|under|from the|in the)"
+UI_ELEMENT_RE = re.compile(
+    r"\b" + _UI_VERB + r"\s+(?:the\s+)?(?:[\"'“‘*`]+([^\"'”’*`\n]{2,40})[\"'”’*`]+|((?:[A-Z][\w&'-]*)(?:\s+[A-Z][\w&'-]*){0,3}))"
+    r"(?:\s+(?:button|tab|menu|link|page|icon|option|toggle|switch|section|screen|panel|dropdown|field|setting|settings|dashboard|app|portal))?"
+)
+UI_NOUN_AFTER_RE = re.compile(
+    r"\b(?:the\s+)?([\"'“‘*`]+[^\"'”’*`\n]{2,40}[\"'”’*`]+|(?:[A-Z][\w&'-]*)(?:\s+[A-Z][\w&'-]*){0,3})\s+(button|tab|menu|link|page|icon|toggle|section|screen|panel|dropdown|dashboard)\b"
+)
+
+# Words that start a sentence or are capitalised without being names.
+_COMMON_CAPS = frozenset(
+    """a an the i i'm i'll i've i'd we we're we'll we've you you're you'll your yours it it's its they they're
+    their there here this that these those he she his her our ours my me us them what when where which who why how
+    yes no not ok okay sure great thanks thank hi hello hey dear please sorry unfortunately absolutely certainly
+    of and or but so if then also just now well let let's once after before as at by for from in into on to with
+    would could should can will may might must do does did is are was were be been have has had get got
+    one two three four five six seven eight nine ten first second next last any all some every each
+    good perfect awesome wonderful alright right correct understood noted done happy glad nice welcome
+    meanwhile however otherwise additionally also alternatively finally again still only though although because
+    monday tuesday wednesday thursday friday saturday sunday january february march april june july august
+    september october november december today tomorrow tonight morning afternoon evening
+    am pm faq pdf usb api url sms otp pin id ios android wifi wi-fi tv ok dm cc bcc eta asap fyi tbd
+    mr mrs ms dr sir madam ma'am team support customer agent""".split()
+)
+_GENERIC_UI = frozenset(
+    """settings setting save ok cancel submit next continue back done close home menu help login log sign
+    profile account search send apply confirm delete edit update refresh reload start yes no""".split()
+)
+_GENERIC_ADVICE = re.compile(
+    r"\b(?:restart|reboot|clear (?:your |the )?(?:cache|cookies|browser)|refresh|reinstall|log ?out and (?:back )?in|"
+    r"sign out and (?:back )?in|update (?:the|your) (?:app|browser)|another browser|different browser|incognito|"
+    r"check your (?:internet|connection|spam|junk)|turn it off and on|power cycle|unplug)\b",
+    _I,
+)
+
+# Policy and availability statements (no specific needed: "we don't ship to PO boxes").
+_POLICY_VERBS = (
+    r"ship|deliver|accept|offer|allow|permit|support|include|refund|reimburse|cover|provide|charge|sell|carry|serve|stock|"
+    r"price[- ]match|take|honou?r|waive|guarantee|ship to|deliver to|work with|issue|exchange|extend|transfer|"
+    r"cancel|store|sync|integrate|come with|have"
+)
+POLICY_RES: tuple[tuple[re.Pattern[str], str, float], ...] = (
+    (re.compile(
+        r"\b(?:we|they|it|this|that|the (?:\w+ )?(?:plan|tier|store|shop|app|service|product|hotel|restaurant|airline|card|account|policy|subscription|membership))"
+        r"\s+(?:do|does|can|will|are|is|would)?\s*(?:n't|not|never|no longer|only)\s+(?:" + _POLICY_VERBS + r")\b", _I),
+     "a policy statement (what is or is not allowed, offered or included)", 0.6),
+    (re.compile(
+        r"\b(?:refunds?|returns?|exchanges?|cancellations?|price adjustments?|price matching|transfers?|upgrades?|downgrades?|"
+        r"warrant(?:y|ies)|pets?|smoking|outside food|deposits?|fees?|shipping|delivery|installation|repairs?|"
+        r"rebooking|changes?|substitutions?|modifications?)\s+(?:are|is|isn't|aren't|are not|is not|can(?:not|'t)? be|"
+        r"will(?: not|n't)? be|must be|have to be|only)\s+(?:not\s+|only\s+|always\s+|never\s+|fully\s+)?"
+        r"(?:possible|allowed|permitted|accepted|available|eligible|covered|free|included|processed|non-?refundable|final|"
+        r"waived|charged|required|limited|made|requested|completed|submitted|issued)\b", _I),
+     "a policy statement about refunds, returns, fees or eligibility", 0.6),
+    (re.compile(r"\b(?:doesn't|does not|don't|do not|won't|will not|isn't|aren't)\s+(?:include|cover|come with|support|qualify|apply)\b", _I),
+     "an inclusion / eligibility statement", 0.55),
+    (re.compile(
+        r"\b(?:we|they)\s+(?:do\s+|also\s+|currently\s+|now\s+|only\s+|definitely\s+|actually\s+)?"
+        r"(?:offer|provide|accept|allow|support|ship(?: to)?|deliver(?: to)?|carry|serve|stock|sell|price[- ]match|"
+        r"include|waive|honou?r|cover|guarantee|have|do have|feature|host|play|show|open|close|require)s?\b"
+        r"(?!\s+(?:received|been|got|gotten|sent|noted|your|you|to|a look|a few|an? (?:update|issue|problem|question|record)|"
+        r"it|that|this|them|him|her|any (?:record|update|information)|no (?:record|information)|the (?:information|details|request)|"
+        r"escalated|reviewed|processed|checked|updated|forwarded|passed))", _I),
+     "an availability / offering statement", 0.5),
+    (re.compile(r"\b(?:is|are)\s+(?:only\s+|now\s+|also\s+|not\s+)?(?:available|included|supported|free|non-?refundable|eligible|"
+                r"offered|sold out|in stock|out of stock|open|closed|compatible|waived)\s+(?:in|on|for|with|to|at|from|until|"
+                r"through|between|during|after|before|if|when|unless)\b", _I),
+     "an availability statement", 0.5),
+    (re.compile(r"\b(?:you can|you're able to|you are able to|you may|customers can|members can|members get|you'll get|"
+                r"you get|you have|you've got)\s+(?:\w+\s+){0,3}?(?:return|exchange|cancel|upgrade|downgrade|transfer|bring|"
+                r"request a refund|get a refund|claim|redeem|add|use|pause|switch|book|change)\b"
+                r"(?=[^.!?\n]{0,80}\b(?:within|up to|until|before|after|anytime|any time|free|at no|without|per|each|only|"
+                r"once|for free|in-store|online)\b)", _I),
+     "a policy statement (what customers may do, with conditions)", 0.55),
+    (re.compile(r"\b(?:non-?refundable|final sale|no (?:fee|charge|cost|penalty|restocking fee)|free (?:of charge|shipping|returns|"
+                r"delivery|exchanges|cancellation|trial|upgrade)|money-back guarantee|price guarantee|restocking fee|"
+                r"cancellation fee|late fee|service fee|warranty (?:covers|lasts|is)|covered (?:by|under) (?:the|our) warranty|"
+                r"open (?:daily|24/7|around the clock|every day)|24/7|business hours|opening hours)\b", _I),
+     "a policy term (fees, guarantees, free services, hours)", 0.6),
+    (re.compile(r"\b(?:plan|tier|subscription|membership|package|bundle|license|edition|account|card|policy|warranty|trial)\s+"
+                r"(?:includes|comes with|gives you|covers|lasts|renews|expires|is billed|costs|allows|supports|offers|"
+                r"doesn't include|does not include|starts at)\b", _I),
+     "what a plan or product includes", 0.6),
+    (re.compile(r"\b(?:promo(?:tion)?s?|promo codes?|coupons?|vouchers?|gift cards?|points|credits?|offers?|deals?|discounts?|"
+                r"sales?|prices?)\s+(?:expire|last|are valid|is valid|are good|is good|can be used|can't be combined|"
+                r"cannot be combined|apply|applies|starts?|ends?|runs?)\b", _I),
+     "a rule about promotions, prices or validity", 0.6),
+)
+
+_ACCOUNT_NOUN = (
+    r"(?:order|package|parcel|shipment|delivery|refund|account|balance|subscription|payment|invoice|bill|card|claim|ticket|"
+    r"booking|reservation|flight|return|exchange|application|loan|premium|deposit|transfer|appointment|item|replacement|"
+    r"repair|case|request|membership|points|credit|statement|due date|tracking|status|plan)s?"
+)
+_ACCOUNT_STATUS = (
+    r"(?:shipped|delivered|in transit|out for delivery|pending|approved|declined|denied|rejected|active|inactive|suspended|"
+    r"cancell?ed|on hold|overdue|past due|due|locked|expired|delayed|returned|refunded|completed?|in progress|"
+    r"not started|on (?:its|the) way|en route|lost|damaged|backordered|back-?ordered|dispatched|being processed|"
+    r"processing|under review|valid|invalid|flagged|frozen|closed|paid|unpaid|outstanding|ready for pickup|"
+    r"scheduled for|confirmed for|held|stuck|at (?:the|our|your) (?:warehouse|depot|facility|post office|branch|store)|"
+    r"with (?:the|our) (?:courier|carrier|driver)|picked up|arriving|expected)"
+)
+_ACCOUNT_STATUS_VERB = (
+    r"(?:(?:has |have |had |was |were |already |just )*(?:shipped|arrived|left (?:the|our) \w+|expired|bounced|cleared|posted|dispatched|been delivered)|"
+    r"(?:will|should|is expected to|is going to) (?:arrive|ship|be delivered|renew|expire|post|clear|reach you|be refunded)|"
+    r"arrives|is arriving|ships|renews|expires|ended|went through)"
+)
+ACCOUNT_RE = re.compile(
+    r"\b(?:your|the|this)\s+(?:\w+\s+){0,2}?" + _ACCOUNT_NOUN + r"\b(?:\s+[\w#-]+){0,3}?\s+"
+    r"(?:" + _ACCOUNT_STATUS_VERB + r"|(?:is|was|has been|have been|are|were|will be|'s|should be|shows?(?: as)?|says|"
+    r"is currently|is still|is now|got)\s+(?:\w+\s+){0,1}?" + _ACCOUNT_STATUS + r")\b",
+    _I,
+)
+ACCOUNT_VALUE_RE = re.compile(
+    r"\b(?:your|the)\s+(?:\w+\s+){0,2}?(?:balance|total|amount due|outstanding balance|credit limit|order total|"
+    r"due date|delivery date|arrival date|renewal date|expiry date|expiration date|tracking number|account number|"
+    r"confirmation number|reference number|points balance|available credit|current plan|estimated delivery)\s+"
+    r"(?:is|was|will be|of|comes to|stands at|shows)\b",
+    _I,
+)
+ACCOUNT_ACTION_OK = re.compile(
+    r"\b(?:has been|have been|is|was|will be)\s+(?:successfully\s+)?(?:made|booked|placed|submitted|sent|created|updated|"
+    r"noted|escalated|forwarded|received|logged|requested|initiated|started|reserved|added|saved|changed|reset)\b",
+    _I,
+)
+
+OFFER_CUE = re.compile(
+    r"\b(?:how about|what about|would you like|do you want|do you like|may i suggest|i suggest|i recommend|"
+    r"i'd recommend|we recommend|i found|there is|there's|there are|i have|we have|you could try|try|it's|it is|"
+    r"called|named|at|with|from|on|by)\s*$",
+    _I,
+)
+CLAUSE_BREAK_RE = re.compile(r",|;|:|\s[-–—]\s|\bbut\b|\bhowever\b|\bunfortunately\b", re.IGNORECASE)
+GREETING_RE = re.compile(
+    r"^\W*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks?|thank you|welcome|sorry|apolog|i'm sorry|i am sorry|"
+    r"i apologi[sz]e|we apologi[sz]e|i understand|i totally understand|i completely understand|i hear you|that sounds|"
+    r"have a (?:great|good|nice|wonderful)|take care|best|regards|cheers|kind regards|you're welcome|my pleasure|"
+    r"glad|happy to help|no problem|no worries|is there anything else|anything else|let me know|feel free|"
+    r"thanks for (?:reaching|contacting|your patience|waiting)|thank you for (?:reaching|contacting|your patience|waiting|choosing))\b",
+    _I,
+)
+VOLATILE_RE = re.compile(
+    r"\b(?:currently|right now|at the moment|at this time|for now|as of|until|through|ends|ending|this (?:week|month|year|season|weekend)|"
+    r"today only|limited[- ]time|these days|temporarily|new(?:ly)?|latest|now (?:offer|available|accept|have|include|costs?)|"
+    r"starting|effective|no longer|recently|this quarter)\b",
+    _I,
+)
+PLACEHOLDER_RE = re.compile(r"\{\{\s*[\w.-]+\s*\}\}|\{[a-z_][\w.-]*\}|\[[A-Z][A-Z0-9_ ]+\]|<[a-z_][a-z0-9_]*>|%\([\w]+\)s|\$\{[\w.]+\}")
+_WORD_RE = re.compile(r"[A-Za-z][\w'&.-]*[\w]|[A-Za-z]")
+
+_PLAN_SUFFIX = re.compile(r"\s+(?:plan|tier|subscription|membership|edition|package|bundle|add-on|addon|card|license|program|suite)s?\b", _I)
+_PERSON_CUE = re.compile(r"(?:\b(?:hi|hello|hey|dear|thanks|thank you|bye|cheers|sorry|welcome|mr\.?|mrs\.?|ms\.?|dr\.?|"
+                         r"my name is|this is|i'm|i am|name's|regards|best|sincerely|—|-)\s*,?\s*)$", _I)
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+def _add(out: list[KnowledgeSpan], taken: list[tuple[int, int]], start: int, end: int, text: str, kind: str,
+         value: str, score: float, reason: str, *, exclusive: bool = True) -> None:
+    """Add a span unless an atomic span already covers that range (longest/first-found wins)."""
+    if start >= end:
+        return
+    if exclusive:
+        for a, b in taken:
+            if start < b and end > a:
+                return
+        taken.append((start, end))
+    out.append(KnowledgeSpan(start, end, text, kind, value, score, reason))
+
+
+def _in_placeholder(start: int, end: int, holes: list[tuple[int, int]]) -> bool:
+    return any(start < b and end > a for a, b in holes)
+
+
+def extract_spans(text: str) -> list[KnowledgeSpan]:
+    """All candidate specifics in ``text``, in order of position (grounding happens later)."""
+    out: list[KnowledgeSpan] = []
+    if not text or not text.strip():
+        return out
+    holes = [m.span() for m in PLACEHOLDER_RE.finditer(text)]
+    taken: list[tuple[int, int]] = list(holes)
+    has_digit = any(ch.isdigit() for ch in text)
+
+    # Identifiers and contact points first: their digits are not quantities.
+    for m in EMAIL_RE.finditer(text):
+        _add(out, taken, *m.span(), m.group(), "email", N.normalize_identifier(m.group()), 0.7, "an email address")
+    if "." in text:
+        for m in URL_RE.finditer(text):
+            value = m.group().rstrip(".,;:!?")
+            if "@" in value or re.fullmatch(r"[\d.]+", value) or re.fullmatch(r"(?:e\.g|i\.e|etc|vs|a\.m|p\.m)\.?", value, _I):
+                continue
+            _add(out, taken, m.start(), m.start() + len(value), value, "url", N.normalize_identifier(value), 0.8, "a URL")
+    if has_digit:
+        for m in PHONE_RE.finditer(text):
+            _add(out, taken, *m.span(), m.group(), "phone", N.normalize_phone(m.group()), 0.8, "a phone number")
+        for m in ADDRESS_RE.finditer(text):
+            _add(out, taken, *m.span(), m.group(), "address", N.normalize_phrase(m.group()), 0.7, "a street address")
+    for m in PROMO_RE.finditer(text):
+        s, e = m.span(1)
+        _add(out, taken, s, e, m.group(1), "promo_code", N.normalize_identifier(m.group(1)), 0.75, "a promo / discount code")
+    if has_digit:
+        for m in VERSION_RE.finditer(text):
+            _add(out, taken, *m.span(), m.group(), "version", N.normalize_identifier(m.group()), 0.55, "a version string")
+        for m in MONEY_RE.finditer(text):
+            _add(out, taken, *m.span(), m.group(), "money", N.normalize_money(m.group()), 0.75, "a price or amount of money")
+        for m in PERCENT_RE.finditer(text):
+            _add(out, taken, *m.span(), m.group(), "percent", N.canonical_number(N.numbers_in(m.group())[0]), 0.65, "a percentage")
+        for m in TIME_RE.finditer(text):
+            _add(out, taken, *m.span(), m.group(), "time", N.normalize_time(m.group()), 0.45, "a time of day")
+    for m in DATE_RE.finditer(text):
+        if m.group().lower().startswith("may ") and not re.search(r"\d", m.group()):
+            continue
+        _add(out, taken, *m.span(), m.group(), "date", N.normalize_date(m.group()), 0.5, "a date")
+    for m in RELATIVE_DATE_RE.finditer(text):
+        _add(out, taken, *m.span(), m.group(), "date", N.fold(m.group()), 0.3, "a relative date")
+    for m in DURATION_RE.finditer(text):
+        value, unit = _split_quantity(m.group())
+        weak = not any(ch.isdigit() for ch in m.group()) and m.group().split()[0].lower() in ("a", "an", "one")
+        _add(out, taken, *m.span(), m.group(), "duration", N.normalize_quantity(value, unit),
+             0.35 if weak else 0.6, "a duration or time window")
+    if has_digit:
+        for m in RATING_RE.finditer(text):
+            _add(out, taken, *m.span(), m.group(), "rating", N.canonical_number(N.numbers_in(m.group())[0]), 0.55, "a rating")
+    for m in COUNT_RE.finditer(text):
+        nums = N.numbers_in(m.group())
+        if not nums:
+            continue
+        result = re.search(r"\b(?:" + _RESULT_NOUNS + r")\b", m.group(), _I) is not None
+        limit = re.match(_LIMIT_PREFIX, m.group(), _I) is not None
+        _add(out, taken, *m.span(), m.group(), "count", N.canonical_number(nums[0]),
+             0.6 if (result or limit) else 0.45,
+             "a number of results found" if result else ("a limit" if limit else "a count or quantity"))
+    if has_digit:
+        for m in CODE_RE.finditer(text):
+            _add(out, taken, *m.span(), m.group(), "code", N.normalize_identifier(m.group()), 0.55, "a code, SKU or identifier")
+        for m in NUMBER_RE.finditer(text):
+            nums = N.numbers_in(m.group())
+            if nums:
+                _add(out, taken, *m.span(), m.group(), "number", N.canonical_number(nums[0]), 0.3, "a number")
+
+    sent = sentences(text)
+    _extract_procedures(text, out, taken)
+    _extract_names(text, sent, out, taken)
+    _extract_statements(text, out)
+    out = [s for s in out if not _in_placeholder(s.start, s.end, holes)]
+    out.sort(key=lambda s: (s.start, s.end, s.kind))
+    for span in out:
+        for a, b in sent:
+            if a <= span.start < b or (span.start == b and a < b):
+                span.sentence = (a, b)
+                break
+        else:
+            span.sentence = (0, len(text))
+    return out
+
+
+def _split_quantity(text: str) -> tuple[str, str]:
+    match = re.match(r"\s*(" + _NUMW + r")(?:\s?(?:-|–|to|or)\s?(" + _NUMW + r"))?[\s-]+(.*)$", text, _I)
+    if not match:
+        return text, ""
+    number = match.group(1) if not match.group(2) else f"{match.group(1)}-{match.group(2)}"
+    if match.group(2):
+        left, right = N.number_value(match.group(1)), N.number_value(match.group(2))
+        if left is not None and right is not None:
+            return f"{N.canonical_number(left)}-{N.canonical_number(right)}", match.group(3)
+    return number, match.group(3)
+
+
+def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[int, int]]) -> None:
+    if ">" in text or "→" in text or "»" in text or "›" in text:
+        for m in UI_PATH_RE.finditer(text):
+            if re.search(r">|→|->|»|›", m.group()):
+                start, end = m.span()
+                lead = _UI_LEAD.match(text, start, end)
+                if lead:
+                    start = lead.end()
+                tail = _UI_TAIL.search(text, start, end)
+                if tail and re.search(r">|→|->|»|›", text[start:tail.start()]):
+                    end = tail.start()
+                path = text[start:end]
+                steps = [s.strip(" \"'“”‘’*") for s in re.split(r"\s*(?:>|→|->|»|›)\s*", path)]
+                _add(out, taken, start, end, path, "ui_path", " > ".join(N.normalize_phrase(s) for s in steps),
+                     0.8, "a product-specific UI path")
+    for regex in (UI_ELEMENT_RE, UI_NOUN_AFTER_RE):
+        for m in regex.finditer(text):
+            group = 1 if m.group(1) else 2
+            if regex is UI_NOUN_AFTER_RE:
+                group = 1
+            name = m.group(group)
+            if not name:
+                continue
+            s, e = m.span(group)
+            clean = name.strip(" \"'“”‘’*`")
+            if not clean or clean.lower() in _COMMON_CAPS:
+                continue
+            quoted = name[:1] in "\"'“‘*`"
+            if regex is UI_ELEMENT_RE and not quoted and m.group(0)[:6].lower() in ("under ", "from t", "in the", "find ", "use ")\
+                    and not re.search(r"\b(?:button|tab|menu|link|page|icon|option|toggle|section|screen|panel|settings?)\b", m.group(0)):
+                continue
+            if _GENERIC_ADVICE.search(clean):
+                continue
+            generic = all(word.lower() in _GENERIC_UI for word in clean.split())
+            _add(out, taken, s, e, name, "ui_element", N.normalize_phrase(clean), 0.3 if generic else 0.55,
+                 "a generic UI element" if generic else "a named button, menu or screen of the product")
+
+
+def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSpan], taken: list[tuple[int, int]]) -> None:
+    starts = {a for a, _ in sent}
+    # leading punctuation / bullets do not move a sentence start
+    for a, b in sent:
+        k = a
+        while k < b and not text[k].isalnum():
+            k += 1
+        starts.add(k)
+    words = [(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(text)]
+    i = 0
+    n = len(words)
+    while i < n:
+        s, e, w = words[i]
+        if not (w[0].isupper() or (w[0].isdigit())):
+            i += 1
+            continue
+        j = i
+        group = [words[i]]
+        while j + 1 < n:
+            ns, ne, nw = words[j + 1]
+            gap = text[group[-1][1]:ns]
+            if gap not in (" ", " & ", " of ", " de ", " la ", " the ", "'s ", " 'n' ", " + ", "-"):
+                break
+            if nw[0].isupper() or nw[0].isdigit():
+                group.append(words[j + 1])
+                j += 1
+            elif nw.lower() in ("of", "de", "la", "the") and j + 2 < n and words[j + 2][2][0].isupper() and text[ne:words[j + 2][0]] == " ":
+                group.append(words[j + 1])
+                group.append(words[j + 2])
+                j += 2
+            else:
+                break
+        i = j + 1
+        # Drop leading common words ("Yes", "Our", "How about" ...) and sentence-initial single words.
+        while group and (group[0][2].lower().rstrip(".") in _COMMON_CAPS or group[0][2].lower() in ("of", "the", "de", "la")):
+            group = group[1:]
+        while group and (group[-1][2].lower() in _COMMON_CAPS or group[-1][2].lower() in ("of", "the", "de", "la")):
+            group = group[:-1]
+        if not group:
+            continue
+        gs, ge = group[0][0], group[-1][1]
+        name = text[gs:ge]
+        if len(group) == 1:
+            word = group[0][2]
+            if gs in starts or len(word) < 2 or word.isupper() and len(word) <= 4:
+                continue
+            if word.endswith("'s") and gs in starts:
+                continue
+        elif gs in starts and len(group) == 2 and group[1][2].lower() in _COMMON_CAPS:
+            continue
+        before = text[max(0, gs - 40):gs]
+        if _PERSON_CUE.search(before):
+            continue
+        kind, score, reason = "name", (0.45 if len(group) > 1 else 0.35), "a product, place or brand name"
+        suffix = _PLAN_SUFFIX.match(text, ge)
+        if suffix:
+            ge = suffix.end()
+            name = text[gs:ge]
+            kind, score, reason = "plan", 0.7, "a plan, tier or product name"
+        elif re.search(r"\b(?:plan|tier|edition|pro|premium|plus|enterprise|business|basic|starter|unlimited)\b", name, _I):
+            kind, score, reason = "plan", 0.6, "a plan, tier or product name"
+        if OFFER_CUE.search(before):
+            score += 0.2
+            reason += " offered or described to the user"
+        _add(out, taken, gs, ge, name, kind, N.normalize_phrase(name), min(score, 0.9), reason)
+
+
+def _extract_statements(text: str, out: list[KnowledgeSpan]) -> None:
+    seen: list[tuple[int, int]] = []
+    for regex, reason, score in POLICY_RES:
+        for m in regex.finditer(text):
+            if any(m.start() < b and m.end() > a for a, b in seen):
+                continue
+            seen.append(m.span())
+            kind = "availability" if "availability" in reason or "offering" in reason else "policy"
+            out.append(KnowledgeSpan(m.start(), m.end(), m.group(), kind, N.normalize_phrase(m.group()), score, reason))
+    for m in ACCOUNT_RE.finditer(text):
+        if ACCOUNT_ACTION_OK.search(m.group()):
+            continue
+        out.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()), 0.55,
+                                 "an account or order fact (status)"))
+    for m in ACCOUNT_VALUE_RE.finditer(text):
+        out.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()), 0.5,
+                                 "an account or order fact (a value of the customer's record)"))
