@@ -1,0 +1,190 @@
+"""HTML -> plain text, as the readers need it (Intercom bodies, Zendesk html_body, Freshdesk, HTML transcripts).
+
+Block elements become line breaks, paragraphs are separated by a blank line, list items get
+``- `` (or ``1. ``), links keep their text and add the address when it differs
+(``pricing page (https://example.com/pricing)``) because the linter and the PII redaction
+need to see URLs, images become their ``alt`` text, ``<script>``/``<style>`` vanish, and
+entities are decoded. White space inside text runs collapses as a browser would; ``<pre>``
+keeps it. Uses only the standard library's tolerant parser, so broken markup still reads.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+_BLOCK = {
+    "address", "article", "aside", "blockquote", "dd", "details", "dialog", "div", "dl", "dt", "fieldset",
+    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "main",
+    "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul", "li",
+    "body", "html",
+}
+_PARAGRAPH = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul", "ol", "dl", "hr"}
+_SKIP = {"script", "style", "head", "title", "template", "noscript"}
+_VOID_SKIP = {"meta", "link"}
+_SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
+
+
+class _TextParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip_depth = 0
+        self.pre_depth = 0
+        self.lists: list[list[int]] = []  # stack of [is_ordered, counter]
+        self.links: list[tuple[str | None, int]] = []  # (href, out position at open)
+        self.cells_in_row = 0
+
+    # -- output helpers
+    def _rstrip_spaces(self) -> None:
+        while self.out:
+            piece = self.out[-1].rstrip(" ")
+            if piece:
+                self.out[-1] = piece
+                return
+            self.out.pop()
+
+    def _trailing_newlines(self) -> int:
+        count = 0
+        for piece in reversed(self.out):
+            stripped = piece.rstrip("\n")
+            count += len(piece) - len(stripped)
+            if stripped:
+                break
+        return count
+
+    def _newlines(self, count: int) -> None:
+        # Work on the tail only: joining the whole output here would be quadratic.
+        self._rstrip_spaces()
+        if not self.out:
+            return
+        have = self._trailing_newlines()
+        if have < count:
+            self.out.append("\n" * (count - have))
+
+    def _text(self, data: str) -> None:
+        if self.skip_depth:
+            return
+        if self.pre_depth:
+            self.out.append(data)
+            return
+        data = _SPACES.sub(" ", data)
+        if not data.strip():
+            if self.out and not self.out[-1].endswith((" ", "\n")):
+                self.out.append(" ")
+            return
+        current = "".join(self.out[-1:])
+        if (not self.out or current.endswith("\n")) and data.startswith(" "):
+            data = data.lstrip(" ")
+        elif current.endswith(" ") and data.startswith(" "):
+            data = data.lstrip(" ")
+        self.out.append(data)
+
+    # -- parser callbacks
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        tag = tag.lower()
+        if tag in _SKIP:
+            self.skip_depth += 1
+            return
+        if self.skip_depth or tag in _VOID_SKIP:
+            return
+        attributes = dict(attrs)
+        if tag == "br":
+            self.out.append("\n")
+        elif tag == "pre":
+            self._newlines(2)
+            self.pre_depth += 1
+        elif tag in ("ul", "ol"):
+            self._newlines(1 if self.lists else 2)
+            self.lists.append([tag == "ol", 0])
+        elif tag == "li":
+            self._newlines(1)
+            indent = "  " * max(len(self.lists) - 1, 0)
+            if self.lists and self.lists[-1][0]:
+                self.lists[-1][1] += 1
+                self.out.append(f"{indent}{self.lists[-1][1]}. ")
+            else:
+                self.out.append(f"{indent}- ")
+        elif tag == "a":
+            self.links.append((attributes.get("href"), len(self.out)))
+        elif tag == "img":
+            alt = (attributes.get("alt") or "").strip()
+            if alt:
+                self._text(f"[{alt}]")
+        elif tag == "tr":
+            self._newlines(1)
+            self.cells_in_row = 0
+        elif tag in ("td", "th"):
+            if self.cells_in_row:
+                self.out.append(" | ")
+            self.cells_in_row += 1
+        elif tag in _PARAGRAPH:
+            self._newlines(2)
+        elif tag in _BLOCK:
+            self._newlines(1)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag.lower() not in ("br", "img", "hr", "meta", "link"):
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        tag = tag.lower()
+        if tag in _SKIP:
+            self.skip_depth = max(0, self.skip_depth - 1)
+            return
+        if self.skip_depth:
+            return
+        if tag == "pre":
+            self.pre_depth = max(0, self.pre_depth - 1)
+            self._newlines(2)
+        elif tag in ("ul", "ol"):
+            if self.lists:
+                self.lists.pop()
+            self._newlines(1 if self.lists else 2)
+        elif tag == "a":
+            if self.links:
+                href, start = self.links.pop()
+                text = "".join(self.out[start:]).strip()
+                if href and not href.startswith(("#", "javascript:")):
+                    target = href[7:] if href.startswith("mailto:") else href
+                    if target.rstrip("/") not in text and text.rstrip("/") not in (target, href):
+                        self.out.append(f" ({target})" if text else target)
+        elif tag in _PARAGRAPH:
+            self._newlines(2)
+        elif tag in _BLOCK:
+            self._newlines(1)
+
+    def handle_data(self, data: str) -> None:
+        self._text(data)
+
+
+def html_to_text(html: str | None) -> str:
+    """Plain text of an HTML fragment or page (``""`` for ``None``)."""
+    if not html:
+        return ""
+    if "<" not in html and "&" not in html:
+        return html.strip()
+    parser = _TextParser()
+    parser.feed(html)
+    parser.close()
+    text = "".join(parser.out)
+    lines = [line.rstrip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+_TAG = re.compile(r"<\s*(p|div|br|span|a|b|i|strong|em|ul|ol|li|img|table|h[1-6]|html|body)\b[^>]*>", re.IGNORECASE)
+
+
+def looks_like_html(text: str | None) -> bool:
+    """Whether a body is HTML (has common tags), as opposed to plain text with a stray ``<``."""
+    return bool(text) and bool(_TAG.search(text))  # type: ignore[arg-type]
+
+
+def body_text(text: str | None) -> str:
+    """A message body as plain text: HTML is converted, plain text is kept (trimmed)."""
+    if not text:
+        return ""
+    return html_to_text(text) if looks_like_html(text) else text.strip()
