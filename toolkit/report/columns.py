@@ -131,7 +131,8 @@ def lint_codes(records: Sequence[Mapping[str, Any]], *, select: Sequence[str] | 
     codes = list(select) if select is not None else example_rule_codes()
     if not codes:
         return [[] for _ in records]
-    diagnostics = lint(_numbered(records), select=codes, config=config)
+    # Plain dicts: the engine numbers them 1..n, which maps each diagnostic to its row.
+    diagnostics = lint([dict(r) for r in records], config=False if config is None else config, select=codes, jobs=1)
     return _codes_by_index(diagnostics, len(records))
 
 

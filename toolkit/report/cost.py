@@ -20,6 +20,7 @@ result carries the encoding's name and ``estimate: true``.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any, Callable, Mapping
 
 PRICE_FORMAT = "ftkit-prices/1"
 PER_TOKENS = 1_000_000
+_SNAPSHOT = re.compile(r"\d{4}-\d{2}-\d{2}|\d{4}|\d{8}|latest|preview(-\d{2}-\d{4})?|\d{3}")
 
 
 class PriceTableError(ValueError):
@@ -83,13 +85,22 @@ class PriceTable:
         return out
 
     def find(self, model: str, provider: str | None = None) -> list[ModelPrice]:
-        """Model entries matching ``model`` by name, alias, or dated snapshot of an alias."""
-        hits = []
-        for price in self.models(provider):
-            names = (price.model, *price.aliases)
-            if model in names or any(model.startswith(n + "-") for n in names if n):
-                hits.append(price)
-        return hits
+        """Model entries matching ``model``: by name or alias, else as a dated snapshot of one.
+
+        ``gpt-4o-mini`` matches the ``gpt-4o-mini`` alias only (not ``gpt-4o``);
+        ``gpt-4o-2024-11-20`` matches ``gpt-4o`` as a dated snapshot; ``ft:gpt-4o-mini:org::id``
+        matches its base model.
+        """
+        if model.startswith("ft:"):
+            model = model[3:].split(":", 1)[0]
+        models = self.models(provider)
+        exact = [p for p in models if model == p.model or model in p.aliases]
+        if exact:
+            return exact
+        return [
+            p for p in models
+            if any(model.startswith(n + "-") and _SNAPSHOT.fullmatch(model[len(n) + 1:]) for n in (p.model, *p.aliases) if n)
+        ]
 
 
 def _model_price(provider: str, model: str, entry: Mapping[str, Any]) -> ModelPrice:

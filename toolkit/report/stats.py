@@ -95,6 +95,29 @@ class Distribution:
         }
 
 
+def _nice_width(span: float, bins: int) -> int:
+    """A bin width of 1, 2 or 5 x 10^k covering ``span`` in about ``bins`` bins."""
+    raw = max(span / bins, 1.0)
+    magnitude = 10 ** int(f"{raw:e}".split("e")[1])
+    for step in (1, 2, 5, 10):
+        if step * magnitude >= raw:
+            return int(step * magnitude)
+    return int(10 * magnitude)  # pragma: no cover
+
+
+def histogram(series: pl.Series, bins: int = 20) -> dict[str, Any]:
+    """Counts in equal bins ``[edge_i, edge_i+1)`` with round edges from 0 to past the maximum."""
+    series = series.drop_nulls()
+    if series.len() == 0:
+        return {"edges": [], "counts": []}
+    top = int(series.max())  # type: ignore[arg-type]
+    width = _nice_width(top + 1, bins)
+    n_bins = top // width + 1
+    counts = (series // width).value_counts().sort(series.name)
+    by_bin = dict(zip(counts[series.name].to_list(), counts["count"].to_list()))
+    return {"edges": [i * width for i in range(n_bins + 1)], "counts": [int(by_bin.get(i, 0)) for i in range(n_bins)]}
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
@@ -127,6 +150,7 @@ class DatasetStats:
     examples_with_system: int
     top_system_prompts: list[dict[str, Any]]
     per_file: dict[str, int]
+    histograms: dict[str, dict[str, Any]]
     problems: list[Problem]
     problem_count: int
     frame: pl.DataFrame = field(repr=False)
@@ -178,6 +202,10 @@ class DatasetStats:
             },
             "problems": {"count": self.problem_count, "first": [p.to_dict() for p in self.problems]},
         }
+
+    def histograms_dict(self) -> dict[str, dict[str, Any]]:
+        """Token-length histograms: ``example`` (whole examples) and one per message role."""
+        return self.histograms
 
 
 class StatsCollector:
@@ -269,9 +297,12 @@ class StatsCollector:
         per_role = {role: count for role, count in per_role.items() if count}
 
         role_tokens = {}
+        histograms = {"example": histogram(frame["tokens"].rename("tokens"))}
         if messages.height:
             for role in sorted(set(messages["role"].unique().to_list())):
-                role_tokens[role] = Distribution.of(messages.filter(pl.col("role") == role)["tokens"])
+                series = messages.filter(pl.col("role") == role)["tokens"]
+                role_tokens[role] = Distribution.of(series)
+                histograms[role] = histogram(series)
 
         if n:
             # A conversation is metadata.conversation_id; examples without one count as their own.
@@ -329,6 +360,7 @@ class StatsCollector:
             examples_with_system=systems.height,
             top_system_prompts=top_systems,
             per_file=per_file,
+            histograms=histograms,
             problems=list(self.problems),
             problem_count=self.problem_count,
             frame=frame.select("file", "line", "tokens", "prompt_tokens", "trainable_tokens", "over_limit"),
