@@ -1,0 +1,295 @@
+"""D: duplicates inside one dataset - exact, near (MinHash), and one prompt taught two answers.
+
+(Codes D010 and up are the cross-split leakage rules, in their own module.)
+
+All three are dataset rules: they see every example in order and report on the later
+example of a pair, naming the earlier one by line. Texts are compared after
+:func:`toolkit.dedup.normalize_text` (NFKC, case-folded, punctuation and spacing collapsed),
+so "Hello!" and "hello" are the same text. Memory: a 16-byte key and a location per
+distinct example, plus one MinHash signature per example for D002.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterable, Mapping
+
+from toolkit.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, normalize_text
+from toolkit.diagnostics import Severity
+from toolkit.linter.rule import DatasetRule, ExampleContext, ExampleRef, Finding, Fix, RuleOption, register
+from toolkit.linter.rules._textfix import preview, trainable_assistant
+
+
+def _line(user: str, assistant: str, system: str | None = None) -> str:
+    parts = []
+    if system is not None:
+        parts.append('{"role": "system", "content": "' + system + '"}')
+    parts.append('{"role": "user", "content": "' + user + '"}')
+    parts.append('{"role": "assistant", "content": "' + assistant + '"}')
+    return '{"messages": [' + ", ".join(parts) + "]}"
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+_ROLES_OPTION = RuleOption(
+    "roles", "list[str]", ["user", "assistant"], "Message roles whose text makes up an example for comparison."
+)
+
+
+def _comparable_text(ctx: ExampleContext, roles: tuple[str, ...]) -> str:
+    """Role-tagged text of the example (cached on the context for D001 and D002)."""
+    cache = ctx.__dict__.setdefault("_ftkit_dup_text", {})
+    text = cache.get(roles)
+    if text is None:
+        wanted = set(roles)
+        text = "\n".join(
+            f"<{message.get('role')}> {body}"
+            for message, body in zip(ctx.messages, ctx.texts)
+            if message.get("role") in wanted
+        )
+        cache[roles] = text
+    return text
+
+
+def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> str:
+    cache = ctx.__dict__.setdefault("_ftkit_dup_norm", {})
+    value = cache.get(roles)
+    if value is None:
+        value = cache[roles] = normalize_text(_comparable_text(ctx, roles))
+    return value
+
+
+def _drop(record: Mapping[str, Any]) -> None:
+    """Fix: remove the record from the file."""
+    return None
+
+
+def _where(file: str, line: int, here: str) -> str:
+    return f"line {line}" if file == here else f"{file}:{line}"
+
+
+@register
+class ExactDuplicate(DatasetRule):
+    code = "D001"
+    name = "exact-duplicate"
+    summary = "An example repeats an earlier one (same text after normalising case, punctuation and spacing)."
+    why = (
+        "Duplicates multiply an example's weight: the model memorises it instead of generalising, and the "
+        "dataset looks larger than it is. A duplicate that lands in both train and validation also "
+        "inflates evaluation scores. The unsafe fix drops the later copies."
+    )
+    bad = "\n".join(
+        [
+            _line("How do I reset my password?", "Click Forgot password on the sign-in page and follow the e-mail."),
+            _line("How do I reset my password?", "Click Forgot password on the sign-in page and follow the e-mail."),
+        ]
+    )
+    good = "\n".join(
+        [
+            _line("How do I reset my password?", "Click Forgot password on the sign-in page and follow the e-mail."),
+            _line("How do I change my e-mail address?", "Open Settings, then Account, and edit the address there."),
+        ]
+    )
+    default_severity = Severity.WARNING
+    fix_safety = "unsafe"
+    options = (_ROLES_OPTION,)
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self._roles = tuple(self.opts["roles"])
+        self._seen: dict[bytes, tuple[str, int, int]] = {}  # key -> (file, line, copies so far)
+
+    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+        normalized = _normalized(ctx, self._roles)
+        if not normalized:
+            return ()
+        key = _digest(normalized)
+        first = self._seen.get(key)
+        if first is None:
+            self._seen[key] = (ctx.file, ctx.line, 1)
+            return ()
+        file, line, copies = first
+        self._seen[key] = (file, line, copies + 1)
+        return (
+            Finding(
+                message=f"exact duplicate of the example at {_where(file, line, ctx.file)}"
+                + (f" (copy {copies + 1})" if copies > 1 else ""),
+                hint="drop the copy (`--unsafe-fixes` removes it) or vary it",
+                fix=Fix("drop the duplicate example", "unsafe", _drop),
+                extra={"duplicate_of": {"file": file, "line": line}},
+            ),
+        )
+
+
+@register
+class NearDuplicate(DatasetRule):
+    code = "D002"
+    name = "near-duplicate"
+    summary = "An example nearly repeats an earlier one (MinHash estimate of word-shingle Jaccard similarity)."
+    why = (
+        "Near-duplicates (the same macro reply with another name, a thread exported twice with one line "
+        "more) over-weight one behavior just like exact copies, and leak between splits. Similarity is "
+        "estimated with MinHash over 3-word shingles of the normalised text; exact duplicates are left to "
+        "D001. Short examples are skipped: every 'Hi!'/'Hello!' pair would match."
+    )
+    bad = "\n".join(
+        [
+            _line(
+                "My order 1182 arrived with a broken handle, can I get a replacement?",
+                "I am sorry the handle broke! I have sent a free replacement, it ships today and you can keep the broken one.",
+            ),
+            _line(
+                "My order 1182 arrived with a broken handle, can I get a replacement?",
+                "I am so sorry the handle broke! I have sent a free replacement, it ships today and you can keep the broken one.",
+            ),
+        ]
+    )
+    good = "\n".join(
+        [
+            _line(
+                "My order 1182 arrived with a broken handle, can I get a replacement?",
+                "I am sorry the handle broke! I have sent a free replacement, it ships today and you can keep the broken one.",
+            ),
+            _line(
+                "Can I change the colour of the mug I ordered yesterday?",
+                "Yes, as long as it has not shipped yet. Which colour would you like instead?",
+            ),
+        ]
+    )
+    heuristic = True
+    default_severity = Severity.WARNING
+    options = (
+        RuleOption("threshold", "float", DEFAULT_THRESHOLD, "Estimated Jaccard similarity (0-1] from which two examples are near-duplicates."),
+        RuleOption("min-words", "int", 8, "Examples with fewer words (after normalising) are not compared."),
+        _ROLES_OPTION,
+    )
+
+    _BATCH = 256  # examples hashed together (MinHash in batches is several times faster)
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        threshold = self.opts["threshold"]
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"{self.code}: option 'threshold' must be in (0, 1], got {threshold}")
+        self._roles = tuple(self.opts["roles"])
+        self._index = NearDuplicateIndex(threshold)
+        self._where: dict[int, tuple[str, int]] = {}
+        self._exact: set[bytes] = set()
+        self._pending: list[tuple[int, str, ExampleRef]] = []
+
+    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+        normalized = _normalized(ctx, self._roles)
+        if normalized.count(" ") + 1 < self.opts["min-words"]:
+            return ()
+        key = _digest(normalized)
+        if key in self._exact:
+            return ()  # an exact duplicate: D001 reports it, and indexing it again adds nothing
+        self._exact.add(key)
+        self._pending.append((ctx.index, normalized, ctx.ref))
+        if len(self._pending) >= self._BATCH:
+            return self._flush()
+        return ()
+
+    def finish(self) -> Iterable[Finding]:
+        return self._flush()
+
+    def _flush(self) -> list[Finding]:
+        pending, self._pending = self._pending, []
+        if not pending:
+            return []
+        results = self._index.add_many(((index, text) for index, text, _ in pending), max_matches=8)
+        findings = []
+        for (index, _text, ref), matches in zip(pending, results):
+            self._where[index] = (ref.file, ref.line)
+            if not matches:
+                continue
+            best = matches[0]
+            file, line = self._where[best.key]  # type: ignore[index]
+            others = f" and {len(matches) - 1}{'+' if len(matches) >= 8 else ''} more" if len(matches) > 1 else ""
+            findings.append(
+                Finding(
+                    message=f"near-duplicate of the example at {_where(file, line, ref.file)}{others} "
+                    f"(estimated similarity {best.similarity:.2f})",
+                    hint="drop or rewrite one of them; raise `threshold` if these are legitimately similar",
+                    score=round(best.similarity, 4),
+                    at=ref,
+                    extra={"duplicate_of": {"file": file, "line": line}, "similarity": round(best.similarity, 4)},
+                )
+            )
+        return findings
+
+
+@register
+class ConflictingAnswers(DatasetRule):
+    code = "D003"
+    name = "conflicting-answers"
+    summary = "The same prompt appears with different answers: the dataset teaches two behaviors for one input."
+    why = (
+        "When one conversation prefix is followed by different final replies, the model is trained towards "
+        "both and learns neither: it averages, hedges, or picks at random. Decide which answer is right "
+        "(or make the prompts differ in what decides it). Short prompts ('hi', 'thanks') are skipped: "
+        "varied answers to them are normal."
+    )
+    bad = "\n".join(
+        [
+            _line("Can I return an item after 30 days?", "No, returns are only possible within 30 days of delivery."),
+            _line("Can I return an item after 30 days?", "Yes, you can return any item at any time for a full refund."),
+        ]
+    )
+    good = "\n".join(
+        [
+            _line("Can I return an item after 30 days?", "No, returns are only possible within 30 days of delivery."),
+            _line("Can I return an item within 30 days?", "Yes, any item within 30 days of delivery, for a full refund."),
+        ]
+    )
+    default_severity = Severity.WARNING
+    options = (
+        RuleOption("min-prompt-words", "int", 4, "Prompts with fewer words (after normalising) are not compared."),
+        RuleOption("include-system", "bool", True, "Whether the system prompt is part of the prompt."),
+    )
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self._seen: dict[bytes, tuple[bytes, str, int, str]] = {}  # prompt -> (answer, file, line, preview)
+
+    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+        last = None
+        for index in range(len(ctx.messages) - 1, -1, -1):
+            message = ctx.messages[index]
+            if trainable_assistant(message):
+                last = index
+                break
+            if message.get("role") == "assistant":
+                return ()
+        if last is None or ctx.messages[last].get("tool_calls"):
+            return ()
+        roles = {"user", "assistant", "tool"} | ({"system", "developer"} if self.opts["include-system"] else set())
+        prompt = normalize_text(
+            "\n".join(
+                f"<{m.get('role')}> {t}" for m, t in zip(ctx.messages[:last], ctx.texts[:last]) if m.get("role") in roles
+            )
+        )
+        if sum(1 for part in prompt.split() if not part.startswith("<")) < self.opts["min-prompt-words"]:
+            return ()
+        answer_text = ctx.texts[last]
+        answer = normalize_text(answer_text)
+        if not answer:
+            return ()
+        prompt_key, answer_key = _digest(prompt), _digest(answer)
+        first = self._seen.get(prompt_key)
+        if first is None:
+            self._seen[prompt_key] = (answer_key, ctx.file, ctx.line, preview(answer_text, 50))
+            return ()
+        if first[0] == answer_key:
+            return ()
+        return (
+            Finding(
+                message=f"same prompt as the example at {_where(first[1], first[2], ctx.file)} but a different answer: "
+                f"{preview(answer_text, 50)!r} vs {first[3]!r}",
+                pointer=ctx.content_pointer(last),
+                hint="keep the answer that is right, or make the prompts say what decides between them",
+                extra={"conflicts_with": {"file": first[1], "line": first[2]}},
+            ),
+        )
