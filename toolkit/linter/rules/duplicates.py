@@ -138,11 +138,13 @@ class NearDuplicate(DatasetRule):
         [
             _line(
                 "My order 1182 arrived with a broken handle, can I get a replacement?",
-                "I am sorry the handle broke! I have sent a free replacement, it ships today and you can keep the broken one.",
+                "I am sorry the handle broke! I have sent a free replacement, it ships today and you can keep the broken one. "
+                "You will get a tracking link by e-mail as soon as the parcel leaves our warehouse.",
             ),
             _line(
                 "My order 1182 arrived with a broken handle, can I get a replacement?",
-                "I am so sorry the handle broke! I have sent a free replacement, it ships today and you can keep the broken one.",
+                "I am so sorry the handle broke! I have sent a free replacement, it ships today and you can keep the broken one. "
+                "You will get a tracking link by e-mail as soon as the parcel leaves our warehouse.",
             ),
         ]
     )
@@ -150,7 +152,8 @@ class NearDuplicate(DatasetRule):
         [
             _line(
                 "My order 1182 arrived with a broken handle, can I get a replacement?",
-                "I am sorry the handle broke! I have sent a free replacement, it ships today and you can keep the broken one.",
+                "I am sorry the handle broke! I have sent a free replacement, it ships today and you can keep the broken one. "
+                "You will get a tracking link by e-mail as soon as the parcel leaves our warehouse.",
             ),
             _line(
                 "Can I change the colour of the mug I ordered yesterday?",
