@@ -207,7 +207,8 @@ class Rule:
     fix_safety: ClassVar[FixSafety | None] = None
     heuristic: ClassVar[bool] = False  # reports a score in [0, 1] and spans
     # Options used when linting ``bad`` and ``good`` for the docs test (and shown in the docs):
-    # for rules that only fire when configured, e.g. a behavior spec or ``{"kb": "path"}``.
+    # for rules that only fire when configured, e.g. a behavior spec or ``{"kb": "path"}``
+    # (relative paths are resolved from the project root, where the docs test runs).
     example_options: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
