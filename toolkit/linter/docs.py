@@ -61,6 +61,9 @@ def rule_markdown(rule_cls: type[Rule], *, heading_level: int = 3) -> str:
         meta.append("heuristic: reports a score in [0, 1] and the spans found")
     lines += ["- " + item for item in meta] + [""]
     lines += ["**Why it hurts fine-tuning.** " + doc["why"], ""]
+    if doc.get("example_options"):
+        shown = json.dumps(doc["example_options"], ensure_ascii=False, sort_keys=True)
+        lines += [f"The examples below are linted with these options: `{shown}`", ""]
     lines += ["**Bad**", "", "```json", visible(doc["bad"]).rstrip("\n"), "```", ""]
     lines += ["**Good**", "", "```json", visible(doc["good"]).rstrip("\n"), "```", ""]
     if doc["options"]:
