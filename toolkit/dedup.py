@@ -1,20 +1,40 @@
 """Exact and near-duplicate detection shared by the linter, the splitter and ``ftkit leakage``.
 
 Texts are normalised (Unicode NFKC, case-folded, punctuation and runs of white space
-collapsed), cut into word shingles, and summarised by MinHash signatures (``datasketch``);
-an LSH index finds candidate pairs whose estimated Jaccard similarity reaches the threshold.
+collapsed) and cut into word shingles (``shingle`` consecutive words). Each text is
+summarised by a MinHash signature of ``num_perm`` 32-bit values; the fraction of equal
+values between two signatures estimates the Jaccard similarity of their shingle sets.
+An LSH index (``bands`` x ``rows`` of the signature, chosen for the threshold) finds the
+candidate pairs, and every candidate is verified against the threshold.
+
+Speed: words are hashed once (blake2b, cached), shingle hashes are combined from word
+hashes with numpy over whole batches of texts, and signatures use one-permutation
+hashing with densification (one pass over the shingles instead of ``num_perm``; see
+:class:`MinHasher`). Everything is a pure function of the text and the seed:
+signatures are identical across processes, runs and platforms (no Python ``hash()``,
+which is salted per process).
+
+Two ways in:
+
+* :class:`NearDuplicateIndex` - incremental: ``add(key, text)`` returns the earlier items
+  the text nearly duplicates (the linter's D rules); ``add_many`` hashes a batch at once.
+* :func:`near_duplicate_components` / :func:`signatures` - batch: connected groups of
+  near-duplicates over a whole dataset (the splitter), or cross-file pairs (leakage).
+
+Empty texts (no word at all) have no shingles: they never near-duplicate anything (use
+:func:`exact_key` for exact duplicates, which does catch two empty texts).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Hashable, Iterable, Mapping
+from typing import Any, Hashable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from toolkit.model import content_text
 
@@ -24,13 +44,31 @@ _SPACE = re.compile(r"\s+")
 DEFAULT_THRESHOLD = 0.85
 DEFAULT_NUM_PERM = 64
 DEFAULT_SHINGLE = 3
+DEFAULT_SEED = 1
+
+_U64 = np.uint64
+_MAX32 = np.uint32(0xFFFFFFFF)
+# Odd 64-bit multipliers (from splitmix64 / golden ratio): fixed forever, so signatures are stable.
+_SHINGLE_MUL = _U64(0x9E3779B97F4A7C15)
+_MIX1 = _U64(0xBF58476D1CE4E5B9)
+_MIX2 = _U64(0x94D049BB133111EB)
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+# ASCII characters that are neither word characters, white space nor "<" ">" (the role
+# tags) become spaces; str.translate does this in C, many times faster than the regex.
+_ASCII_PUNCT = {c: " " for c in range(128) if not re.match(r"[\w\s<>]", chr(c))}
 
 
 def normalize_text(text: str) -> str:
     """Normalise for comparison: NFKC, case-fold, drop punctuation, collapse white space."""
+    if text.isascii():
+        # NFKC is the identity on ASCII and casefold() equals lower(): the fast path.
+        return " ".join(text.lower().translate(_ASCII_PUNCT).split())
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = _PUNCT.sub(" ", text)
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(_PUNCT.sub(" ", text).split())
 
 
 def example_text(record: Mapping[str, Any], roles: Iterable[str] = ("user", "assistant")) -> str:
@@ -45,25 +83,403 @@ def example_text(record: Mapping[str, Any], roles: Iterable[str] = ("user", "ass
     return "\n".join(parts)
 
 
+# ShareGPT speaker names -> chat roles (for record_text on non-OpenAI chat formats).
+_SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "model": "assistant", "bot": "assistant"}
+
+
+def record_text(record: Mapping[str, Any], roles: Iterable[str] = ("user", "assistant")) -> str:
+    """The comparable text of a record in any common format.
+
+    * OpenAI-style ``messages`` (also Mistral, Together, Fireworks, TRL ``messages``):
+      :func:`example_text`.
+    * ShareGPT ``conversations`` (``from``/``value``): the human and gpt turns.
+    * Vertex ``contents`` (``role``/``parts``): user and model turns.
+    * Anything else (Alpaca, prompt/completion, DPO, custom tables): every string value
+      in the record except ``metadata``, in key order - so two files from different tools
+      can still be compared.
+    """
+    messages = record.get("messages")
+    if isinstance(messages, list) and messages:
+        return example_text(record, roles)
+    wanted = set(roles)
+    conversations = record.get("conversations")
+    if isinstance(conversations, list) and conversations:
+        parts = []
+        for turn in conversations:
+            if isinstance(turn, Mapping):
+                role = _SHAREGPT_ROLES.get(str(turn.get("from", turn.get("role", ""))).lower())
+                if role in wanted:
+                    value = turn.get("value", turn.get("content"))
+                    parts.append(f"<{role}> {content_text(value) if not isinstance(value, str) else value}")
+        return "\n".join(parts)
+    contents = record.get("contents")
+    if isinstance(contents, list) and contents:
+        parts = []
+        for turn in contents:
+            if isinstance(turn, Mapping):
+                role = _SHAREGPT_ROLES.get(str(turn.get("role", "")).lower())
+                if role in wanted:
+                    texts = [p.get("text") for p in turn.get("parts") or [] if isinstance(p, Mapping) and isinstance(p.get("text"), str)]
+                    parts.append(f"<{role}> " + "\n".join(texts))
+        return "\n".join(parts)
+    return "\n".join(_strings({k: v for k, v in record.items() if k != "metadata"}))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 def exact_key(text: str) -> str:
     """A hash of the normalised text: equal keys mean duplicates up to case, spacing and punctuation."""
     return hashlib.blake2b(normalize_text(text).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def shingles(normalized: str, size: int = DEFAULT_SHINGLE) -> set[bytes]:
+    """The word shingles of an already normalised text (a text shorter than ``size`` is one shingle)."""
     words = normalized.split()
     if len(words) < size:
         return {" ".join(words).encode("utf-8")} if words else set()
     return {" ".join(words[i : i + size]).encode("utf-8") for i in range(len(words) - size + 1)}
 
 
-def minhash(text: str, *, num_perm: int = DEFAULT_NUM_PERM, shingle: int = DEFAULT_SHINGLE, seed: int = 1) -> MinHash:
-    """The MinHash signature of a text's word shingles (``text`` is normalised here)."""
-    signature = MinHash(num_perm=num_perm, seed=seed)
-    grams = shingles(normalize_text(text), shingle)
-    if grams:
-        signature.update_batch(list(grams))
-    return signature
+# --------------------------------------------------------------------------- MinHash
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, vectorised (in place on a fresh array): spreads every input bit."""
+    x ^= x >> _U64(30)
+    x *= _MIX1
+    x ^= x >> _U64(27)
+    x *= _MIX2
+    x ^= x >> _U64(31)
+    return x
+
+
+# word -> 64-bit hash (blake2b of its UTF-8 bytes). A pure function of the word, cached
+# because support text repeats a small vocabulary; cleared when it grows too large.
+_WORD_CACHE: dict[str, int] = {}
+_WORD_CACHE_MAX = 2_000_000
+
+
+def _word_hash(word: str) -> int:
+    if len(_WORD_CACHE) >= _WORD_CACHE_MAX:
+        _WORD_CACHE.clear()
+    value = _WORD_CACHE[word] = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+    return value
+
+
+def _word_hashes(words: list[str]) -> list[int]:
+    try:
+        return list(map(_WORD_CACHE.__getitem__, words))
+    except KeyError:
+        get = _WORD_CACHE.get
+        return [get(w) or _word_hash(w) for w in words]
+
+
+@dataclass(frozen=True)
+class Shingled:
+    """Shingle hashes of a batch of texts: ``hashes[offsets[i]:offsets[i+1]]`` belong to text ``i``."""
+
+    hashes: np.ndarray  # uint64
+    offsets: np.ndarray  # int64, len = number of texts + 1
+
+
+def shingle_hashes(normalized: Sequence[str], size: int = DEFAULT_SHINGLE) -> Shingled:
+    """64-bit hashes of the word shingles of already-normalised texts, all at once.
+
+    A word's hash is blake2b of its bytes; a shingle's is a polynomial over its words'
+    hashes, passed through a 64-bit mixer. A text with fewer than ``size`` words (but at
+    least one) is one shingle of all its words. Repeated shingles are kept (a minimum
+    does not care).
+    """
+    if size < 1:
+        raise ValueError("shingle size must be >= 1")
+    n = len(normalized)
+    words_per_text = np.zeros(n, dtype=np.int64)
+    flat: list[int] = []
+    for i, text in enumerate(normalized):
+        words = text.split()
+        words_per_text[i] = len(words)
+        flat.extend(_word_hashes(words))
+    word_hash = np.array(flat, dtype=np.uint64)
+
+    text_first_word = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(words_per_text, out=text_first_word[1:])
+    per_text = np.where(words_per_text >= size, words_per_text - size + 1, np.minimum(words_per_text, 1))
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(per_text, out=offsets[1:])
+    out = np.zeros(int(offsets[-1]), dtype=np.uint64)
+    if out.size:
+        full = words_per_text >= size
+        if full.any():
+            counts = per_text[full]
+            dest = _ranges(offsets[:-1][full], counts)
+            # The first word of each shingle: the text's first word plus the shingle's rank.
+            start_word = dest + np.repeat(text_first_word[:-1][full] - offsets[:-1][full], counts)
+            acc = np.zeros(dest.size, dtype=np.uint64)
+            for k in range(size):  # uint64 array arithmetic wraps silently
+                acc = acc * _SHINGLE_MUL + word_hash[start_word + k]
+            acc ^= _U64(size)
+            out[dest] = _mix64(acc)
+        for t in np.flatnonzero((words_per_text > 0) & (words_per_text < size)).tolist():
+            first, count = int(text_first_word[t]), int(words_per_text[t])
+            acc = np.zeros(1, dtype=np.uint64)
+            for k in range(count):
+                acc = acc * _SHINGLE_MUL + word_hash[first + k : first + k + 1]
+            acc ^= _U64(count)
+            out[offsets[t]] = _mix64(acc)[0]
+    return Shingled(out, offsets)
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenate ``arange(s, s + c)`` for every pair, vectorised."""
+    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    out = np.ones(total, dtype=np.int64)
+    out[0] = starts[0]
+    if counts.size > 1:
+        out[ends[:-1]] = starts[1:] - (starts[:-1] + counts[:-1] - 1)
+    return np.cumsum(out)
+
+
+class MinHasher:
+    """Turns texts into ``num_perm``-value MinHash signatures (one-permutation hashing).
+
+    Each shingle hash, re-mixed with the seed, is dealt into one of ``num_perm`` bins by
+    its high bits and keeps its low 32 bits as the value; a bin holds the minimum value
+    dealt to it. This "one permutation hashing" (Li, Owen & Zhang 2012) costs one pass
+    over the shingles instead of ``num_perm``. Bins that stay empty (short texts) borrow
+    the value of another bin chosen by a fixed hash of (bin, attempt) - the "optimal
+    densification" of Shrivastava (2017) - so that, as with classic MinHash, the
+    fraction of equal values estimates the Jaccard similarity without bias.
+    """
+
+    def __init__(self, num_perm: int = DEFAULT_NUM_PERM, *, shingle: int = DEFAULT_SHINGLE, seed: int = DEFAULT_SEED) -> None:
+        if num_perm < 1:
+            raise ValueError("num_perm must be >= 1")
+        self.num_perm = num_perm
+        self.shingle = shingle
+        self.seed = seed
+        salt = (seed * 0x2545F4914F6CDD1D + 0x632BE59BD9B4E019) & (2**64 - 1)
+        self._salt = _mix64(np.array([salt], dtype=np.uint64))[0]
+        self._probe_table: np.ndarray | None = None
+
+    def signatures(self, texts: Sequence[str], *, normalized: bool = False) -> np.ndarray:
+        """Signatures of ``texts`` as a ``(len(texts), num_perm)`` ``uint32`` array.
+
+        A text without words gets all ``0xFFFFFFFF`` (see :func:`is_empty_signature`).
+        """
+        norm = list(texts) if normalized else [normalize_text(t) for t in texts]
+        sh = shingle_hashes(norm, self.shingle)
+        n, perms = len(norm), self.num_perm
+        flat = np.full(n * perms, _MAX32, dtype=np.uint32)
+        if sh.hashes.size == 0:
+            return flat.reshape(n, perms)
+        counts = np.diff(sh.offsets)
+        text_of = np.repeat(np.arange(n, dtype=np.int64), counts)
+        x = sh.hashes ^ self._salt
+        x = _mix64(x)
+        bins = (((x >> _U64(32)) * _U64(perms)) >> _U64(32)).astype(np.int64)
+        values = (x & _U64(0xFFFFFFFF)).astype(np.uint32)
+        np.minimum.at(flat, text_of * perms + bins, values)
+        sig = flat.reshape(n, perms)
+        self._densify(sig, counts > 0)
+        return sig
+
+    def _probes(self, attempts: int) -> np.ndarray:
+        """``(num_perm, attempts)`` table: the bin an empty bin borrows from at each attempt."""
+        if self._probe_table is None or self._probe_table.shape[1] < attempts:
+            perms = self.num_perm
+            grid = np.arange(perms, dtype=np.uint64)[:, None] * _U64(0x9E3779B97F4A7C15) + np.arange(1, attempts + 1, dtype=np.uint64)[None, :] * _MIX1
+            probe = _mix64(grid + self._salt)
+            self._probe_table = (((probe >> _U64(32)) * _U64(perms)) >> _U64(32)).astype(np.int64)
+        return self._probe_table[:, :attempts]
+
+    def _densify(self, sig: np.ndarray, nonempty: np.ndarray) -> None:
+        """Fill the empty bins of non-empty texts from other bins (optimal densification).
+
+        Empty bin ``j`` takes the value of the first non-empty bin along its fixed probe
+        sequence; probes are tried in widening stages so typical texts cost one step.
+        """
+        rows, cols = np.nonzero((sig == _MAX32) & nonempty[:, None])
+        if rows.size == 0:
+            return
+        source = sig.copy()  # borrow only from bins that were filled by a shingle
+        done_attempts = 0
+        for width in (8, 64, 512, 4096):
+            probes = self._probes(done_attempts + width)[:, done_attempts:]
+            values = source[rows[:, None], probes[cols]]
+            hit = values != _MAX32
+            found = hit.any(axis=1)
+            first = hit.argmax(axis=1)
+            sig[rows[found], cols[found]] = values[found, first[found]]
+            rows, cols = rows[~found], cols[~found]
+            done_attempts += width
+            if rows.size == 0:
+                return
+        for r, c in zip(rows.tolist(), cols.tolist()):  # pragma: no cover - astronomically unlikely
+            sig[r, c] = source[r][source[r] != _MAX32].min()
+
+    def signature(self, text: str, *, normalized: bool = False) -> np.ndarray:
+        """The signature of one text: the same values as :meth:`signatures`, with less overhead."""
+        words = (text if normalized else normalize_text(text)).split()
+        perms, size = self.num_perm, self.shingle
+        sig = np.full(perms, _MAX32, dtype=np.uint32)
+        if not words:
+            return sig
+        wh = np.array(_word_hashes(words), dtype=np.uint64)
+        count = min(size, wh.size)
+        span = wh.size - count + 1
+        acc = np.zeros(span, dtype=np.uint64)
+        for k in range(count):  # uint64 array arithmetic wraps silently
+            acc = acc * _SHINGLE_MUL + wh[k : k + span]
+        acc ^= _U64(count)
+        x = _mix64(_mix64(acc) ^ self._salt)
+        bins = (((x >> _U64(32)) * _U64(perms)) >> _U64(32)).astype(np.intp)
+        np.minimum.at(sig, bins, (x & _U64(0xFFFFFFFF)).astype(np.uint32))
+        empty = np.flatnonzero(sig == _MAX32)
+        if empty.size:
+            source = sig.copy()
+            done = 0
+            for width in (8, 64, 512, 4096):
+                values = source[self._probes(done + width)[empty, done:]]
+                hit = values != _MAX32
+                found = hit.any(axis=1)
+                sig[empty[found]] = values[found, hit[found].argmax(axis=1)]
+                empty = empty[~found]
+                done += width
+                if empty.size == 0:
+                    break
+            else:  # pragma: no cover - astronomically unlikely
+                sig[empty] = source[source != _MAX32].min()
+        return sig
+
+
+_HASHERS: dict[tuple[int, int, int], MinHasher] = {}
+
+
+def get_hasher(num_perm: int = DEFAULT_NUM_PERM, shingle: int = DEFAULT_SHINGLE, seed: int = DEFAULT_SEED) -> MinHasher:
+    """A cached :class:`MinHasher` (building one draws the hash functions)."""
+    key = (num_perm, shingle, seed)
+    hasher = _HASHERS.get(key)
+    if hasher is None:
+        hasher = _HASHERS[key] = MinHasher(num_perm, shingle=shingle, seed=seed)
+    return hasher
+
+
+def signatures(texts: Sequence[str], *, num_perm: int = DEFAULT_NUM_PERM, shingle: int = DEFAULT_SHINGLE, seed: int = DEFAULT_SEED) -> np.ndarray:
+    """MinHash signatures of a batch of raw texts (normalised here): ``(n, num_perm)`` uint32."""
+    return get_hasher(num_perm, shingle, seed).signatures(texts)
+
+
+def is_empty_signature(signature: np.ndarray) -> np.ndarray | bool:
+    """Whether a signature (or each row of a matrix) comes from a text without words."""
+    if signature.ndim == 1:
+        return bool((signature == _MAX32).all())
+    return (signature == _MAX32).all(axis=1)
+
+
+def minhash(text: str, *, num_perm: int = DEFAULT_NUM_PERM, shingle: int = DEFAULT_SHINGLE, seed: int = DEFAULT_SEED) -> Any:
+    """The MinHash signature of a text's word shingles as a ``datasketch.MinHash``.
+
+    Kept for callers that want datasketch's API (``jaccard``, ``merge``); the index and
+    the batch functions use the faster :class:`MinHasher` arrays directly.
+    """
+    from datasketch import MinHash
+
+    values = get_hasher(num_perm, shingle, seed).signature(text).astype(np.uint64)
+    return MinHash(num_perm=num_perm, seed=seed, hashvalues=values)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures (fraction of equal values)."""
+    return float(np.count_nonzero(a == b)) / a.shape[-1]
+
+
+# --------------------------------------------------------------------------- LSH
+
+
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(bands, rows)`` of the LSH index for a threshold.
+
+    Preferred: ``bands = floor((1 - threshold) * num_perm) + 1``. Two signatures that agree
+    on at least ``threshold * num_perm`` values differ in fewer positions than there are
+    bands, so at least one band is identical: **every pair whose estimated similarity
+    reaches the threshold is a candidate** (no LSH misses; the split and ``ftkit leakage``
+    agree exactly). That needs ``rows >= 4`` to keep candidates few; for low thresholds
+    (or few permutations) we fall back to the bands/rows that minimise the weighted area
+    of false positives (weight 0.05) and misses (weight 0.95).
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError("threshold must be in (0, 1]")
+    bands = min(num_perm, int(math.floor((1.0 - threshold) * num_perm + 1e-9)) + 1)
+    rows = num_perm // bands
+    if rows >= 4:
+        return bands, rows
+    trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy < 2 has only trapz
+    grid_lo = np.linspace(0.0, threshold, 200)
+    grid_hi = np.linspace(threshold, 1.0, 200)
+    best: tuple[float, int, int] | None = None
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = trapezoid(1 - (1 - grid_lo**r) ** b, grid_lo)
+            fn = trapezoid((1 - grid_hi**r) ** b, grid_hi)
+            error = float(0.05 * fp + 0.95 * fn)
+            if best is None or error < best[0] - 1e-12:
+                best = (error, b, r)
+    assert best is not None
+    return best[1], best[2]
+
+
+def lsh_is_exact(threshold: float, num_perm: int) -> bool:
+    """Whether the index finds every pair whose estimated similarity reaches ``threshold``."""
+    bands, _ = _cached_params(threshold, num_perm)
+    return bands > math.floor((1.0 - threshold) * num_perm + 1e-9)
+
+
+_PARAMS: dict[tuple[float, int], tuple[int, int]] = {}
+
+
+def _cached_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    key = (round(threshold, 6), num_perm)
+    if key not in _PARAMS:
+        _PARAMS[key] = lsh_params(threshold, num_perm)
+    return _PARAMS[key]
+
+
+def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit hash per band per signature: ``(n, bands)`` uint64 (batch paths)."""
+    n = sig.shape[0]
+    view = sig[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
+    # A polynomial over the band's values (uint64 arithmetic wraps), salted by band number.
+    acc = (view * _row_powers(rows)[None, None, :]).sum(axis=2, dtype=np.uint64)
+    acc += np.arange(1, bands + 1, dtype=np.uint64)[None, :] * _MIX2
+    return _mix64(acc)
+
+
+_ROW_POWERS: dict[int, np.ndarray] = {}
+
+
+def _row_powers(rows: int) -> np.ndarray:
+    if rows not in _ROW_POWERS:
+        powers = np.full(rows, _SHINGLE_MUL, dtype=np.uint64)
+        powers[0] = 1
+        _ROW_POWERS[rows] = np.cumprod(powers, dtype=np.uint64)
+    return _ROW_POWERS[rows]
+
+
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[bytes]:
+    """The raw bytes of each band of one signature (exact keys for the incremental index)."""
+    raw = np.ascontiguousarray(sig[: bands * rows]).tobytes()
+    width = rows * sig.itemsize
+    return [raw[i * width : (i + 1) * width] for i in range(bands)]
 
 
 @dataclass
@@ -75,41 +491,255 @@ class NearDuplicateMatch:
 class NearDuplicateIndex:
     """An incremental LSH index: ``add(key, text)`` returns the earlier items it nearly duplicates.
 
-    Memory grows with the number of items (one signature each), not with their length.
+    Memory grows with the number of items (one ``num_perm`` x 4-byte signature per
+    distinct signature, plus ``bands`` bucket entries), not with their length. Matches come
+    best first, equal similarities in insertion order. Items with an identical signature
+    (exact duplicates after normalisation, very common for "thanks" / "you're welcome"
+    exchanges) share one entry, so many copies of one text do not slow every later query.
+    Texts without any word are kept (``len`` counts them) but never match.
+
+    ``max_matches`` (on :meth:`add`, :meth:`query`) caps the list returned (the best
+    ones); callers that only report the first match should pass it.
     """
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD, *, num_perm: int = DEFAULT_NUM_PERM, shingle: int = DEFAULT_SHINGLE) -> None:
+    def __init__(
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        *,
+        num_perm: int = DEFAULT_NUM_PERM,
+        shingle: int = DEFAULT_SHINGLE,
+        seed: int = DEFAULT_SEED,
+    ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle = shingle
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-        self._signatures: dict[Hashable, np.ndarray] = {}
+        self._hasher = get_hasher(num_perm, shingle, seed)
+        self.bands, self.rows = _cached_params(threshold, num_perm)
+        self._buckets: list[dict[bytes, list[int]]] = [{} for _ in range(self.bands)]
+        self._keys: set[Hashable] = set()
+        self._count = 0
+        # Distinct signatures: row r holds a signature; _members[r] the keys that have it.
+        self._sigs = np.zeros((64, num_perm), dtype=np.uint32)
+        self._members: list[list[Hashable]] = []
+        self._by_signature: dict[bytes, int] = {}
 
     def __len__(self) -> int:
-        return len(self._signatures)
+        return self._count
 
-    def query(self, text: str) -> list[NearDuplicateMatch]:
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._keys
+
+    def signature(self, text: str) -> np.ndarray:
+        return self._hasher.signature(text)
+
+    def query(self, text: str, *, max_matches: int | None = None) -> list[NearDuplicateMatch]:
         """Items already indexed whose similarity to ``text`` reaches the threshold, best first."""
-        signature = minhash(text, num_perm=self.num_perm, shingle=self.shingle)
-        return self._matches(signature)
+        sig = self._hasher.signature(text)
+        return self._matches(sig, band_keys(sig, self.bands, self.rows), max_matches)
 
-    def _matches(self, signature: MinHash) -> list[NearDuplicateMatch]:
-        found = []
-        for key in self._lsh.query(signature):
-            similarity = float(np.mean(self._signatures[key] == signature.hashvalues))
-            if similarity >= self.threshold:
-                found.append(NearDuplicateMatch(key, similarity))
-        found.sort(key=lambda m: (-m.similarity, str(m.key)))
+    def _matches(self, sig: np.ndarray, bands: list[bytes], max_matches: int | None) -> list[NearDuplicateMatch]:
+        if is_empty_signature(sig) or not self._members:
+            return []
+        candidates: set[int] = set()
+        for band, value in enumerate(bands):
+            bucket = self._buckets[band].get(value)
+            if bucket:
+                candidates.update(bucket)
+        if not candidates:
+            return []
+        idx = np.fromiter(sorted(candidates), dtype=np.int64, count=len(candidates))
+        sims = np.count_nonzero(self._sigs[idx] == sig[None, :], axis=1) / self.num_perm
+        keep = np.flatnonzero(sims >= self.threshold - 1e-12)
+        if keep.size == 0:
+            return []
+        # Best first; rows are in order of first insertion, a stable sort keeps that order.
+        order = keep[np.argsort(-sims[keep], kind="stable")]
+        found: list[NearDuplicateMatch] = []
+        for k in order.tolist():
+            similarity_value = float(sims[k])
+            for key in self._members[int(idx[k])]:
+                found.append(NearDuplicateMatch(key, similarity_value))
+                if max_matches is not None and len(found) >= max_matches:
+                    return found
         return found
 
-    def add(self, key: Hashable, text: str) -> list[NearDuplicateMatch]:
+    def _insert(self, key: Hashable, sig: np.ndarray, bands: list[bytes]) -> None:
+        self._keys.add(key)
+        self._count += 1
+        if is_empty_signature(sig):
+            return
+        whole = sig.tobytes()
+        row = self._by_signature.get(whole)
+        if row is not None:
+            self._members[row].append(key)
+            return
+        row = len(self._members)
+        if row == self._sigs.shape[0]:
+            grown = np.zeros((row * 2, self.num_perm), dtype=np.uint32)
+            grown[:row] = self._sigs
+            self._sigs = grown
+        self._sigs[row] = sig
+        self._members.append([key])
+        self._by_signature[whole] = row
+        for band, value in enumerate(bands):
+            bucket = self._buckets[band].get(value)
+            if bucket is None:
+                self._buckets[band][value] = [row]
+            else:
+                bucket.append(row)
+
+    def add(self, key: Hashable, text: str, *, max_matches: int | None = None) -> list[NearDuplicateMatch]:
         """Index ``text`` under ``key`` and return the earlier items it nearly duplicates."""
-        if key in self._signatures:
+        if key in self._keys:
             raise KeyError(f"duplicate key {key!r}")
-        signature = minhash(text, num_perm=self.num_perm, shingle=self.shingle)
-        matches = self._matches(signature)
-        self._lsh.insert(key, signature, check_duplication=False)
-        self._signatures[key] = signature.hashvalues
+        sig = self._hasher.signature(text)
+        bands = band_keys(sig, self.bands, self.rows)
+        matches = self._matches(sig, bands, max_matches)
+        self._insert(key, sig, bands)
         return matches
+
+    def add_many(self, items: Iterable[tuple[Hashable, str]], *, max_matches: int | None = None) -> list[list[NearDuplicateMatch]]:
+        """``add`` for a batch of ``(key, text)`` pairs, hashed together (much faster).
+
+        Items are added in order, so an item matches earlier items of the same batch too;
+        the result is exactly what calling :meth:`add` on each would return.
+        """
+        pairs = list(items)
+        keys = [k for k, _ in pairs]
+        seen: set[Hashable] = set()
+        for key in keys:
+            if key in self._keys or key in seen:
+                raise KeyError(f"duplicate key {key!r}")
+            seen.add(key)
+        if not pairs:
+            return []
+        sigs = self._hasher.signatures([t for _, t in pairs])
+        out = []
+        for i, key in enumerate(keys):
+            bands = band_keys(sigs[i], self.bands, self.rows)
+            out.append(self._matches(sigs[i], bands, max_matches))
+            self._insert(key, sigs[i], bands)
+        return out
+
+
+# --------------------------------------------------------------------------- batch grouping
+
+
+class UnionFind:
+    """Disjoint sets over ``0..n-1`` with path halving; the root of a set is its smallest member."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        # The smaller index wins: roots are the earliest member, independent of union order.
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        return True
+
+    def roots(self) -> list[int]:
+        return [self.find(i) for i in range(len(self.parent))]
+
+
+def exact_signature_groups(sigs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Collapse identical non-empty signatures.
+
+    Returns ``(representatives, rep_of)``: the sorted indices of one item per distinct
+    non-empty signature (its first occurrence), and for every item the index of its
+    representative (``-1`` for empty signatures).
+    """
+    n = sigs.shape[0]
+    rep_of = np.full(n, -1, dtype=np.int64)
+    valid = np.flatnonzero(~is_empty_signature(sigs)) if n else np.zeros(0, dtype=np.int64)
+    if valid.size == 0:
+        return np.zeros(0, dtype=np.int64), rep_of
+    rows = np.ascontiguousarray(sigs[valid])
+    as_bytes = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    # Exact comparison of whole rows (no hash collisions); first occurrence represents.
+    _, first, inverse = np.unique(as_bytes, return_index=True, return_inverse=True)
+    rep_of[valid] = valid[first[inverse.ravel()]]
+    return np.sort(valid[first]), rep_of
+
+
+def candidate_buckets(sigs: np.ndarray, threshold: float, items: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """Sorted index arrays of items sharing an LSH bucket (size >= 2), band by band.
+
+    ``items`` restricts to those rows (default: all non-empty ones). Deterministic order.
+    """
+    perms = sigs.shape[1]
+    bands, rows = _cached_params(threshold, perms)
+    if items is None:
+        items = np.flatnonzero(~is_empty_signature(sigs)) if sigs.shape[0] else np.zeros(0, dtype=np.int64)
+    if items.size < 2:
+        return
+    bh = band_hashes(sigs[items], bands, rows)
+    for band in range(bands):
+        column = bh[:, band]
+        order = np.argsort(column, kind="stable")
+        sorted_vals = column[order]
+        change = np.flatnonzero(sorted_vals[1:] != sorted_vals[:-1]) + 1
+        starts = np.concatenate(([0], change))
+        ends = np.concatenate((change, [sorted_vals.size]))
+        for b in np.flatnonzero(ends - starts >= 2).tolist():
+            yield np.sort(items[order[starts[b] : ends[b]]])
+
+
+def verified_edges(sigs: np.ndarray, members: np.ndarray, threshold: float) -> Iterator[tuple[int, int, float]]:
+    """Verified ``(i, j, similarity)`` edges (``i < j``) in one bucket, enough to connect every near-duplicate pair.
+
+    Every member is compared with the first (the pivot); members that fail it are
+    compared with every other member. Any verified pair is then connected through these
+    edges, at a cost linear in the bucket size when most members agree.
+    """
+    perms = sigs.shape[1]
+    limit = threshold - 1e-12
+    pivot = int(members[0])
+    rest = members[1:]
+    sims = np.count_nonzero(sigs[rest] == sigs[pivot][None, :], axis=1) / perms
+    ok = sims >= limit
+    for j, s in zip(rest[ok].tolist(), sims[ok].tolist()):
+        yield pivot, j, s
+    for i in rest[~ok].tolist():
+        others = members[members != i]
+        s2 = np.count_nonzero(sigs[others] == sigs[i][None, :], axis=1) / perms
+        hit = s2 >= limit
+        for j, s in zip(others[hit].tolist(), s2[hit].tolist()):
+            yield min(i, j), max(i, j), s
+
+
+def near_duplicate_components(sigs: np.ndarray, threshold: float = DEFAULT_THRESHOLD, uf: UnionFind | None = None) -> UnionFind:
+    """Join every pair of items whose signatures agree on at least ``threshold`` of their values.
+
+    Identical signatures are joined first; the LSH then runs over one representative
+    each, and every candidate pair is verified. With :func:`lsh_is_exact` parameters
+    (the default threshold) no qualifying pair is missed. Returns the
+    :class:`UnionFind` (pass one in to combine with other grouping).
+    """
+    n = sigs.shape[0]
+    uf = uf or UnionFind(n)
+    reps, rep_of = exact_signature_groups(sigs)
+    for item in np.flatnonzero(rep_of >= 0).tolist():
+        rep = int(rep_of[item])
+        if rep != item:
+            uf.union(rep, item)
+    for members in candidate_buckets(sigs, threshold, reps):
+        # Skip buckets already wholly joined: common for templates sharing many bands.
+        first = uf.find(int(members[0]))
+        if all(uf.find(m) == first for m in members[1:].tolist()):
+            continue
+        for i, j, _ in verified_edges(sigs, members, threshold):
+            uf.union(i, j)
+    return uf
