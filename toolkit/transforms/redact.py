@@ -29,8 +29,8 @@ _NOT_NAMES = {
 def participant_identifiers(conversation: Conversation) -> tuple[list[str], list[str], list[str]]:
     """Names, emails and phones of everyone in the conversation (sorted, de-duplicated).
 
-    Full names are passed whole and as their parts (first name alone is how people are
-    greeted); role-like display names ("Support", "Customer") are left out.
+    Full names are passed whole (the redactor also catches the first name alone, which is
+    how people are greeted); role-like display names ("Support", "Customer") are left out.
     """
     names: set[str] = set()
     emails: set[str] = set()
@@ -46,12 +46,9 @@ def participant_identifiers(conversation: Conversation) -> tuple[list[str], list
             return
         if value.casefold() in _NOT_NAMES:
             return
+        # Whole names only: the redactor maps a first name alone to the same <PERSON_n>.
         if len(value) >= _MIN_NAME_LENGTH:
             names.add(value)
-        for part in value.replace(",", " ").split():
-            part = part.strip(".()[]")
-            if len(part) >= _MIN_NAME_LENGTH and part.casefold() not in _NOT_NAMES and part[:1].isupper():
-                names.add(part)
 
     for participant in conversation.participants:
         add_name(participant.name)
