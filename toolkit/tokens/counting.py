@@ -83,10 +83,11 @@ def count_example(
     enc = get_encoding(encoding) if isinstance(encoding, str) else encoding
     if not isinstance(example, Example):
         example = Example.from_dict(example)
-    # One batched call per example: tiktoken releases the GIL inside it.
     per_message_texts = [_message_texts(m) for m in example.messages]
     flat = [t for texts in per_message_texts for t in texts]
-    lengths = [len(tokens) for tokens in enc.encode_ordinary_batch(flat, num_threads=1)] if flat else []
+    # Plain calls: encode_ordinary_batch starts a thread pool per call, which costs far
+    # more than encoding one example's few messages.
+    lengths = [len(enc.encode_ordinary(text)) for text in flat]
     result = TokenCount(encoding=enc.name)
     cursor = 0
     for message, texts in zip(example.messages, per_message_texts):
