@@ -65,6 +65,8 @@ _SETTINGS: dict[str, tuple[str, str, str]] = {
     "examples": ("examples", "examples", "pipeline"),
     "max_tokens": ("max-tokens", "max_tokens", "pipeline"),
     "overflow": ("overflow", "overflow", "pipeline"),
+    "tools": ("tools", "tools", "pipeline"),
+    "infer_tools": ("infer-tools", "infer_tools", "pipeline"),
     "model": ("model", "model", "cli"),
     "encoding": ("encoding", "encoding", "cli"),
     "trl_style": ("trl-style", "style", "writer"),
@@ -77,7 +79,7 @@ _SETTINGS: dict[str, tuple[str, str, str]] = {
     "target": ("to", "to", "cli"),
 }
 # Settings whose config value is a path, resolved against the config file's folder.
-_PATH_SETTINGS = {"users", "system_prompt_file", "skipped"}
+_PATH_SETTINGS = {"users", "system_prompt_file", "skipped", "tools"}
 # Settings that take several values (repeatable options; lists in the config).
 _MULTI = {"agent", "bot", "column", "agent_value", "users", "drop_author", "redact_name", "csat", "status", "channel",
           "language", "tag", "exclude_tag", "pii_kinds"}
@@ -146,6 +148,10 @@ def _choice(values: Iterable[str]) -> click.Choice:
 @click.option("--max-tokens", type=click.IntRange(1), default=None, help="Token budget per example (estimate; default: the --model's limit).")
 @click.option("--overflow", type=_choice(["split", "truncate", "skip"]), default=None,
               help="A conversation over the budget: split it (default), keep the first part, or skip it.")
+@click.option("--tools", metavar="FILE", default=None,
+              help="JSON file with the OpenAI tool definitions to declare in examples that call tools.")
+@click.option("--infer-tools/--no-infer-tools", default=None,
+              help="Declare called functions with parameters inferred from their arguments when no --tools (default: on).")
 @click.option("--model", default=None, help="Target model: picks the tokenizer and the default token budget.")
 @click.option("--encoding", type=_choice(["o200k_base", "cl100k_base"]), default=None, help="Force a tiktoken encoding for the budget.")
 # target options
@@ -200,6 +206,8 @@ def command(ctx: click.Context, inputs: tuple[str, ...], output: str | None, con
     if target == "trl" and writer_kwargs.get("style") == "prompt-completion" and pipeline_kwargs.get("examples") is None:
         pipeline_kwargs["examples"] = "per-reply"
     writer_kwargs = _writer_kwargs_for(target, writer_kwargs)
+    if pipeline_kwargs.get("tools") is not None:
+        pipeline_kwargs["tools"] = _load_tools(pipeline_kwargs["tools"])
 
     from toolkit.conversion import ConvertReport, convert
     from toolkit.transforms import build_pipeline
@@ -345,6 +353,29 @@ def _writer_kwargs_for(target: str, options: dict[str, Any]) -> dict[str, Any]:
     if ignored:
         fail(f"{', '.join(names[i] for i in ignored)} does not apply to --to {target}")
     return {k: v for k, v in options.items() if k in allowed}
+
+
+def _load_tools(path: str) -> list[dict[str, Any]]:
+    """Read ``--tools FILE``: a JSON list of OpenAI tool definitions (or ``{"tools": [...]}``)."""
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        fail(f"{path}: tools file not found")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{path}: cannot read tools file: {exc}")
+    except ValueError as exc:
+        fail(f"{path}: tools file is not valid JSON: {exc}")
+    if isinstance(data, dict) and isinstance(data.get("tools"), list):
+        data = data["tools"]
+    if not isinstance(data, list):
+        fail(f"{path}: expected a JSON list of tool definitions")
+    for index, tool in enumerate(data):
+        fn = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            fail(f"{path}: tools[{index}]: expected {{\"type\": \"function\", \"function\": {{\"name\": ...}}}}")
+    return data
 
 
 def _key_value(item: str, option: str) -> tuple[str, str]:

@@ -69,6 +69,7 @@ PIPELINE_DEFAULTS: dict[str, Any] = {
     "encoding": "o200k_base",
     "overflow": "split",
     "tools": None,
+    "infer_tools": True,
 }
 
 
@@ -105,7 +106,7 @@ def build_pipeline(**options: Any) -> Pipeline:
     elif o["system_prompt_mode"] == "remove":
         steps.append(SystemPrompt(mode="remove"))
     steps.append(ToExamples(o["examples"], max_tokens=o["max_tokens"], encoding=o["encoding"], overflow=o["overflow"],
-                            tools=o["tools"]))
+                            tools=o["tools"], infer_tools=bool(o["infer_tools"])))
     return Pipeline(steps)
 
 

@@ -133,7 +133,10 @@ class ToExamples(Step):
 
     ``encoding`` names the tiktoken encoding used for the budget (default ``o200k_base``);
     ``tools`` (a list of OpenAI tool definitions) is attached to examples that call tools,
-    unless the conversation carries its own (``metadata["tools"]``).
+    unless the conversation carries its own (``metadata["tools"]``). Without either,
+    ``infer_tools`` (default on) declares each called function with a parameters schema
+    inferred from the arguments it was called with in that conversation (helpdesk exports
+    record the calls, not the API's definitions; targets want the tools declared).
     """
 
     name = "examples"
@@ -148,6 +151,7 @@ class ToExamples(Step):
         encoding: str = "o200k_base",
         overflow: str = "split",
         tools: list[dict[str, Any]] | None = None,
+        infer_tools: bool = True,
     ):
         if mode not in MODES:
             raise ValueError(f"examples mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -161,6 +165,7 @@ class ToExamples(Step):
         self._encoding = get_encoding(encoding) if max_tokens is not None else None
         self.overflow = overflow
         self.tools = tools
+        self.infer_tools = infer_tools
 
     def process(self, conversation: Conversation, report: ConvertReport) -> Iterator[Example] | None:
         try:
@@ -171,7 +176,9 @@ class ToExamples(Step):
         if not any(m.role == "assistant" for m in messages):
             report.skip("no-agent-reply", "no assistant message", conversation=conversation, stage="examples", step=self.name)
             return None
-        tools = conversation.metadata.get("tools") or (self.tools if any(m.tool_calls for m in messages) else None)
+        tools = conversation.metadata.get("tools")
+        if not tools and any(m.tool_calls for m in messages):
+            tools = self.tools or (infer_tools(messages) if self.infer_tools else None)
         meta = provenance(conversation)
         if self.mode == "per-reply":
             return self._per_reply(conversation, messages, tools, meta, report)
@@ -296,6 +303,59 @@ class ToExamples(Step):
                 report.adjust("reply-without-question-not-a-target")
                 continue
             yield self._make(system + window, tools, {**meta, "reply_index": reply_number}, f"r{reply_number}")
+
+
+def _json_type(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, int):
+        return {"type": "integer"}
+    if isinstance(value, float):
+        return {"type": "number"}
+    if isinstance(value, str):
+        return {"type": "string"}
+    if isinstance(value, list):
+        item_types = [_json_type(v) for v in value]
+        schema: dict[str, Any] = {"type": "array"}
+        if item_types and all(t == item_types[0] for t in item_types):
+            schema["items"] = item_types[0]
+        return schema
+    if isinstance(value, dict):
+        return {"type": "object", "properties": {k: _json_type(v) for k, v in value.items()}}
+    return {}  # null: any type
+
+
+def infer_tools(messages: list[Message]) -> list[dict[str, Any]]:
+    """OpenAI tool definitions for the functions ``messages`` call, inferred from their arguments.
+
+    A parameter's type is the JSON type of the values it was called with (no type when calls
+    disagree or pass null); parameters passed in every call are ``required``. Functions are
+    listed in order of first call; the result is deterministic.
+    """
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for message in messages:
+        for call in message.tool_calls or []:
+            try:
+                arguments = orjson.loads(call.function.arguments) if call.function.arguments else {}
+            except orjson.JSONDecodeError:
+                arguments = None
+            seen.setdefault(call.function.name, []).append(arguments if isinstance(arguments, dict) else {})
+    tools = []
+    for name, calls in seen.items():
+        properties: dict[str, Any] = {}
+        for arguments in calls:
+            for key, value in arguments.items():
+                schema = _json_type(value)
+                if key not in properties:
+                    properties[key] = schema
+                elif properties[key] != schema:
+                    properties[key] = {}
+        required = [k for k in properties if all(k in a for a in calls)]
+        parameters: dict[str, Any] = {"type": "object", "properties": properties}
+        if required:
+            parameters["required"] = required
+        tools.append({"type": "function", "function": {"name": name, "parameters": parameters}})
+    return tools
 
 
 def _masked(message: Message) -> Message:

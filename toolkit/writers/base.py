@@ -231,5 +231,5 @@ def check_alternation(writer: Writer, messages: list[Record], example: Example, 
                                 f"alternation {writer.name} requires (expected {expected})", example)
         previous = role
         previous_called = bool(message.get("tool_calls"))
-    if previous != assistant or previous_called:
-        raise writer.refuse("order", f"the last message must be an assistant reply for {writer.name}", example)
+    if previous != assistant:
+        raise writer.refuse("order", f"the last message must be an assistant message for {writer.name}", example)

@@ -107,8 +107,8 @@ class ShareGPTWriter(Writer):
             if turn["from"] not in expected:
                 raise self.refuse("order", f"turn {index + 1} is {turn['from']!r} where LLaMA-Factory expects "
                                   f"{' or '.join(expected)}", example)
-        if not turns or turns[-1]["from"] != "gpt":
-            raise self.refuse("order", "the conversation must end with a gpt reply", example)
+        if not turns or turns[-1]["from"] not in _EVEN:
+            raise self.refuse("order", "the conversation must end with a gpt reply or function call", example)
         record: Record = {"conversations": turns}
         if system:
             record["system"] = "\n\n".join(system)
