@@ -139,7 +139,7 @@ def command(files, select, extend_select, ignore, extend_ignore, severity, confi
         fail(str(exc))
 
     fmt = output_format or ("github" if in_github_actions() else "text")
-    sources: list = [sys.stdin.buffer if p == "-" else p for p in paths]
+    sources: list = list(paths)  # "-" is read from stdin and shown as <stdin>
     if stdin_filename and "-" in paths:
         sources = [_NamedStream(sys.stdin.buffer, stdin_filename) if p == "-" else p for p in paths]
 
