@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 import orjson
+from rich.console import Console
 from rich.table import Table
 
 from toolkit.cli.common import EXIT_OK, console, err_console, fail
@@ -25,6 +26,14 @@ def report_config() -> dict[str, Any]:
         if key in loaded.data and key not in section:
             section[key] = loaded.data[key]
     return section
+
+
+def _print_table(table: Table) -> None:
+    """Print a table at the terminal's width, or at its natural width (up to 160 columns) into a file or pipe."""
+    if console.is_terminal:
+        console.print(table)
+    else:
+        Console(highlight=False, width=160).print(table)
 
 
 def _fmt_int(value: Any) -> str:
@@ -86,7 +95,7 @@ def print_stats(stats: dict[str, Any]) -> None:
     add("trainable per example", tok["trainable_per_example"])
     for role, d in tok["per_message_by_role"].items():
         add(f"{role} message", d)
-    console.print(dist)
+    _print_table(dist)
 
     if sysp["top"] and sysp["distinct"] > 1:
         console.print(f"[bold]Most common system prompts[/bold] ({sysp['distinct']} distinct)")
@@ -111,7 +120,7 @@ def print_cost(cost: dict[str, Any]) -> None:
         title_justify="left",
     )
     table.add_column("provider", no_wrap=True)
-    table.add_column("model", no_wrap=True, overflow="ellipsis", max_width=30)
+    table.add_column("model", no_wrap=True)
     for col in ("epochs", "billed tokens", "$/1M", "training", "ft $/1M in/out"):
         table.add_column(col, justify="right", no_wrap=True)
     for line in lines:
@@ -126,7 +135,7 @@ def print_cost(cost: dict[str, Any]) -> None:
         inference = "-" if line["inference_input_per_1m"] is None else f"{line['inference_input_per_1m']:g} / {line['inference_output_per_1m']:g}"
         table.add_row(line["provider"], line["model"], epochs, _fmt_int(line["billed_tokens"]),
                       f"{line['training_price_per_1m']:g}", training, inference)
-    console.print(table)
+    _print_table(table)
     notes = ["epochs: '*' = the provider's documented auto rule for this dataset size, '?' = not documented by the provider, assumed"]
     if any(line["capped_examples"] for line in lines):
         notes.append("examples longer than the model's limit are billed at the limit (OpenAI's counting)")
