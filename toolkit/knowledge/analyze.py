@@ -73,6 +73,25 @@ _ACCOUNT_PRONOUN_RE = re.compile(
 _ACCOUNT_TOPIC_RE = re.compile(r"\b(?:my|our)\s+(?:\w+\s+)?(?:order|package|parcel|shipment|delivery|refund|account|card|payment|claim|"
                                r"booking|reservation|ticket|bill|invoice|balance|subscription|return|loan|application)\b", re.IGNORECASE)
 
+CONFIRM_RE = re.compile(
+    r"\b(?:confirm(?:ing|ed)?|to confirm|just to be sure|is that (?:right|correct|ok(?:ay)?)|correct\?|right\?|"
+    r"you (?:want|would like|'d like|wish|need|asked)|you're (?:looking|asking)|so you|let me see if i (?:got|have)|"
+    r"please verify|please check|to recap|to summari[sz]e|just checking|can you confirm|shall i|should i)\b",
+    re.IGNORECASE,
+)
+
+_WEEKDAY_RE = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
+_ORDINAL_WORDS = {i + 1: w for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth "
+    "sixteenth seventeenth eighteenth nineteenth twentieth".split())}
+_ORDINAL_WORDS.update({30: "thirtieth"})
+_GENERIC_NAME_WORDS = frozenset(
+    """restaurant restaurants cafe café grill bar pub kitchen bistro house inn hotel hotels motel resort airport international
+    station terminal depot center centre plaza street avenue road mall store shop market park theater theatre cinema
+    company inc ltd llc co corp group services service airlines airline air lines express club the and of de la
+    plan tier edition pro plus premium basic standard app""".split()
+)
+
 _NUMERIC_KINDS = frozenset({"money", "percent", "count", "number", "rating"})
 _STATEMENT_KINDS = frozenset({"policy", "availability"})
 
@@ -86,7 +105,7 @@ class KnowledgeOptions:
     every_turn: bool = False  # judge every assistant turn, not only the final one
     allow: tuple[str, ...] = ()  # allow-listed facts that are part of the voice (company name, support address)
     min_span_score: float = 0.2  # ignore spans whose final score is below this
-    ground_on_assistant: bool = True  # earlier assistant turns count as context
+    ground_on_assistant: bool = True  # earlier assistant turns ground confirmations and questions (never statements)
 
     @classmethod
     def coerce(cls, options: "KnowledgeOptions | Mapping[str, Any] | None") -> "KnowledgeOptions":
@@ -364,12 +383,36 @@ def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = ()) ->
         return _source_label(src) if src else None
     if kind == "time":
         src = ctx.times.get(span.value) or ctx.find_text(text_folded)
+        if not src and re.fullmatch(r"\d\d:\d\d", span.value):
+            # "4:15 pm" = "4:15 in the evening" = "16:15"; "3:30 pm" = "half past 3"
+            hour, minute = (int(x) for x in span.value.split(":"))
+            twelve = hour % 12 or 12
+            hours = {str(hour), str(twelve), str(twelve + 12 if twelve < 12 else 0)}
+            src = next((ctx.numbers[h] for h in hours if h in ctx.numbers), None)
+            if src and minute:
+                minute_ok = str(minute) in ctx.numbers or f"{minute:02d}" in ctx.numbers or (
+                    (minute == 30 and ctx.find_text("half")) or (minute in (15, 45) and ctx.find_text("quarter")))
+                if not minute_ok:
+                    src = None
+            if src:
+                src = src if src != "earlier assistant turn" else None
         return _source_label(src) if src else None
     if kind == "date":
         src = ctx.dates.get(span.value) or ctx.find_text(text_folded)
         if not src and re.fullmatch(r"\d\d-\d\d", span.value):
             month, day = span.value.split("-")
             src = ctx.find_text(f"-{month}-{day}")
+            if not src:
+                day_number = int(day)
+                ordinal = _ORDINAL_WORDS.get(day_number, "")
+                for name, folded in ctx.folded:
+                    if re.search(rf"\b{day_number}(?:st|nd|rd|th)\b", folded) or (ordinal and re.search(rf"\b{ordinal}\b", folded)):
+                        src = name
+                        break
+        if not src:
+            weekday = _WEEKDAY_RE.search(span.text)
+            if weekday:
+                src = ctx.find_text(weekday.group().casefold())
         return _source_label(src) if src else None
     if kind == "phone":
         src = ctx.find_digits(span.value) or ctx.find_text(text_folded)
@@ -384,6 +427,14 @@ def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = ()) ->
             steps = [N.normalize_phrase(s) for s in re.split(r"\s*(?:>|→|->|»|›)\s*", span.text)]
             if steps and all(ctx.find_phrase(s) for s in steps if s):
                 src = ctx.find_phrase(steps[-1])
+        if not src and kind in ("name", "plan") and len(phrase.split()) > 1:
+            # "Kiku Sushi" echoes a user who said "Kiku"; "SFO International Airport" echoes "SFO"
+            distinctive = [w for w in phrase.split() if w not in _GENERIC_NAME_WORDS and len(w) > 2]
+            if distinctive:
+                found = [ctx.find_phrase(w) for w in distinctive]
+                hits = [f for w, f in zip(distinctive, found) if f and len(w) >= 4]
+                if hits and len(hits) * 2 >= len(distinctive):
+                    src = hits[0]
         if not src and kind == "plan":
             # "the Pro plan" is grounded by a context that names "Pro"
             core = N.normalize_phrase(X._PLAN_SUFFIX.sub("", span.text))
@@ -484,7 +535,9 @@ def analyze(record: Mapping[str, Any] | Any, options: KnowledgeOptions | Mapping
         if own_calls:
             sources.append(("tool result", own_calls))
         last_user = next((texts[j] for j in range(index - 1, -1, -1) if messages[j].get("role") == "user"), "")
-        turns.append(analyze_turn(texts[index], Context(sources), last_user, opts, index, messages[index].get("content")))
+        strict = Context([(n, t) for n, t in sources if n != "earlier assistant turn"])
+        full = Context(sources) if opts.ground_on_assistant and len(strict.sources) != len(sources) else None
+        turns.append(analyze_turn(texts[index], strict, last_user, opts, index, messages[index].get("content"), full))
     spans = [s for t in turns for s in t.spans]
     score = max((t.score for t in turns), default=0.0)
     label = "knowledge" if score >= opts.threshold and spans else "behavior"
@@ -500,8 +553,14 @@ def _pointer_for(index: int, content: Any) -> str:
 
 
 def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions = _DEFAULT_OPTIONS,
-                 message_index: int = -1, content: Any = None) -> TurnResult:
-    """Analyse one assistant message against its context (see :func:`analyze`)."""
+                 message_index: int = -1, content: Any = None, full: Context | None = None) -> TurnResult:
+    """Analyse one assistant message against its context (see :func:`analyze`).
+
+    ``ctx`` holds what the assistant did not write (system prompt, user turns, tool results);
+    ``full`` adds earlier assistant turns. A statement is grounded only by ``ctx``: a fact the
+    assistant stated before is still taught by the assistant (earlier turns are trained on
+    too). ``full`` grounds confirmations and questions ("So that's 2 tickets at 6:40 am?").
+    """
     ptr = _pointer_for(message_index, content) if message_index >= 0 else ""
     candidates = X.extract_spans(text)
     fact_question = bool(last_user and "?" in last_user and FACT_QUESTION_RE.search(last_user)) or bool(
@@ -521,6 +580,11 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
             candidates.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()),
                                             0.5, "an account or order fact (status)"))
     bounds = X.sentences(text)
+    # A turn that ends by asking the user to confirm restates what was agreed: earlier
+    # assistant turns ground all of it ("I'm booking X at Y. Is that correct?").
+    last_sentence = text[bounds[-1][0]:bounds[-1][1]] if bounds else ""
+    turn_confirms = bool(CONFIRM_RE.search(text[: bounds[0][1]] if bounds else "")) or (
+        last_sentence.rstrip().endswith("?") and bool(CONFIRM_RE.search(last_sentence)))
 
     def sentence_of(span: KnowledgeSpan) -> tuple[int, int]:
         for a, b in bounds:
@@ -552,6 +616,7 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
             info = {
                 "greeting_end": greeting_end,
                 "question": sentence.rstrip().endswith("?"),
+                "confirm": sentence.rstrip().endswith("?") or bool(CONFIRM_RE.search(sentence)),
                 "volatile": bool(X.VOLATILE_RE.search(sentence)),
                 "generic": bool(X._GENERIC_ADVICE.search(sentence)),
                 "words": content_words(sentence),
@@ -560,6 +625,8 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
         if span.kind in _STATEMENT_KINDS:
             span.extra["sentence_words"] = info["words"]
         where = ground_span(span, ctx, opts.allow)
+        if where is None and full is not None and (info["confirm"] or turn_confirms):
+            where = ground_span(span, full, opts.allow)
         if where is not None:
             span.grounded = where
             grounded.append(span)

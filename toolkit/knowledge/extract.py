@@ -139,7 +139,7 @@ DATE_RE = re.compile(
     r"\b" + _MONTH + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4}\b)?"
     r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b(?:,?\s+\d{4}\b)?"
     r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"
-    r"|\bthe\s+\d{1,2}(?:st|nd|rd|th)\b"
+    r"|\bthe\s+\d{1,2}(?:st|nd|rd|th)\b(?!\s+[A-Z])"
     r"|\b(?:on|by|this|next|until|before|after|every|from)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b",
     _I,
 )
@@ -210,7 +210,7 @@ _COMMON_CAPS = frozenset(
     monday tuesday wednesday thursday friday saturday sunday january february march april june july august
     september october november december today tomorrow tonight morning afternoon evening
     am pm faq pdf usb api url sms otp pin id ios android wifi wi-fi tv ok dm cc bcc eta asap fyi tbd
-    mr mrs ms dr sir madam ma'am team support customer agent""".split()
+    mr mrs ms dr sir madam ma'am team support customer agent bye goodbye cheers new""".split()
 )
 _GENERIC_UI = frozenset(
     """settings setting save ok cancel submit next continue back done close home menu help login log sign
@@ -292,7 +292,8 @@ _ACCOUNT_STATUS = (
 )
 _ACCOUNT_STATUS_VERB = (
     r"(?:(?:has |have |had |was |were |already |just )*(?:shipped|arrived|left (?:the|our) \w+|expired|bounced|cleared|posted|dispatched|been delivered)|"
-    r"(?:will|should|is expected to|is going to) (?:arrive|ship|be delivered|renew|expire|post|clear|reach you|be refunded)|"
+    r"(?:will|should|is expected to|is going to) (?:arrive|ship|be delivered|renew|expire|post|clear|reach you|be refunded)"
+    r"(?= (?:on|by|in|within|tomorrow|today|tonight|next|this|before|between|around|at)\b)|"
     r"arrives|is arriving|ships|renews|expires|ended|went through)"
 )
 ACCOUNT_RE = re.compile(
@@ -315,9 +316,9 @@ ACCOUNT_ACTION_OK = re.compile(
 )
 
 OFFER_CUE = re.compile(
-    r"\b(?:how about|what about|would you like|do you want|do you like|may i suggest|i suggest|i recommend|"
+    r"\b(?:is|are|was|were|its|it's|called|named|how about|what about|would you like|do you want|do you like|may i suggest|i suggest|i recommend|"
     r"i'd recommend|we recommend|i found|there is|there's|there are|i have|we have|you could try|try|it's|it is|"
-    r"called|named|at|with|from|on|by)\s*$",
+    r"called|named|at|with|from|on|by)\s+(?:(?:this|the|a|an|another|our|one|also|also a|also an)\s+)?$",
     _I,
 )
 CLAUSE_BREAK_RE = re.compile(r",|;|:|\s[-–—]\s|\bbut\b|\bhowever\b|\bunfortunately\b", re.IGNORECASE)
@@ -338,6 +339,7 @@ VOLATILE_RE = re.compile(
 PLACEHOLDER_RE = re.compile(r"\{\{\s*[\w.-]+\s*\}\}|\{[a-z_][\w.-]*\}|\[[A-Z][A-Z0-9_ ]+\]|<[a-z_][a-z0-9_]*>|%\([\w]+\)s|\$\{[\w.]+\}")
 _WORD_RE = re.compile(r"[A-Za-z][\w'&.-]*[\w]|[A-Za-z]")
 
+_AVAILABLE_AFTER = re.compile(r"\s+(?:is |are )?(?:available|in stock|on sale|open|has|have|offers?|serves?|costs?)\b", _I)
 _PLAN_SUFFIX = re.compile(r"\s+(?:plan|tier|subscription|membership|edition|package|bundle|add-on|addon|card|license|program|suite)s?\b", _I)
 _PERSON_CUE = re.compile(r"(?:\b(?:hi|hello|hey|dear|thanks|thank you|bye|cheers|sorry|welcome|mr\.?|mrs\.?|ms\.?|dr\.?|"
                          r"my name is|this is|i'm|i am|name's|regards|best|sincerely|—|-)\s*,?\s*)$", _I)
@@ -401,9 +403,11 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
     for m in DATE_RE.finditer(text):
         if m.group().lower().startswith("may ") and not re.search(r"\d", m.group()):
             continue
-        _add(out, taken, *m.span(), m.group(), "date", N.normalize_date(m.group()), 0.5, "a date")
+        weekday = re.match(r"(?:on|by|this|next|until|before|after|every|from)\s", m.group(), _I) is not None
+        _add(out, taken, *m.span(), m.group(), "date", N.normalize_date(m.group()), 0.4 if weekday else 0.5,
+             "a day of the week" if weekday else "a date")
     for m in RELATIVE_DATE_RE.finditer(text):
-        _add(out, taken, *m.span(), m.group(), "date", N.fold(m.group()), 0.3, "a relative date")
+        _add(out, taken, *m.span(), m.group(), "date", N.fold(m.group()), 0.25, "a relative date")
     for m in DURATION_RE.finditer(text):
         value, unit = _split_quantity(m.group())
         weak = not any(ch.isdigit() for ch in m.group()) and m.group().split()[0].lower() in ("a", "an", "one")
@@ -529,7 +533,7 @@ def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSp
                 break
         i = j + 1
         # Drop leading common words ("Yes", "Our", "How about" ...) and sentence-initial single words.
-        while group and (group[0][2].lower().rstrip(".") in _COMMON_CAPS or group[0][2].lower() in ("of", "the", "de", "la")):
+        while group and (group[0][2].lower().rstrip(".").split("'")[0].split("’")[0] in _COMMON_CAPS or group[0][2].lower() in ("of", "the", "de", "la")):
             group = group[1:]
         while group and (group[-1][2].lower() in _COMMON_CAPS or group[-1][2].lower() in ("of", "the", "de", "la")):
             group = group[:-1]
@@ -542,6 +546,10 @@ def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSp
             if gs in starts or len(word) < 2 or word.isupper() and len(word) <= 4:
                 continue
             if word.endswith("'s") and gs in starts:
+                continue
+            # "..., Pick it up" / "..., Check in": a clause-initial verb, not a name
+            if re.search(r"[,;:]\s*$", text[max(0, gs - 3):gs]) and re.match(
+                    r"\s+(?:it|in|up|out|the|a|an|your|me|you|us|them|to|for|on|off|this|that|here|there)\b", text[ge:ge + 8]):
                 continue
         elif gs in starts and len(group) == 2 and group[1][2].lower() in _COMMON_CAPS:
             continue
@@ -556,7 +564,7 @@ def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSp
             kind, score, reason = "plan", 0.7, "a plan, tier or product name"
         elif re.search(r"\b(?:plan|tier|edition|pro|premium|plus|enterprise|business|basic|starter|unlimited)\b", name, _I):
             kind, score, reason = "plan", 0.6, "a plan, tier or product name"
-        if OFFER_CUE.search(before):
+        if OFFER_CUE.search(before) or _AVAILABLE_AFTER.match(text, ge):
             score += 0.2
             reason += " offered or described to the user"
         _add(out, taken, gs, ge, name, kind, N.normalize_phrase(name), min(score, 0.9), reason)

@@ -258,6 +258,8 @@ class _FactDatasetRule(DatasetRule):
         if not result.turns:
             return None, []
         turn = result.turns[-1]
+        if turn.score < DEFAULT_THRESHOLD:
+            return turn.message_index, []  # only turns that teach facts feed the dataset rules
         spans = [s for s in turn.spans if s.kind in VALUE_KINDS and s.kind != "number" and s.score >= 0.3]
         return turn.message_index, spans
 
