@@ -286,24 +286,23 @@ def build_settings(
     )
     selected = apply_layers([file_layer, cli_layer])
 
-    # Severity: prefixes first, then more specific selectors override (longest wins; names are exact).
-    sev_table: dict[str, Any] = {}
+    # Severity: the file, then the command line; within each, prefixes first and more specific
+    # selectors after (a name is the most specific), so the later, narrower setting wins.
     file_sev = lint.get("severity") or {}
     if not isinstance(file_sev, Mapping):
         raise LintConfigError(f"{source}: lint.severity must be a table of code = severity")
-    sev_table.update(file_sev)
-    sev_table.update(severity or {})
     sev_out: dict[str, Severity] = {}
-    ranked = []
-    for key, value in sev_table.items():
-        where = f"{source}: lint.severity.{key}"
-        level = _parse_severity(value, where)
-        codes = expand_selectors([key], where=where)
-        specificity = 1000 if key in _BY_NAME else len(key)
-        ranked.append((specificity, sorted(codes), level))
-    for _, codes, level in sorted(ranked, key=lambda item: item[0]):
-        for code in codes:
-            sev_out[code] = level
+    for layer_name, table_ in ((f"{source}: lint.severity", file_sev), ("--severity", severity or {})):
+        ranked = []
+        for key, value in table_.items():
+            where = f"{layer_name}.{key}" if layer_name != "--severity" else f"--severity {key}"
+            level = _parse_severity(value, where)
+            codes = expand_selectors([key], where=where)
+            specificity = 1000 if key in _BY_NAME else len(key)
+            ranked.append((specificity, sorted(codes), level))
+        for _, codes, level in sorted(ranked, key=lambda item: item[0]):
+            for code in codes:
+                sev_out[code] = level
 
     # Options: code or name -> table; validated by instantiating each rule's option checker.
     opts_out: dict[str, dict[str, Any]] = {}
