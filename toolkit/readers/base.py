@@ -481,6 +481,8 @@ def iso_time(value: Any) -> str | None:
     text = str(value).strip()
     if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
         return iso_time(float(text))
+    if re.match(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text):
+        text = text.replace(" ", "T", 1)  # "2024-09-01 08:00:00" -> ISO 8601
     return text or None
 
 

@@ -173,7 +173,7 @@ class FreshdeskReader(Reader):
             add_participant(conversation, Participant(
                 id=requester or as_str(person.get("id")), name=person.get("name") or None, email=person.get("email") or None,
                 phone=person.get("phone") or person.get("mobile") or None, kind=Speaker.CUSTOMER))
-        for key in ("cc_emails", "fwd_emails", "reply_cc_emails", "to_emails"):
+        for key in ("cc_emails", "reply_cc_emails"):  # to_emails / fwd_emails are the support side
             for email in ticket.get(key) or []:
                 if isinstance(email, str) and email:
                     add_participant(conversation, Participant(email=email, extra={"field": key}))

@@ -178,7 +178,7 @@ class TableReader(Reader):
         import polars as pl
 
         try:
-            frame = pl.read_csv(path, n_rows=0, separator=self._delimiter(name), infer_schema_length=0, encoding="utf8-lossy")
+            frame = pl.read_csv(path, n_rows=0, separator=self._delimiter(name), infer_schema=False, encoding="utf8-lossy")
         except Exception as exc:  # noqa: BLE001 - polars raises several types for bad files
             raise ReaderError(f"not a readable CSV file: {exc}", file=name) from exc
         return list(frame.columns)
@@ -240,17 +240,18 @@ class TableReader(Reader):
         import polars as pl
 
         try:
-            reader = pl.read_csv_batched(path, separator=self._delimiter(name), infer_schema_length=0, batch_size=_BATCH, encoding="utf8-lossy")
+            lazy = pl.scan_csv(path, separator=self._delimiter(name), infer_schema=False, encoding="utf8-lossy")
+            batches = lazy.collect_batches(chunk_size=_BATCH, maintain_order=True)
         except Exception as exc:  # noqa: BLE001
             raise ReaderError(f"not a readable CSV file: {exc}", file=name) from exc
         while True:
             try:
-                batches = reader.next_batches(1)
+                batch = next(batches)
+            except StopIteration:
+                break
             except Exception as exc:  # noqa: BLE001 - polars reports malformed rows as ComputeError
                 raise ReaderError(f"malformed CSV after row {number}: {exc}", file=name, record=number + 1) from exc
-            if not batches:
-                break
-            for row in batches[0].iter_rows(named=True):
+            for row in batch.iter_rows(named=True):
                 number += 1
                 yield number, row
 

@@ -83,6 +83,8 @@ _AGENT_WORDS = re.compile(r"^(agent|support|operator|rep|representative|staff|ad
                           r"customer\s+service|customer\s+support|specialist|technician|concierge)\b", re.IGNORECASE)
 _CUSTOMER_WORDS = re.compile(r"^(customer|visitor|user|client|guest|caller|member|me)\b", re.IGNORECASE)
 _BOT_WORDS = re.compile(r"(\bbot\b|chatbot|virtual\s+assistant|auto[- ]?reply|automated|\bai\b)", re.IGNORECASE)
+_GREETING = re.compile(r"(how (can|may) i (help|assist)|welcome to|thanks? (you )?for (contacting|reaching out|chatting)|"
+                       r"you'?re (now )?chatting with|my name is \w+ (and|from)|this is \w+ from)", re.IGNORECASE)
 _NOT_NAMES = re.compile(r"^(https?|ftp|mailto|note|ps|p\.s|re|fw|fwd|tip|warning|step\s*\d+|q|a|http)$", re.IGNORECASE)
 
 
@@ -240,24 +242,25 @@ class TranscriptReader(Reader):
         extra_meta = {k: v for k, v in transcript.meta.items() if k not in ("subject", "channel", "status", "language", "tags", "rating", "id")}
         if extra_meta:
             conversation.metadata["header"] = extra_meta
-        joined = set()
+        joined: list[str] = []
         for message in transcript.messages:
             if message.system:
-                who = _SYSTEM_WORDS.match(" ".join(message.text).strip("* -="))
-                if who and re.search(r"joined|entered|accepted|assigned|now\s+(chatting|handling)", " ".join(message.text), re.IGNORECASE):
-                    joined.add(who.group("who").strip().casefold())
-        names = []
+                line = " ".join(message.text)
+                who = _SYSTEM_WORDS.match(line.strip("* -="))
+                if who and re.search(r"joined|entered|accepted|assigned|now\s+(chatting|handling)", line, re.IGNORECASE):
+                    name = who.group("who").strip().casefold()
+                    if name not in joined:
+                        joined.append(name)
+        names: list[str] = []
+        first_text: dict[str, str] = {}
         for message in transcript.messages:
             if message.name and message.name not in names:
                 names.append(message.name)
-        roles = {name: self._role(name, joined) for name in names}
-        if names and not self._agents and self._agent_re is None:
-            if all(source == "default" for _, source in roles.values()):
-                # Nothing tells agents from customers: the first speaker is taken as the customer.
-                first = names[0]
-                roles = {name: ((Speaker.CUSTOMER if name == first else Speaker.AGENT), "position") for name in names}
-            if any(source != "given" for _, source in roles.values()):
-                self.report.warn("transcript: agents were not named; roles were guessed from names and join events (pass --agent NAME or --agent-pattern)")
+                first_text[message.name] = " ".join(message.text)
+        roles = self._roles(names, joined, first_text)
+        if any(source not in ("given", "name") for _, source in roles.values()):
+            self.report.warn("transcript: agents were not named; roles were guessed from join events, greetings and "
+                             "positions (see turn metadata role_from; pass --agent NAME or --agent-pattern)")
         for message in transcript.messages:
             text = "\n".join(message.text).strip("\n")
             if message.system:
@@ -267,8 +270,6 @@ class TranscriptReader(Reader):
                 turn = Turn(speaker=speaker, text=text, author=message.name, metadata={"line": message.line})
                 if source != "given":
                     turn.metadata["role_from"] = source
-                if speaker is Speaker.CUSTOMER and conversation.customer_id is None:
-                    conversation.customer_id = None
                 add_participant(conversation, Participant(name=message.name, kind=speaker))
             if message.stamp:
                 _set_time(turn, message.stamp, date)
@@ -289,27 +290,43 @@ class TranscriptReader(Reader):
             return None
         return conversation
 
-    def _role(self, name: str, joined: set[str]) -> tuple[Speaker, str]:
-        folded = name.casefold().strip()
-        if folded in self._bots or (self._bot_re is not None and self._bot_re.search(name)):
-            return Speaker.BOT, "given"
-        if folded in self._agents or (self._agent_re is not None and self._agent_re.search(name)):
-            return Speaker.AGENT, "given"
-        if self._agents or self._agent_re is not None:
-            if _BOT_WORDS.search(name) and not self._bots and self._bot_re is None:
-                return Speaker.BOT, "name"
-            return Speaker.CUSTOMER, "given"
-        if _BOT_WORDS.search(name):
-            return Speaker.BOT, "name"
-        if _AGENT_WORDS.match(name):
-            return Speaker.AGENT, "name"
-        if _CUSTOMER_WORDS.match(name):
-            return Speaker.CUSTOMER, "name"
-        if folded in joined:
-            return Speaker.AGENT, "joined"
-        if joined:
-            return Speaker.CUSTOMER, "joined"
-        return Speaker.CUSTOMER, "default"
+    def _roles(self, names: list[str], joined: list[str], first_text: dict[str, str]) -> dict[str, tuple[Speaker, str]]:
+        """Speaker and how it was decided (``given``, ``name``, ``joined``, ``greeting``, ``other``, ``position``)."""
+        roles: dict[str, tuple[Speaker, str]] = {}
+        guessing = not self._agents and self._agent_re is None
+        for name in names:
+            folded = name.casefold().strip()
+            if folded in self._bots or (self._bot_re is not None and self._bot_re.search(name)):
+                roles[name] = (Speaker.BOT, "given")
+            elif folded in self._agents or (self._agent_re is not None and self._agent_re.search(name)):
+                roles[name] = (Speaker.AGENT, "given")
+            elif _BOT_WORDS.search(name) and not self._bots and self._bot_re is None:
+                roles[name] = (Speaker.BOT, "name")
+            elif not guessing:
+                roles[name] = (Speaker.CUSTOMER, "given")
+            elif _AGENT_WORDS.match(name):
+                roles[name] = (Speaker.AGENT, "name")
+            elif _CUSTOMER_WORDS.match(name):
+                roles[name] = (Speaker.CUSTOMER, "name")
+            elif folded in joined and (len(joined) == 1 or joined.index(folded) > 0):
+                # The first to join opened the chat (the customer); later joiners were brought in.
+                roles[name] = (Speaker.AGENT, "joined")
+            elif folded in joined:
+                roles[name] = (Speaker.CUSTOMER, "joined")
+            elif _GREETING.search(first_text.get(name, "")):
+                roles[name] = (Speaker.AGENT, "greeting")
+        unknown = [name for name in names if name not in roles]
+        if unknown:
+            kinds = {speaker for speaker, _ in roles.values()}
+            if Speaker.CUSTOMER in kinds and Speaker.AGENT not in kinds:
+                fill = {name: (Speaker.AGENT, "other") for name in unknown}
+            elif Speaker.AGENT in kinds:
+                fill = {name: (Speaker.CUSTOMER, "other") for name in unknown}
+            else:
+                first = unknown[0]
+                fill = {name: ((Speaker.CUSTOMER if name == first else Speaker.AGENT), "position") for name in unknown}
+            roles.update(fill)
+        return roles
 
 
 # --------------------------------------------------------------------------- line parsing
@@ -345,8 +362,6 @@ def _parse_line(line: str) -> tuple[str | None, str, str | None, bool] | None:
 def _is_system(text: str) -> bool:
     if _SYSTEM_STARS.match(text):
         return True
-    if ":" in text.split(" ", 3)[-1][:0]:
-        return False
     if _SPEAKER.match(text):
         return False
     return bool(_SYSTEM_PHRASES.match(text) or (_SYSTEM_WORDS.match(text) and len(text) < 100 and

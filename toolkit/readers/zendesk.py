@@ -230,7 +230,10 @@ class ZendeskReader(Reader):
                 if not quiet and "comments" in want:
                     self.skip(source.name, number, R_NOT_OBJECT, f"got a JSON {type_name(value)}")
                 continue
-            if any(k in value for k in _PAGE_KEYS) or ("users" in value and isinstance(value.get("users"), list)):
+            if _is_ticket(value):
+                if "ticket" in want:
+                    yield from self._checked("ticket", value, number, source.name, quiet)
+            elif any(k in value for k in _PAGE_KEYS) or ("users" in value and isinstance(value.get("users"), list)):
                 yield from self._page(value, number, want, source.name, quiet)
             elif _is_audit(value):
                 if "audit" in want:
@@ -361,6 +364,17 @@ class ZendeskReader(Reader):
         meta["id"] = tid
         conversation = self._new_conversation(tid, meta, file, record)
         conversation.source["records"] = len(items)
+        if not meta.get("requester_id"):
+            # The requester is set by a Create event, often after the first comment of the same audit.
+            for _, payload in items:
+                for event in payload["item"].get("events") or payload["item"].get("child_events") or []:
+                    if isinstance(event, Mapping) and event.get("field_name") == "requester_id" and event.get("value"):
+                        meta["requester_id"] = as_str(event.get("value"))
+                        conversation.customer_id = meta["requester_id"]
+                        break
+                if meta.get("requester_id"):
+                    break
+            self._add_requester(conversation, meta)
         turns_by_comment: dict[str, Turn] = {}
         privacy: dict[str, bool] = {}
         fields: dict[str, Any] = {}
@@ -579,8 +593,9 @@ def _participant(uid: str, user: Mapping[str, Any] | None, kind: Speaker) -> Par
     if user:
         role = str(user.get("role") or "").lower()
         extra = {"role": role} if role else {}
+        resolved = kind if kind is Speaker.BOT else _ROLE_KIND.get(role, kind)
         return Participant(id=uid, name=user.get("name") or None, email=user.get("email") or None,
-                           phone=user.get("phone") or None, kind=_ROLE_KIND.get(role, kind), extra=extra)
+                           phone=user.get("phone") or None, kind=resolved, extra=extra)
     return Participant(id=uid, kind=kind)
 
 
