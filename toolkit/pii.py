@@ -361,8 +361,33 @@ def _find_phones(text: str, regions: tuple[str, ...]) -> Iterable[tuple[int, int
         if not international and not separated and not raw.startswith("0") and not _PHONE_CONTEXT.search(before):
             # a bare digit run without prefix or phone words is more likely an id than a phone
             continue
-        for span in _match_phone(raw, regions):
-            yield match.start() + span[0], match.start() + span[1]
+        for offset, piece in _phone_pieces(raw):
+            spans = _match_phone(piece, regions)
+            if spans:
+                for span in spans:
+                    yield match.start() + offset + span[0], match.start() + offset + span[1]
+                break
+
+
+_GROUP_GAP = re.compile(r"[ \u00a0]+")
+
+
+def _phone_pieces(raw: str) -> Iterable[tuple[int, str]]:
+    """The candidate itself, then with up to two space-separated groups cut from either end.
+
+    The candidate pattern is greedy: "+1 415 555 0132 742 Evergreen" or "qty 3 020 7946 0958"
+    pull a neighbouring number in, and libphonenumber rejects the whole run.
+    """
+    yield 0, raw
+    gaps = [m.span() for m in _GROUP_GAP.finditer(raw)]
+    for cut in gaps[::-1][:2]:
+        piece = raw[: cut[0]]
+        if sum(ch.isdigit() for ch in piece) >= 7:
+            yield 0, piece
+    for cut in gaps[:2]:
+        piece = raw[cut[1] :]
+        if sum(ch.isdigit() for ch in piece) >= 7:
+            yield cut[1], piece
 
 
 @functools.lru_cache(maxsize=8192)
