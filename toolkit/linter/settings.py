@@ -34,6 +34,10 @@ file ignores, and ``--ignore`` on the command line always wins over the file. A 
 prefix (``P``, ``P0``) or ``ALL`` selects every rule it matches, including rules that are off
 by default; naming a rule (code or name) selects exactly that rule.
 
+Lines that cannot be read (J001-J005: invalid JSON, not an object, truncated, not UTF-8,
+a Git LFS pointer) are reported whatever ``select`` says, unless ignored explicitly, so
+no record is ever skipped silently.
+
 Any unknown code, name, prefix, severity or option raises :class:`LintConfigError`, which
 the command line reports with exit status 2. Nothing unknown is ever silently ignored.
 """
@@ -48,6 +52,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from toolkit.diagnostics import Severity
 from toolkit.linter.rule import _BY_NAME, Rule, load_all_rules
+
+#: Codes the JSONL reader produces for unreadable lines. They are always known (selectable,
+#: ignorable, severity-configurable) even when no J rule module documents them.
+READER_CODES = frozenset({"J001", "J002", "J003", "J004", "J005"})
 
 #: Rule options the engine fills from top-level settings when the rule declares them and the
 #: user did not set them explicitly in ``options``.
@@ -143,7 +151,7 @@ def _glob_match(path: str, pattern: str) -> bool:
 
 def expand_selectors(selectors: Iterable[str], *, where: str) -> set[str]:
     """Codes matched by selectors (codes, names, prefixes, ``ALL``); unknown ones raise."""
-    rules = load_all_rules()
+    rules = {**{code: None for code in READER_CODES}, **load_all_rules()}
     chosen: set[str] = set()
     for raw in selectors:
         if not isinstance(raw, str) or not raw.strip():
@@ -167,7 +175,7 @@ def _looks_like_code(text: str) -> bool:
     return bool(text) and text[0].isalpha() and text.isalnum()
 
 
-def _suggest(selector: str, rules: Mapping[str, type[Rule]]) -> str:
+def _suggest(selector: str, rules: Mapping[str, Any]) -> str:
     import difflib
 
     names = list(rules) + list(_BY_NAME)
@@ -182,13 +190,15 @@ def resolve_one(selector: str, *, where: str) -> str:
     rules = load_all_rules()
     if selector.upper() in rules:
         return selector.upper()
+    if selector.upper() in READER_CODES:
+        raise LintConfigError(f"{where}: {selector.upper()} is reported by the JSONL reader and has no options")
     if selector in _BY_NAME:
         return _BY_NAME[selector]
     raise LintConfigError(f"{where}: unknown rule {selector!r}{_suggest(selector, rules)}")
 
 
 def default_selection() -> set[str]:
-    return {code for code, rule in load_all_rules().items() if rule.default_enabled}
+    return {code for code, rule in load_all_rules().items() if rule.default_enabled} | set(READER_CODES)
 
 
 @dataclass
@@ -203,14 +213,23 @@ class SelectionLayer:
 
 
 def apply_layers(layers: Iterable[SelectionLayer]) -> set[str]:
+    """The selected codes after applying each layer in order.
+
+    Unreadable lines (the reader codes J001-J005) are always reported, whatever ``select``
+    says, unless a layer ignores them explicitly: a record must never vanish silently.
+    """
     current = default_selection()
+    ignored: set[str] = set()
     for layer in layers:
         if layer.select is not None:
             current = expand_selectors(layer.select, where=f"{layer.name} select")
-        current |= expand_selectors(layer.extend_select, where=f"{layer.name} extend-select")
-        current -= expand_selectors(layer.ignore, where=f"{layer.name} ignore")
-        current -= expand_selectors(layer.extend_ignore, where=f"{layer.name} extend-ignore")
-    return current
+        added = expand_selectors(layer.extend_select, where=f"{layer.name} extend-select")
+        current |= added
+        removed = expand_selectors(layer.ignore, where=f"{layer.name} ignore")
+        removed |= expand_selectors(layer.extend_ignore, where=f"{layer.name} extend-ignore")
+        current -= removed
+        ignored = (ignored - added - (current if layer.select is not None else set())) | removed
+    return current | (set(READER_CODES) - ignored)
 
 
 # --------------------------------------------------------------------------- building settings
@@ -364,10 +383,11 @@ def build_settings(
     # for rules that are not selected: a typo must not wait until the rule is switched on.
     # (Checked against the declared options without building the rules: some rules load
     # data when built, e.g. a knowledge-base index; the engine builds them once.)
-    for code in sorted(set(opts_out) | settings.selected):
+    for code in sorted((set(opts_out) | settings.selected) & set(load_all_rules())):
         check_options(code, effective_options(code, settings), where=f"{source}: lint.options")
+    registry = load_all_rules()
     if settings.kb is not None and not any(
-        any(o.name == "kb" for o in load_all_rules()[c].options) for c in settings.selected
+        any(o.name == "kb" for o in registry[c].options) for c in settings.selected if c in registry
     ):
         raise LintConfigError("--kb: no selected rule takes a knowledge base (select the K rules, e.g. --extend-select K)")
     return settings
