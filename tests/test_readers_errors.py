@@ -1,0 +1,158 @@
+"""Reader errors and skips name the file, the record and the field; nothing is dropped silently."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toolkit.model import Speaker
+from toolkit.readers import ReadReport, ReaderError, detect_format, read
+from toolkit.readers.transcript import _parse_line
+
+
+def test_bad_jsonl_lines_are_reported_with_line_numbers(tmp_path):
+    path = tmp_path / "chat.jsonl"
+    path.write_text(
+        '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n'
+        '{"messages": [{"role": "user", "content": "oops"\n'
+        '[1, 2]\n'
+        '{"messages": "not a list"}\n'
+        '{"messages": [{"role": "wizard", "content": "x"}, {"role": "user", "content": "ok"}]}\n',
+        encoding="utf-8",
+    )
+    report = ReadReport()
+    conversations = list(read(path, "openai", report=report))
+    assert [c.source["record"] for c in conversations] == [1, 5]
+    got = [(s.record, s.reason, s.part) for s in report.skipped]
+    assert got == [
+        (2, "invalid JSON", ""),
+        (3, "record is not an object", ""),
+        (4, "field has the wrong type", ""),
+        (5, "field has the wrong type", "messages[0]"),
+    ]
+    assert all(s.file == str(path) for s in report.skipped)
+    assert "'messages' is a JSON string" in report.skipped[2].detail
+
+
+def test_strict_raises_naming_file_record_and_field(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps([{"instruction": "q", "output": "a"}, {"instruction": "q2", "output": 3}]), encoding="utf-8")
+    with pytest.raises(ReaderError) as info:
+        list(read(path, "alpaca", strict=True))
+    assert str(info.value).startswith(f"{path}:2: output: field has the wrong type")
+
+
+def test_not_json_names_the_file(tmp_path):
+    path = tmp_path / "tickets.json"
+    path.write_text("hello, this is not json\n", encoding="utf-8")
+    with pytest.raises(ReaderError, match=r"tickets\.json:1: not JSON"):
+        list(read(path, "zendesk"))
+
+
+def test_invalid_json_document_names_line(tmp_path):
+    path = tmp_path / "tickets.json"
+    path.write_text('{\n  "tickets": [\n    {"id": 1,}\n  ]\n}\n', encoding="utf-8")
+    with pytest.raises(ReaderError, match=r"tickets\.json:3: invalid JSON"):
+        list(read(path, "zendesk"))
+
+
+def test_unknown_zendesk_shape(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text('{"widgets": []}', encoding="utf-8")
+    with pytest.raises(ReaderError, match="no Zendesk tickets, comments, audits or users here"):
+        list(read(path, "zendesk"))
+
+
+def test_ambiguous_and_unknown_detection(tmp_path):
+    both = tmp_path / "both.jsonl"
+    both.write_text(json.dumps({"messages": [{"role": "user", "content": "x"}], "conversations": [{"from": "human", "value": "y"}]}) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(ReaderError, match="ambiguous input format: it could be openai or sharegpt"):
+        detect_format(both)
+    unknown = tmp_path / "numbers.json"
+    unknown.write_text("[1, 2, 3]", encoding="utf-8")
+    with pytest.raises(ReaderError, match="cannot tell the input format"):
+        detect_format(unknown)
+
+
+def test_table_missing_column_and_unknown_role(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("conversation_id,sender,body\n1,customer,hi\n1,martian,??\n1,agent,hello\n", encoding="utf-8")
+    report = ReadReport()
+    [conv] = list(read(path, "table", report=report))
+    assert [t.speaker for t in conv.turns] == [Speaker.CUSTOMER, Speaker.AGENT]
+    [skip] = report.skipped
+    assert (skip.record, skip.reason) == (2, "field has the wrong type") and "'martian'" in skip.detail
+    bad = tmp_path / "n.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(ReaderError, match=r"n\.csv: text: no text column found; columns: a, b \(pass --column text=COLUMN\)"):
+        list(read(bad, "table"))
+    with pytest.raises(ReaderError, match="column 'nope' \\(for text\\) is not in the table"):
+        list(read(path, "table", columns={"text": "nope"}))
+
+
+def test_zendesk_ticket_without_id_and_empty_ticket(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"tickets": [{"subject": "x", "requester_id": 1, "description": "d"},
+                                            {"id": 2, "requester_id": 1, "subject": "empty", "description": ""}]}), encoding="utf-8")
+    report = ReadReport()
+    assert list(read(path, "zendesk", report=report)) == []
+    assert [(s.record, s.reason) for s in report.skipped] == [(1, "missing required field"), (2, "no messages")]
+
+
+def test_unknown_option_is_an_error():
+    with pytest.raises(ReaderError, match="unknown option"):
+        list(read("x.jsonl", "openai", agents=["x"]))
+
+
+def test_transcript_bad_regex():
+    with pytest.raises(ReaderError, match="agent_pattern: invalid regular expression"):
+        list(read("x.txt", "transcript", agent_pattern="(unclosed"))
+
+
+# --------------------------------------------------------------------------- transcript parser properties
+
+_names = st.from_regex(r"[A-Z][a-z]{1,10}( [A-Z][a-z]{1,10})?", fullmatch=True)
+_texts = st.from_regex(r"[A-Za-z][A-Za-z0-9 ,.!?'$-]{0,60}[A-Za-z0-9.!?]", fullmatch=True)
+_stamps = st.sampled_from(["[{h}:{m}] ", "({h}:{m}:05 PM) ", "( {m}m 5s ) ", "", "[2024-03-01 {h}:{m}] "])
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=_names, text=_texts, stamp=_stamps, h=st.integers(1, 12), m=st.integers(10, 59))
+def test_message_line_round_trip(name, text, stamp, h, m):
+    line = stamp.format(h=h, m=m) + f"{name}: {text}"
+    parsed = _parse_line(line)
+    assert parsed is not None
+    got_name, got_text, got_stamp, system = parsed
+    assert (got_name, got_text, system) == (name, text, False)
+    assert (got_stamp is None) == (stamp == "")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    chats=st.lists(
+        st.lists(st.tuples(st.sampled_from(["Agent Kim", "Customer"]), st.lists(_texts, min_size=1, max_size=3)), min_size=1, max_size=6),
+        min_size=1, max_size=4,
+    )
+)
+def test_transcript_file_round_trip(tmp_path_factory, chats):
+    """Any file of transcripts separated by '---' reads back as the same speakers and (multi-line) texts."""
+    lines = []
+    for index, chat in enumerate(chats):
+        if index:
+            lines.append("---")
+        for position, (name, paragraphs) in enumerate(chat):
+            lines.append(f"[10:{position % 60:02d}] {name}: {paragraphs[0]}")
+            lines.extend(paragraphs[1:])  # continuation lines
+    path = tmp_path_factory.mktemp("t") / "chats.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = ReadReport()
+    conversations = list(read(path, "transcript", agents=["Agent Kim"], report=report))
+    assert report.skipped == []
+    assert len(conversations) == len(chats)
+    for conversation, chat in zip(conversations, chats):
+        expected = [(Speaker.AGENT if name == "Agent Kim" else Speaker.CUSTOMER, "\n".join(paragraphs)) for name, paragraphs in chat]
+        assert [(t.speaker, t.text) for t in conversation.turns] == expected
