@@ -237,7 +237,7 @@ class Economics:
             "tuned_cost_per_request_usd": r(self.tuned_per_request, 8),
             "hosting_per_day_usd": r(self.hosting_per_day, 4),
             "daily_saving_usd": r(self.daily_saving, 4),
-            "break_even_days": r(self.break_even_days, 2),
+            "break_even_days": r(self.break_even_days, 4),
             "rag_tokens_per_request": r(self.rag_tokens, 2),
             "rag_tokens_source": self.rag_tokens_source,
             "rag_cost_per_day_base_usd": r(self.rag_per_day_base, 4),
