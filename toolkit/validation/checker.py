@@ -186,8 +186,9 @@ class RecordChecker:
             if family == "dpo" and isinstance(record.get("input"), dict) and record["input"].get("tools"):
                 figures = self._count(msgs, record["input"]["tools"])
             if self.limit is not None and figures.total > self.limit:
+                main = _MAIN_LIST.get(self.target.schema)
                 add("T001", f"example has ~{figures.total:,} tokens (estimate, {self.encoding_name}), over the "
-                            f"{self.limit:,}-token limit {self.limit_source}")
+                            f"{self.limit:,}-token limit {self.limit_source}", pointer(main) if main else "")
         return out, figures
 
     # ------------------------------------------------------------------ schema

@@ -1,0 +1,179 @@
+"""Per-target rules: each target accepts its clean layout and reports exactly the expected codes for broken ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.validation import TARGETS, RecordChecker, detect_target
+
+U = {"role": "user", "content": "Where is my order?"}
+A = {"role": "assistant", "content": "Let me check that for you."}
+S = {"role": "system", "content": "Be brief."}
+
+
+def codes(target: str, record, **options) -> list[str]:
+    found, _ = RecordChecker(target, **options).check(record, "f.jsonl", 1)
+    return sorted(d.code for d in found)
+
+
+def severities(target: str, record) -> dict[str, str]:
+    found, _ = RecordChecker(target).check(record, "f.jsonl", 1)
+    return {d.code: d.severity.value for d in found}
+
+
+def vx(*turns):
+    return {"contents": [{"role": r, "parts": [{"text": t}]} for r, t in turns]}
+
+
+def sg(*turns, **extra):
+    return {"conversations": [{"from": f, "value": v} for f, v in turns], **extra}
+
+
+CLEAN = {
+    "openai": {"messages": [S, U, A]},
+    "azure": {"messages": [S, U, A]},
+    "together": {"messages": [S, U, A, U, A]},
+    "fireworks": {"messages": [S, U, A]},
+    "mistral": {"messages": [S, U, A]},
+    "vertex": {"systemInstruction": {"parts": [{"text": "Be brief."}]}, **vx(("user", "hi"), ("model", "Hello!"))},
+    "bedrock": {"system": "Be brief.", "messages": [U, A]},
+    "sharegpt": sg(("human", "hi"), ("gpt", "Hello!"), system="Be brief."),
+    "alpaca": {"instruction": "Summarise the ticket.", "input": "Parcel late.", "output": "Late parcel."},
+    "trl": {"prompt": [U], "completion": [A]},
+    "openai-dpo": {"input": {"messages": [S, U]}, "preferred_output": [A], "non_preferred_output": [{"role": "assistant", "content": "No."}]},
+}
+
+
+def test_every_target_has_a_clean_case():
+    assert set(CLEAN) == set(TARGETS)
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_clean_record_has_no_problem_and_is_detected(target):
+    assert codes(target, CLEAN[target]) == []
+    detected = detect_target(CLEAN[target])
+    assert detected == TARGETS[target].schema or (target, detected) in {("azure", "openai"), ("together", "openai"),
+                                                                          ("fireworks", "openai"), ("mistral", "openai")}
+
+
+CASES = [
+    # role order and alternation differ per provider
+    ("openai", {"messages": [U, U, A]}, []),  # OpenAI accepts consecutive user turns
+    ("together", {"messages": [U, U, A]}, ["S005"]),
+    ("mistral", {"messages": [U, U, A]}, ["S005"]),
+    ("together", {"messages": [A, U, A]}, ["S005"]),
+    ("bedrock", {"messages": [A, U, A]}, ["S005"]),
+    ("bedrock", {"messages": [U, A, U]}, ["S006"]),
+    ("mistral", {"messages": [U, A, U]}, ["S006"]),
+    ("openai", {"messages": [U, A, U]}, ["S006"]),
+    ("vertex", vx(("user", "a"), ("user", "b"), ("model", "c")), ["S005"]),
+    ("vertex", vx(("user", "a"), ("model", "b"), ("user", "c")), ["S006"]),
+    ("vertex", vx(("model", "a"), ("user", "b"), ("model", "c")), ["S005"]),
+    ("sharegpt", sg(("human", "a"), ("human", "b"), ("gpt", "c")), ["S005"]),
+    ("sharegpt", sg(("gpt", "a"), ("human", "b"), ("gpt", "c")), ["S005"]),
+    ("sharegpt", sg(("human", "a"), ("system", "b"), ("gpt", "c")), ["S004"]),
+    # system position
+    ("fireworks", {"messages": [U, S, A]}, ["S004"]),
+    ("together", {"messages": [U, S, A]}, ["S004"]),
+    # roles the layout allows but the provider does not
+    ("together", {"messages": [{"role": "developer", "content": "x"}, U, A]}, ["S002"]),
+    ("bedrock", {"messages": [S, U, A]}, ["S002"]),
+    ("vertex", vx(("user", "a"), ("assistant", "b")), ["S002", "S006"]),
+    # weights
+    ("openai", {"messages": [U, {**A, "weight": True}]}, ["S016"]),
+    ("mistral", {"messages": [U, {**A, "weight": 0}, U, A]}, []),
+    ("bedrock", {"messages": [U, {**A, "weight": 0}]}, ["S018"]),
+    ("trl", {"messages": [U, {**A, "weight": 1}]}, ["S018"]),
+    ("openai", {"messages": [U, {**A, "weight": 0}, U, {**A, "weight": 0}]}, ["T002"]),
+    ("sharegpt", {"conversations": [{"from": "human", "value": "a"}, {"from": "gpt", "value": "b", "weight": 0}]}, ["T002"]),
+    # images
+    ("mistral", {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}, A]}, ["S018"]),
+    ("openai", {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}, A]}, []),
+    # tool calls
+    ("mistral", {"messages": [U, {"role": "assistant", "tool_calls": [{"id": "call_12345", "type": "function",
+                                                                       "function": {"name": "f", "arguments": "{}"}}]}],
+                 "tools": [{"type": "function", "function": {"name": "f"}}]}, ["S019"]),
+    ("openai", {"messages": [U, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+                                                                      "function": {"name": "f", "arguments": "[1]"}}]}],
+                "tools": [{"type": "function", "function": {"name": "f"}}]}, ["S011"]),
+    ("openai", {"messages": [U, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+                                                                      "function": {"name": "g", "arguments": "{}"}}]}],
+                "tools": [{"type": "function", "function": {"name": "f"}}]}, ["S013"]),
+    ("openai", {"messages": [U, A], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "obj"}}},
+                                             {"type": "function", "function": {"name": "f"}}]}, ["S015", "S015"]),
+    ("vertex", {"contents": [{"role": "user", "parts": [{"text": "a"}]},
+                             {"role": "model", "parts": [{"functionCall": {"name": "f", "args": {}}}]},
+                             {"role": "model", "parts": [{"text": "b"}]}]}, ["S005", "S008", "S013"]),
+    ("vertex", {"contents": [{"role": "user", "parts": [{"functionResponse": {"name": "f", "response": {}}}]},
+                             {"role": "model", "parts": [{"text": "b"}]}]}, ["S009"]),
+    ("sharegpt", sg(("human", "a"), ("function_call", "{bad"), ("observation", "{}"), ("gpt", "b")), ["S011"]),
+    ("sharegpt", sg(("human", "a"), ("observation", "{}"), ("gpt", "b")), ["S005", "S009"]),
+    # empty content
+    ("bedrock", {"messages": [U, {"role": "assistant", "content": ""}]}, ["S007"]),
+    ("alpaca", {"instruction": "x", "output": " "}, ["S007"]),
+    ("trl", {"text": ""}, ["S007"]),
+    # trl layouts
+    ("trl", {"prompt": "q", "completion": [A]}, ["S001"]),
+    ("trl", {"prompt": [U], "completion": [U]}, ["S005"]),
+    ("trl", {"prompt": [U], "chosen": [A], "rejected": [A]}, ["S021"]),
+    ("trl", {"question": "q"}, ["S003"]),
+    # DPO shape
+    ("openai-dpo", {"input": {"messages": [U, A]}, "preferred_output": [A], "non_preferred_output": [{"role": "assistant", "content": "no"}]}, ["S020"]),
+    ("openai-dpo", {"input": {"messages": [U]}, "preferred_output": [A, A], "non_preferred_output": [A]}, ["S020"]),
+    ("openai-dpo", {"input": {"messages": [U]}, "preferred_output": [A], "non_preferred_output": [A]}, ["S021"]),
+    # special tokens in any format
+    ("alpaca", {"instruction": "[INST] summarise [/INST]", "output": "ok"}, ["T003"]),
+    ("vertex", vx(("user", "hi"), ("model", "<start_of_turn>model hello")), ["T003"]),
+    ("sharegpt", sg(("human", "hi"), ("gpt", "hello <|eot_id|>")), ["T003"]),
+]
+
+
+@pytest.mark.parametrize("target,record,expected", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_target_rules(target, record, expected):
+    assert codes(target, record) == expected
+
+
+def test_severity_depends_on_what_the_provider_documents():
+    # OpenAI trains on an example that ends with the user, so it is a warning; Mistral rejects it.
+    assert severities("openai", {"messages": [U, A, U]}) == {"S006": "warning"}
+    assert severities("mistral", {"messages": [U, A, U]}) == {"S006": "error"}
+    assert severities("openai", {"messages": [{"role": "user", "content": ""}, A]}) == {"S007": "warning"}
+    assert severities("openai", {"messages": [U, {"role": "assistant", "content": ""}]}) == {"S007": "error"}
+
+
+def test_token_limit_sources():
+    long = {"messages": [U, {"role": "assistant", "content": "hello " * 40_000}]}
+    found, figures = RecordChecker("bedrock").check({"messages": long["messages"]}, "f", 3)
+    t001 = [d for d in found if d.code == "T001"]
+    assert t001 and "32,000-token limit" in t001[0].message and t001[0].pointer == "/messages"
+    assert figures.total > 32_000
+    assert codes("openai", long) == []  # 65,536 without a model
+    assert codes("openai", long, model="gpt-4") == ["T001"]
+    assert codes("openai", long, max_tokens=100_000, model="gpt-4") == []
+
+
+def test_special_token_spans_point_into_the_text():
+    found, _ = RecordChecker("openai").check({"messages": [U, {"role": "assistant", "content": "ok <|endoftext|> and [INST]"}]})
+    (d,) = found
+    assert d.code == "T003" and d.pointer == "/messages/1/content"
+    assert [(s.start, s.end, s.text) for s in d.spans] == [(3, 16, "<|endoftext|>"), (21, 27, "[INST]")]
+
+
+def test_fast_path_agrees_with_the_schema():
+    """The fast check never calls a record valid that the schema rejects."""
+    from jsonschema import Draft202012Validator
+
+    from toolkit.config import load_schema
+
+    records = [
+        {"messages": [U, A]}, {"messages": [U, {**A, "weight": 1}]}, {"messages": [{**U, "weight": 1}, A]},
+        {"messages": [U, {**A, "weight": 2}]}, {"messages": [U, {**A, "name": ""}]}, {"messages": [{"role": "tool", "content": "x"}]},
+        {"messages": [{"role": "developer", "content": "x"}, U, A]}, {"messages": []}, {"messages": [U, A], "metadata": []},
+        {"messages": [U, {**A, "content": None}]}, {"messages": [U, {**A, "weight": True}]},
+    ]
+    for target in ("openai", "mistral"):
+        checker = RecordChecker(target)
+        schema = Draft202012Validator(load_schema(target))
+        for record in records:
+            if checker._fast_valid(record):
+                assert schema.is_valid(record), (target, record)
