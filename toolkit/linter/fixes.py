@@ -273,8 +273,16 @@ def unified_diff(change: FileChange) -> str:
         return ""
     before = change.before.decode("utf-8", errors="backslashreplace").splitlines(keepends=True)
     after = change.after.decode("utf-8", errors="backslashreplace").splitlines(keepends=True)
-    name = Path(change.path).as_posix()
-    lines = list(difflib.unified_diff(before, after, fromfile=f"a/{name}", tofile=f"b/{name}", n=0))
+    path = Path(change.path)
+    if path.is_absolute():
+        try:
+            path = path.relative_to(Path.cwd())
+        except ValueError:
+            pass
+    name = path.as_posix()
+    # git-style a/ b/ prefixes for relative paths (so `git apply -p1` / `patch -p1` work).
+    old, new = (name, name) if path.is_absolute() else (f"a/{name}", f"b/{name}")
+    lines = list(difflib.unified_diff(before, after, fromfile=old, tofile=new, n=0))
     out = []
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
