@@ -37,16 +37,26 @@ def _bins(svg: str) -> list[tuple[int, int, int]]:
     return [(int(a), int(b), int(v)) for v, a, b in re.findall(r'data-value="(\d+)" data-bin="(\d+)-(\d+)"', svg)]
 
 
-@pytest.fixture
-def report(tmp_path, cli_run):
+def _run(args):
+    from click.testing import CliRunner
+
+    from toolkit.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    # Built once for the module: a full report (stats, knowledge, lint) is the slow part.
+    tmp_path = tmp_path_factory.mktemp("report")
     records = make_records(60)
     data = write_jsonl(tmp_path / "train.jsonl", records)
     manifest = tmp_path / "split_manifest.json"
     manifest.write_text(json.dumps(MANIFEST))
     out = tmp_path / "report.html"
     data_json = tmp_path / "report.json"
-    result = cli_run(["report", data, "-o", out, "--model", "gpt-3.5-turbo-0613", "--manifest", manifest,
-                      "--prompt-tokens-saved", "1200", "--requests-per-day", "20000", "--data-json", data_json])
+    result = _run(["report", data, "-o", out, "--model", "gpt-3.5-turbo-0613", "--manifest", manifest,
+                   "--prompt-tokens-saved", "1200", "--requests-per-day", "20000", "--data-json", data_json])
     assert result.exit_code == 0, result.output
     return {"records": records, "data": data, "html": out.read_text(encoding="utf-8"), "json": json.loads(data_json.read_text()),
             "out": out, "tmp": tmp_path, "stdout": result.stdout}
