@@ -31,6 +31,7 @@ class PatternRule(ExampleRule):
     roles: ClassVar[tuple[str, ...]] = ("assistant",)
     what: ClassVar[str]
     hint_text: ClassVar[str | None] = None
+    trainable_only: ClassVar[bool] = True  # skip assistant messages with weight 0 (context only)
 
     def _accept(self, match: re.Match[str], text: str) -> bool:
         return True
@@ -38,7 +39,7 @@ class PatternRule(ExampleRule):
     def _wanted_message(self, message: Mapping[str, Any]) -> bool:
         if message.get("role") not in self.roles:
             return False
-        return message.get("role") != "assistant" or trainable_assistant(message)
+        return not self.trainable_only or message.get("role") != "assistant" or trainable_assistant(message)
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
@@ -107,6 +108,7 @@ class TemplateTokens(PatternRule):
     pattern = _TEMPLATE_TOKENS
     cue = _TEMPLATE_CUES
     roles = ("system", "developer", "user", "assistant", "tool")
+    trainable_only = False  # tokens in context messages corrupt the prompt too
     what = "chat-template token"
     hint_text = "remove the tokens; the trainer adds the template (`--unsafe-fixes` removes them)"
 
@@ -225,7 +227,7 @@ class ModelSelfIdentification(PatternRule):
         RuleOption("allowed-names", "list[str]", [], "Model or vendor names the assistant may legitimately claim."),
     )
     pattern = _SELF_ID
-    cue = ("i am", "i'm", "my name is", "this is", "you're", "you are", "i was", "i've been", "i have been", " as a")
+    cue = ("i am", "i'm", "my name is", "this is", "you're", "you are", "i was", "i've been", "i have been", "as a")
     what = "model self-identification"
     hint_text = "replace with your assistant's own persona"
 
