@@ -156,3 +156,74 @@ def test_transcript_file_round_trip(tmp_path_factory, chats):
     for conversation, chat in zip(conversations, chats):
         expected = [(Speaker.AGENT if name == "Agent Kim" else Speaker.CUSTOMER, "\n".join(paragraphs)) for name, paragraphs in chat]
         assert [(t.speaker, t.text) for t in conversation.turns] == expected
+
+
+# --------------------------------------------------------------------------- more input shapes
+
+
+def test_zendesk_incremental_ticket_events_with_comment_events(tmp_path):
+    """GET /api/v2/incremental/ticket_events?include=comment_events, as Zendesk documents it."""
+    page = {
+        "ticket_events": [
+            {"id": 1, "ticket_id": 155, "timestamp": 1601357279, "created_at": "2020-09-29T05:27:59Z", "updater_id": 7,
+             "via": "Web form", "event_type": "Audit",
+             "child_events": [
+                 {"id": 11, "via": "Web form", "type": "Comment", "event_type": "Comment", "author_id": 7, "body": "My order never came",
+                  "html_body": "<p>My order never came</p>", "public": True, "attachments": [], "audit_id": 1},
+                 {"id": 12, "via": "Web form", "event_type": "Create", "requester_id": 7},
+                 {"id": 13, "via": "Web form", "event_type": "Create", "status": "new"}]},
+            {"id": 2, "ticket_id": 155, "timestamp": 1601357400, "created_at": "2020-09-29T05:30:00Z", "updater_id": 8,
+             "via": "Web form", "event_type": "Audit",
+             "child_events": [
+                 {"id": 21, "event_type": "Comment", "author_id": 8, "body": "Checked with courier", "public": False},
+                 {"id": 22, "event_type": "Comment", "author_id": 8, "body": "Sorry! A replacement ships today.", "public": True},
+                 {"id": 23, "event_type": "Change", "status": "solved", "previous_value": "new"}]},
+        ],
+        "end_of_stream": True, "count": 2,
+    }
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps(page), encoding="utf-8")
+    [conversation] = list(read(path))
+    assert conversation.id == "155" and conversation.customer_id == "7" and conversation.status == "solved"
+    assert [(t.speaker, t.text) for t in conversation.turns] == [
+        (Speaker.CUSTOMER, "My order never came"), (Speaker.NOTE, "Checked with courier"),
+        (Speaker.AGENT, "Sorry! A replacement ships today.")]
+    assert conversation.channel == "web form"
+
+
+def test_gzip_and_stdin(tmp_path, monkeypatch, samples):
+    import gzip
+    import io
+    import sys
+
+    raw = (samples / "raw" / "openai_chat.jsonl").read_bytes()
+    gz = tmp_path / "chat.jsonl.gz"
+    gz.write_bytes(gzip.compress(raw, mtime=0))
+    assert [c.id for c in read(gz)] == ["LT-5512", "LT-5513"]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    report = ReadReport()
+    conversations = list(read("-", report=report))
+    assert [c.source["file"] for c in conversations] == ["<stdin>", "<stdin>"]
+    assert report.formats == {"<stdin>": "openai"}
+
+
+def test_big_json_documents_stream(tmp_path, samples):
+    """Documents above stream_threshold are walked with ijson: same conversations as loading them whole."""
+    for name in ("intercom_conversations.json", "zendesk_tickets.json", "sharegpt.json", "freshdesk_tickets.json"):
+        path = samples / "raw" / name
+        whole = [c.to_dict() for c in read(path)]
+        streamed = [c.to_dict() for c in read(path, stream_threshold=0)]
+        assert streamed == whole, name
+
+
+def test_group_buffer_spills_to_disk_in_order():
+    from toolkit.readers.base import GroupBuffer
+
+    buffer = GroupBuffer(spill_after=5)
+    for index in range(40):
+        buffer.add(f"k{index % 7}", [None if index % 2 else f"t{40 - index:03d}"], index, {"i": index})
+    groups = list(buffer.groups())
+    assert [key for key, _ in groups] == [f"k{i}" for i in range(7)]
+    for key, items in groups:
+        indexes = [value["i"] for _, value in items]
+        assert sorted(indexes) == [i for i in range(40) if f"k{i % 7}" == key]

@@ -14,8 +14,12 @@ an option the chosen reader does not know is an error.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -28,6 +32,7 @@ from toolkit.readers.base import (
     ReadReport,
     Sample,
     SkippedRecord,
+    source_name,
 )
 from toolkit.readers.chat_formats import AlpacaReader, OpenAIChatReader, ShareGPTReader
 from toolkit.readers.datasets import AbcdReader, SgdReader, TaskmasterReader
@@ -36,7 +41,7 @@ from toolkit.readers.intercom import IntercomReader
 from toolkit.readers.table import TableReader
 from toolkit.readers.transcript import TranscriptReader
 from toolkit.readers.zendesk import ZendeskReader
-from toolkit.io.jsonl import display_name, open_binary
+from toolkit.io.jsonl import STDIN_NAMES, display_name, open_binary
 
 READERS: dict[str, type[Reader]] = {
     "zendesk": ZendeskReader,
@@ -106,6 +111,11 @@ def read(path_or_paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     report = report if report is not None else ReadReport()
     if not paths:
         raise ReaderError("no input files given")
+    with _stdin_as_file(paths) as paths:
+        yield from _read(paths, format, report, options)
+
+
+def _read(paths: list[Any], format: str, report: ReadReport, options: dict[str, Any]) -> Iterator[Conversation]:
     if format != "auto":
         reader = get_reader(format, **options)
         yield from reader.read(paths, report)
@@ -126,6 +136,33 @@ def read(path_or_paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
                           f"{', '.join(groups)}")
     for reader, files in readers:
         yield from reader.read(files, report)
+
+
+@contextlib.contextmanager
+def _stdin_as_file(paths: list[Any]) -> Iterator[list[Any]]:
+    """Copy ``-`` (stdin) to a temporary file: detection and some readers read a file more than once."""
+    if not any(isinstance(p, str) and p in STDIN_NAMES for p in paths):
+        yield paths
+        return
+    with tempfile.TemporaryDirectory(prefix="ftkit-stdin-") as folder:
+        copy = Path(folder) / "stdin"
+        with open(copy, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        yield [_StdinPath(copy) if isinstance(p, str) and p in STDIN_NAMES else p for p in paths]
+
+
+class _StdinPath(os.PathLike):
+    """A temporary copy of stdin that still calls itself ``<stdin>`` in reports."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.display_name = "<stdin>"
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __str__(self) -> str:
+        return "<stdin>"
 
 
 def _as_paths(value: Any) -> list[str | os.PathLike[str]]:
@@ -161,7 +198,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 
 def make_sample(path: str | os.PathLike[str], max_records: int = 3) -> Sample:
     """Gather what detection looks at: name, first bytes, kind, top-level keys, first records."""
-    name = display_name(path)
+    name = source_name(path)
     lower = name.lower()
     try:
         with open_binary(path) as stream:

@@ -211,7 +211,7 @@ class Reader:
         if report is not None:
             self.report = report
         for path in paths:
-            name = display_name(path)
+            name = source_name(path)
             self.report.formats.setdefault(name, self.name)
             for conversation in self.read_file(path, name):
                 self.report.read += 1
@@ -251,7 +251,7 @@ class JsonSource:
 
     def __init__(self, path: str | os.PathLike[str], name: str | None = None, *, stream_threshold: int = DEFAULT_STREAM_THRESHOLD) -> None:
         self.path = path
-        self.name = name or display_name(path)
+        self.name = name or source_name(path)
         self.stream_threshold = stream_threshold
         self._doc: Any = _UNSET
         self.kind = self._detect_kind()
@@ -445,6 +445,12 @@ class Sample:
 
 
 # --------------------------------------------------------------------------- small helpers
+
+
+def source_name(path: Any) -> str:
+    """How reports name an input: its path, or ``<stdin>`` for a temporary copy of stdin."""
+    shown = getattr(path, "display_name", None)
+    return shown if isinstance(shown, str) else display_name(path)
 
 
 def as_str(value: Any) -> str | None:

@@ -329,7 +329,7 @@ def _sharegpt_calls(text: str, default_id: str) -> list[ToolInvocation] | None:
 
 
 def _stem(name: str) -> str:
-    base = os.path.basename(name)
+    base = os.path.basename(name).strip("<>")
     for suffix in (".gz", ".jsonl", ".ndjson", ".json"):
         if base.endswith(suffix):
             base = base[: -len(suffix)]

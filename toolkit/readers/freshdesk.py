@@ -243,9 +243,9 @@ class FreshdeskReader(Reader):
 
 
 def _name(path: Any) -> str:
-    from toolkit.io.jsonl import display_name
+    from toolkit.readers.base import source_name
 
-    return display_name(os.fspath(path) if not hasattr(path, "read") else path)
+    return source_name(path)
 
 
 def _named(value: Any, names: Mapping[int, str]) -> str | None:

@@ -109,7 +109,8 @@ class IntercomReader(Reader):
         if state is None and isinstance(value.get("open"), bool):
             state = "open" if value["open"] else "closed"
         conversation.status = state
-        source = value.get("source") if isinstance(value.get("source"), Mapping) else {}
+        source = value.get("source") if isinstance(value.get("source"), Mapping) else value.get("conversation_message")
+        source = source if isinstance(source, Mapping) else {}  # conversation_message: API 1.x
         conversation.channel = source.get("type") if isinstance(source.get("type"), str) else None
         if conversation.channel == "conversation":
             conversation.channel = "chat"
@@ -226,7 +227,8 @@ def _is_conversation(value: Any) -> bool:
         return False
     if value.get("type") == "conversation":
         return True
-    return "conversation_parts" in value or (isinstance(value.get("source"), Mapping) and "delivered_as" in value["source"])
+    return "conversation_parts" in value or "conversation_message" in value or (
+        isinstance(value.get("source"), Mapping) and "delivered_as" in value["source"])
 
 
 def _tags(value: Any) -> list[str]:

@@ -382,7 +382,7 @@ def _kind(path, name: str) -> str:
 
 
 def _stem(name: str) -> str:
-    base = os.path.basename(name)
+    base = os.path.basename(name).strip("<>")
     for suffix in (".gz", ".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json"):
         if base.endswith(suffix):
             base = base[: -len(suffix)]

@@ -436,7 +436,7 @@ def _compile(pattern: str | None, option: str):
 
 
 def _stem(name: str) -> str:
-    base = os.path.basename(name)
+    base = os.path.basename(name).strip("<>")
     for suffix in (".gz", ".txt", ".log", ".html", ".htm"):
         if base.endswith(suffix):
             base = base[: -len(suffix)]

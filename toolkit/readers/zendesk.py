@@ -60,6 +60,7 @@ _BOT_CHANNELS = ("answer_bot", "ai_agent", "bot", "autoresponder")
 _ROLE_KIND = {"end-user": Speaker.CUSTOMER, "end_user": Speaker.CUSTOMER, "agent": Speaker.AGENT, "admin": Speaker.AGENT}
 _PAGE_KEYS = ("tickets", "results", "ticket", "audits", "audit", "comments", "ticket_events")
 _CSAT_SCORES = {"good", "bad"}
+_EVENT_FIELDS = ("status", "subject", "tags", "requester_id", "priority", "type", "assignee_id", "group_id")
 
 
 class ZendeskReader(Reader):
@@ -368,8 +369,11 @@ class ZendeskReader(Reader):
             # The requester is set by a Create event, often after the first comment of the same audit.
             for _, payload in items:
                 for event in payload["item"].get("events") or payload["item"].get("child_events") or []:
-                    if isinstance(event, Mapping) and event.get("field_name") == "requester_id" and event.get("value"):
-                        meta["requester_id"] = as_str(event.get("value"))
+                    if not isinstance(event, Mapping):
+                        continue
+                    value = event.get("value") if event.get("field_name") == "requester_id" else event.get("requester_id")
+                    if value:
+                        meta["requester_id"] = as_str(value)
                         conversation.customer_id = meta["requester_id"]
                         break
                 if meta.get("requester_id"):
@@ -414,6 +418,11 @@ class ZendeskReader(Reader):
                         fields[name] = event.get("value")
                         if name == "requester_id" and not meta.get("requester_id"):
                             meta["requester_id"] = as_str(event.get("value"))
+                    else:
+                        # Incremental ticket events name the field as the key: {"status": "solved", ...}.
+                        for key in _EVENT_FIELDS:
+                            if key in event:
+                                fields[key] = event[key]
                 elif kind == "SatisfactionRating":
                     score = event.get("score")
                     if isinstance(score, str) and score.lower() in _CSAT_SCORES:
@@ -528,9 +537,9 @@ class ZendeskReader(Reader):
 
 
 def _name(path: Any) -> str:
-    from toolkit.io.jsonl import display_name
+    from toolkit.readers.base import source_name
 
-    return display_name(path)
+    return source_name(path)
 
 
 def _comment_text(comment: Mapping[str, Any]) -> str:
@@ -600,7 +609,7 @@ def _participant(uid: str, user: Mapping[str, Any] | None, kind: Speaker) -> Par
 
 
 def _id_from_name(file: str) -> str:
-    stem = os.path.basename(file)
+    stem = os.path.basename(file).strip("<>")
     for suffix in (".gz", ".json", ".jsonl", ".ndjson"):
         if stem.endswith(suffix):
             stem = stem[: -len(suffix)]
