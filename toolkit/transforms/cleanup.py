@@ -81,7 +81,12 @@ def strip_signature(text: str, *, signoffs: bool = True) -> str:
         text = text[: match.start()]
     text = _FOOTER_RE.sub("", text)
     if signoffs:
-        text = _strip_signoff(text)
+        # Repeat until stable: "Thanks,\nBest regards,\nJane" has two sign-off lines.
+        while True:
+            stripped = _strip_signoff(text)
+            if stripped == text.rstrip():
+                break
+            text = stripped
     return text
 
 

@@ -30,7 +30,7 @@ from typing import Any, Iterator
 
 import orjson
 
-from toolkit.model import Conversation, Example, FunctionCall, Message, Speaker, ToolCall
+from toolkit.model import Conversation, Example, FunctionCall, Message, Speaker, ToolCall, content_text
 from toolkit.tokens import count_example, get_encoding
 from toolkit.tokens.counting import TOKENS_FOR_TOOLS, TOKENS_PER_REPLY
 from toolkit.transforms.base import ConvertReport, Step
@@ -55,14 +55,18 @@ def conversation_messages(conversation: Conversation) -> list[Message]:
     """
     messages: list[Message] = []
     system = conversation.metadata.get(SYSTEM_PROMPT_KEY)
-    if isinstance(system, str) and system.strip():
-        messages.append(Message(role="system", content=system))
+    if isinstance(system, str):
+        role = "developer" if conversation.metadata.get("system_role") == "developer" else "system"
+        messages.append(Message(role=role, content=system))
+    # Chat-format sources (an OpenAI file being converted) carry message names as authors;
+    # helpdesk authors are people's names and never become message names.
+    names_from_authors = conversation.source.get("format") == "openai"
     pending: list[str] = []  # tool call ids awaiting their result, in call order
     answered: set[str] = set()
     call_number = 0
     for index, turn in enumerate(conversation.turns):
         if turn.speaker is Speaker.CUSTOMER:
-            messages.append(_with_turn_extras(Message(role="user", content=turn.text), turn))
+            messages.append(_with_turn_extras(Message(role="user", content=_content(turn)), turn, names_from_authors))
         elif turn.speaker is Speaker.AGENT:
             calls = None
             if turn.tool_calls:
@@ -70,16 +74,15 @@ def conversation_messages(conversation: Conversation) -> list[Message]:
                 for invocation in turn.tool_calls:
                     call_number += 1
                     call_id = invocation.id or f"call_{call_number}"
-                    arguments = orjson.dumps(invocation.arguments).decode() if not isinstance(invocation.arguments, str) \
-                        else invocation.arguments
+                    arguments = _arguments_json(invocation.arguments)
                     calls.append(ToolCall(id=str(call_id), function=FunctionCall(name=invocation.name, arguments=arguments)))
                     pending.append(str(call_id))
-            content: str | None = turn.text if (turn.text or not calls) else None
+            content = _content(turn) if (turn.text or not calls) else None
             message = Message(role="assistant", content=content, tool_calls=calls)
             weight = turn.metadata.get("weight")
             if weight in (0, 1) and not isinstance(weight, bool):
                 message.weight = weight
-            messages.append(_with_turn_extras(message, turn))
+            messages.append(_with_turn_extras(message, turn, names_from_authors))
         elif turn.speaker is Speaker.TOOL:
             call_id = turn.tool_call_id
             if call_id is None:
@@ -92,7 +95,7 @@ def conversation_messages(conversation: Conversation) -> list[Message]:
             elif call_id not in answered:
                 raise ExpressError(f"turn {index + 1}: tool result for call {call_id!r}, which no agent turn made")
             answered.add(call_id)
-            messages.append(Message(role="tool", content=turn.text, tool_call_id=call_id))
+            messages.append(Message(role="tool", content=_content(turn), tool_call_id=call_id))
         else:
             raise ExpressError(
                 f"turn {index + 1} is a {turn.speaker.value} turn; map or drop it first (MapRoles)"
@@ -100,8 +103,26 @@ def conversation_messages(conversation: Conversation) -> list[Message]:
     return messages
 
 
-def _with_turn_extras(message: Message, turn: Any) -> Message:
+def _content(turn: Any) -> str | list[dict[str, Any]]:
+    """The turn's text, or its original content parts when no step changed the text."""
+    parts = turn.metadata.get("content")
+    if isinstance(parts, list) and content_text(parts) == turn.text:
+        return parts
+    return turn.text
+
+
+def _arguments_json(arguments: Any) -> str:
+    if isinstance(arguments, str):
+        return arguments
+    if isinstance(arguments, dict) and set(arguments) == {"_raw"} and isinstance(arguments["_raw"], str):
+        return arguments["_raw"]  # arguments that were not JSON in the source: kept verbatim
+    return orjson.dumps(arguments).decode()
+
+
+def _with_turn_extras(message: Message, turn: Any, names_from_authors: bool = False) -> Message:
     name = turn.metadata.get("name")
+    if not (isinstance(name, str) and name) and names_from_authors:
+        name = turn.author
     if isinstance(name, str) and name:
         message.name = name
     return message
@@ -111,6 +132,14 @@ def provenance(conversation: Conversation) -> dict[str, Any]:
     """The metadata block every example of ``conversation`` carries."""
     source_file = conversation.source.get("file")
     base = os.path.basename(str(source_file)) if source_file else "input"
+    original = conversation.metadata.get("example")
+    if isinstance(original, dict) and original:
+        # Converting a dataset that already carries provenance: keep it (it points at the
+        # helpdesk record, which is more useful than the intermediate file) and fill gaps.
+        meta = dict(original)
+        meta.setdefault("id", f"{base}:{conversation.id}")
+        meta.setdefault("conversation_id", conversation.id)
+        return meta
     meta: dict[str, Any] = {"id": f"{base}:{conversation.id}"}
     if source_file is not None:
         meta["source_file"] = str(source_file)
@@ -126,6 +155,16 @@ def provenance(conversation: Conversation) -> dict[str, Any]:
     if conversation.csat is not None:
         meta["csat"] = conversation.csat
     return meta
+
+
+class _Tools:
+    """Tool definitions plus the source's ``parallel_tool_calls`` flag, carried together."""
+
+    __slots__ = ("tools", "parallel")
+
+    def __init__(self, tools: Any, parallel: bool):
+        self.tools = tools
+        self.parallel = parallel
 
 
 class ToExamples(Step):
@@ -180,6 +219,9 @@ class ToExamples(Step):
         if not tools and any(m.tool_calls for m in messages):
             tools = self.tools or (infer_tools(messages) if self.infer_tools else None)
         meta = provenance(conversation)
+        parallel = conversation.metadata.get("parallel_tool_calls")
+        if isinstance(parallel, bool):
+            tools = _Tools(tools, parallel)
         if self.mode == "per-reply":
             return self._per_reply(conversation, messages, tools, meta, report)
         return self._whole(conversation, messages, tools, meta, report)
@@ -187,6 +229,8 @@ class ToExamples(Step):
     # ------------------------------------------------------------------ helpers
 
     def _fixed_tokens(self, tools: Any) -> int:
+        if isinstance(tools, _Tools):
+            tools = tools.tools
         fixed = TOKENS_PER_REPLY
         if tools:
             fixed += TOKENS_FOR_TOOLS + len(
@@ -211,6 +255,8 @@ class ToExamples(Step):
         metadata = dict(meta)
         if suffix:
             metadata["id"] = f"{meta['id']}#{suffix}"
+        if isinstance(tools, _Tools):
+            return Example(messages=messages, tools=tools.tools, parallel_tool_calls=tools.parallel, metadata=metadata)
         return Example(messages=messages, tools=tools, metadata=metadata)
 
     def _whole(self, conversation: Conversation, messages: list[Message], tools: Any, meta: dict[str, Any],
