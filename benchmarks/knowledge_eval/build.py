@@ -124,6 +124,12 @@ def _tm_values(response: str) -> list[str]:
     return out
 
 
+_TM_GENERIC = {"here", "to go", "no milk", "whole milk", "regular"}
+_TM_MENU = ("black", "herbal", "oolong", "green tea", "chai", "latte", "mocha", "americano", "espresso", "cappuccino",
+            "cortado", "macchiato", "matcha", "oat", "almond", "non-fat", "lactose free", "splenda", "equal", "stevia",
+            "caramel", "vanilla", "hazelnut")
+
+
 def taskmaster_examples(path: Path):
     dialogues = json.loads(path.read_text())
     for number, dialogue in enumerate(dialogues):
@@ -153,7 +159,13 @@ def taskmaster_examples(path: Path):
                         messages.append({"role": "tool", "tool_call_id": call_id, "content": c["response"]})
                 continue
             text = utt["text"]
-            stated = sorted({v for v in values if _contains(text, v) and not _contains(user_text, v)})
+            stated = sorted({v for v in values if len(v) > 4 and v.casefold() not in _TM_GENERIC
+                             and _contains(text, v) and not _contains(user_text, v)})
+            # Listing the menu (drinks, teas, milks) the user did not name is catalogue knowledge too,
+            # whether or not an api response held it (the "show menu" call returns only success).
+            menu = sorted({w for w in _TM_MENU if _contains(text, w) and not _contains(user_text, w)})
+            if len(menu) >= 2:
+                stated = sorted(set(stated) | set(menu))
             label = "knowledge" if stated and not with_results else "behavior"
             ex_id = f"tm-{dialogue['conversation_id']}-{utt['index']}"
             record = {"messages": messages + [{"role": "assistant", "content": text}], "metadata": {"id": ex_id}}

@@ -80,6 +80,8 @@ CONFIRM_RE = re.compile(
     re.IGNORECASE,
 )
 
+_CONDITIONAL_BEFORE = re.compile(r"\b(?:if|once|when|unless|until|after|whether|before)\s+$", re.IGNORECASE)
+_CLAUSE_SPLIT = re.compile(r"[,;:]\s+|\s[-–—]\s")
 _WEEKDAY_RE = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
 _ORDINAL_WORDS = {i + 1: w for i, w in enumerate(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth "
@@ -239,6 +241,10 @@ class Context:
         for name, text in self.sources:
             for value in N.numbers_in(text):
                 found.setdefault(N.canonical_number(value), name)
+            if name == "tool result" and text.lstrip()[:1] in "[{":
+                # "three vegan options" counts the items of a list in the tool result
+                for length in _json_list_lengths(text):
+                    found.setdefault(str(length), name)
         return found
 
     @cached_property
@@ -271,6 +277,14 @@ class Context:
                     candidates += [b / a, b * a / 100, b - b * a / 100]
                 for c in candidates:
                     out.setdefault(_canon(c), "arithmetic on numbers in the context")
+        if 2 < len(values) <= 8:
+            # one more step ("3 shirts at $18 minus a $10 gift card"): (a op b) op c
+            pairs = [(a, b) for i, (a, _) in enumerate(values) for b, _ in values[i + 1:]]
+            for a, b in pairs:
+                for ab in (a + b, abs(a - b), a * b):
+                    for c, _ in values:
+                        for v in (ab + c, abs(ab - c), ab * c):
+                            out.setdefault(_canon(v), "arithmetic on numbers in the context")
         return out
 
     @cached_property
@@ -338,6 +352,25 @@ class Context:
 
 _PHONEISH = re.compile(r"\+?[\d(][\d()+. -]{5,}\d")
 _NON_DIGIT = re.compile(r"\D")
+
+
+def _json_list_lengths(text: str) -> list[int]:
+    try:
+        import orjson
+
+        data = orjson.loads(text)
+    except Exception:  # not JSON: nothing to count
+        return []
+    lengths: list[int] = []
+    stack = [data]
+    while stack and len(lengths) < 50:
+        item = stack.pop()
+        if isinstance(item, list):
+            lengths.append(len(item))
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return lengths
 
 
 def _canon(value: Decimal) -> str:
@@ -409,6 +442,9 @@ def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = ()) ->
                     if re.search(rf"\b{day_number}(?:st|nd|rd|th)\b", folded) or (ordinal and re.search(rf"\b{ordinal}\b", folded)):
                         src = name
                         break
+        ordinal_day = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)\b", span.text)
+        if not src and ordinal_day and not re.fullmatch(r"\d\d-\d\d", span.value):
+            src = ctx.find_text(ordinal_day.group().casefold())
         if not src:
             weekday = _WEEKDAY_RE.search(span.text)
             if weekday:
@@ -444,27 +480,30 @@ def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = ()) ->
     if kind in _STATEMENT_KINDS:
         return _ground_statement(span, ctx)
     if kind == "account_fact":
-        status = N.normalize_phrase(span.text).split()[-1:]
+        status = X.ACCOUNT_STATUS_WORD_RE.findall(span.text)
         if status:
-            src = ctx.find_phrase(status[0], exclude=("earlier assistant turn",))
-            if src and (src != "user" or ctx.has_record or True):
+            src = ctx.find_phrase(N.normalize_phrase(status[-1]), exclude=("earlier assistant turn",))
+            if src:
                 return _source_label(src)
+            return None
+        if ctx.has_record:
+            return "a record is in view"
         return None
     return None
 
 
 def _ground_statement(span: KnowledgeSpan, ctx: Context) -> str | None:
     """A policy statement is grounded when the system prompt, a tool result or an earlier turn says it."""
-    words = span.extra.get("sentence_words")
-    if not words:
-        return None
     best_name, best = None, 0.0
-    for name, vocab in ctx.words.items():
-        if name == "user":
-            continue  # the user asking "do you ship to PO boxes?" does not ground the answer
-        share = sum(1 for w in words if w in vocab) / len(words)
-        if share > best:
-            best_name, best = name, share
+    for words in (span.extra.get("sentence_words"), span.extra.get("clause_words")):
+        if not words:
+            continue
+        for name, vocab in ctx.words.items():
+            if name == "user":
+                continue  # the user asking "do you ship to PO boxes?" does not ground the answer
+            share = sum(1 for w in words if w in vocab) / len(words)
+            if share > best:
+                best_name, best = name, share
     if best_name and best >= 0.6:
         return _source_label(best_name)
     return None
@@ -571,7 +610,10 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
         first = X.sentences(text)[0]
         sentence = text[first[0]:first[1]]
         answer = _YESNO_ANSWER_RE.match(sentence)
-        if answer and not X.GREETING_RE.match(sentence):
+        if re.search(r"\bare you\s+(?:still\s+)?(?:there|here|a |an |human|real|sure|able|ok|okay|busy|available to)", last_user, re.IGNORECASE):
+            answer = None
+        if answer and not X.GREETING_RE.match(sentence) and not re.search(
+                r"\b(?:don't know|do not know|not sure|no idea|can't say|cannot say)\b", sentence, re.IGNORECASE):
             candidates.append(KnowledgeSpan(first[0], first[1], sentence, "availability", N.normalize_phrase(sentence),
                                             0.5, "a yes/no answer to a question about what is offered or allowed",
                                             sentence=first))
@@ -602,6 +644,8 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     grounded: list[KnowledgeSpan] = []
     sentence_cache: dict[tuple[int, int], dict[str, Any]] = {}
     for span in candidates:
+        if span.kind == "account_fact" and _CONDITIONAL_BEFORE.search(text, max(0, span.start - 12), span.start):
+            continue  # "if the claim is approved ..." is not a statement of fact
         span.message_index = message_index
         span.pointer = ptr
         span.sentence = sentence_of(span)
@@ -623,7 +667,14 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
             }
             sentence_cache[span.sentence] = info
         if span.kind in _STATEMENT_KINDS:
+            a, b = span.sentence
+            breaks = [a] + [m.end() for m in _CLAUSE_SPLIT.finditer(text, a, b)] + [b]
+            clause_words: list[str] = []
+            for left, right in zip(breaks, breaks[1:]):
+                if left <= span.start < right:
+                    clause_words = content_words(text[left:right])
             span.extra["sentence_words"] = info["words"]
+            span.extra["clause_words"] = clause_words if len(clause_words) >= 2 else []
         where = ground_span(span, ctx, opts.allow)
         if where is None and full is not None and (info["confirm"] or turn_confirms):
             where = ground_span(span, full, opts.allow)
@@ -659,6 +710,8 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
         span.extra.pop("sentence_words", None)
     for span in grounded:
         span.extra.pop("sentence_words", None)
+    for span in ungrounded + grounded:
+        span.extra.pop("clause_words", None)
     return TurnResult(message_index, ptr, score, ungrounded, grounded, modifiers, text)
 
 

@@ -113,7 +113,8 @@ _I = re.IGNORECASE
 
 URL_RE = re.compile(
     r"\b(?:https?://|www\.)[^\s<>\"'`)\]]+"
-    r"|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|co|app|dev|ai|help|support|shop|store|us|uk|ca|de|eu|gov|edu|info|biz)\b(?:/[^\s<>\"'`)\]]*)?",
+    r"|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|co|app|dev|ai|help|support|shop|store|us|uk|ca|de|eu|gov|edu|info|biz|example|page|site|online|tech|cloud)\b(?:/[^\s<>\"'`)\]]*)?"
+    r"|\b[a-z0-9-]{2,}\.[a-z0-9-]{2,}\.(?!(?:gz|zip|tar|json|csv|txt|pdf|png|jpe?g|exe|js|py|html?)\b)[a-z]{2,10}\b(?:/[^\s<>\"'`)\]]*)?",
     _I,
 )
 EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -178,7 +179,7 @@ RATING_RE = re.compile(r"\b\d(?:\.\d)?\s?(?:stars?|/\s?5|out of (?:5|five|10|ten
 NUMBER_RE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
 VERSION_RE = re.compile(r"\bv\d+(?:\.\d+){1,3}\b|\b\d+\.\d+\.\d+\b|\bversion\s+\d+(?:\.\d+)*\b", _I)
 PROMO_RE = re.compile(r"\b(?:promo(?:tion(?:al)?)?\s+code|discount code|coupon(?: code)?|voucher(?: code)?|code)\s*[:=]?\s*[\"'“‘*`]*([A-Z0-9][A-Z0-9-]{3,}|[A-Za-z]+\d+[A-Za-z0-9]*)\b")
-CODE_RE = re.compile(r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9](?:[A-Z0-9-]{2,}[A-Z0-9])\b|\b[a-z]+(?:-[a-z]+)*-\d{3,}\b")
+CODE_RE = re.compile(r"\b(?:Form|Model|Part|Item|SKU|Article|Schedule|Publication|Policy|Plan)\s+(?:No\.?\s*|#\s*)?[A-Z0-9-]*\d[A-Z0-9-]*\b|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9](?:[A-Z0-9-]{2,}[A-Z0-9])\b|\b[a-z]+(?:-[a-z]+)*-\d{3,}\b")
 ADDRESS_RE = re.compile(
     r"\b\d{1,5}\s+(?:[A-Z0-9][\w.'-]*\s+){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Way|Court|Ct|"
     r"Place|Pl|Parkway|Pkwy|Square|Sq|Highway|Hwy|Row|Terrace|Circle|Plaza|Alley)\b\.?(?:\s*(?:#|Suite|Ste\.?|Unit)\s*\w+)?"
@@ -210,11 +211,12 @@ _COMMON_CAPS = frozenset(
     monday tuesday wednesday thursday friday saturday sunday january february march april june july august
     september october november december today tomorrow tonight morning afternoon evening
     am pm faq pdf usb api url sms otp pin id ios android wifi wi-fi tv ok dm cc bcc eta asap fyi tbd
-    mr mrs ms dr sir madam ma'am team support customer agent bye goodbye cheers new""".split()
+    mr mrs ms dr sir madam ma'am team support customer agent bye goodbye cheers new use""".split()
 )
 _GENERIC_UI = frozenset(
     """settings setting save ok cancel submit next continue back done close home menu help login log sign
-    profile account search send apply confirm delete edit update refresh reload start yes no""".split()
+    profile account search send apply confirm delete edit update refresh reload start yes no forgot password reset
+    sign-in signin log-in logout unsubscribe""".split()
 )
 _GENERIC_ADVICE = re.compile(
     r"\b(?:restart|reboot|clear (?:your |the )?(?:cache|cookies|browser)|refresh|reinstall|log ?out and (?:back )?in|"
@@ -248,7 +250,8 @@ POLICY_RES: tuple[tuple[re.Pattern[str], str, float], ...] = (
         r"\b(?:we|they)\s+(?:do\s+|also\s+|currently\s+|now\s+|only\s+|definitely\s+|actually\s+)?"
         r"(?:offer|provide|accept|allow|support|ship(?: to)?|deliver(?: to)?|carry|serve|stock|sell|price[- ]match|"
         r"include|waive|honou?r|cover|guarantee|have|do have|feature|host|play|show|open|close|require)s?\b"
-        r"(?!\s+(?:received|been|got|gotten|sent|noted|your|you|to|a look|a few|an? (?:update|issue|problem|question|record)|"
+        r"(?!\s+(?:received|been|got|gotten|sent|noted|your|you|to|a look|a few|the order|everything|all (?:the|your)|"
+        r"no (?:way|idea)|enough|plenty of time|time|a moment|an? (?:update|issue|problem|question|record)|"
         r"it|that|this|them|him|her|any (?:record|update|information)|no (?:record|information)|the (?:information|details|request)|"
         r"escalated|reviewed|processed|checked|updated|forwarded|passed))", _I),
      "an availability / offering statement", 0.5),
@@ -262,7 +265,10 @@ POLICY_RES: tuple[tuple[re.Pattern[str], str, float], ...] = (
                 r"(?=[^.!?\n]{0,80}\b(?:within|up to|until|before|after|anytime|any time|free|at no|without|per|each|only|"
                 r"once|for free|in-store|online)\b)", _I),
      "a policy statement (what customers may do, with conditions)", 0.55),
-    (re.compile(r"\b(?:non-?refundable|final sale|no (?:fee|charge|cost|penalty|restocking fee)|free (?:of charge|shipping|returns|"
+    (re.compile(r"\b(?:is|are|will be)\s+(?:coming|launching|rolling out|being released|released|available|added|supported)\s+"
+                r"(?:in|on|next|this|soon|later|early|by|from|starting)\b", _I),
+     "a roadmap / availability statement", 0.55),
+    (re.compile(r"\b(?:non-?refundable|final sale|(?<!at )no (?:fee|charge|penalty|restocking fee)|free (?:of charge|shipping|returns|"
                 r"delivery|exchanges|cancellation|trial|upgrade)|money-back guarantee|price guarantee|restocking fee|"
                 r"cancellation fee|late fee|service fee|warranty (?:covers|lasts|is)|covered (?:by|under) (?:the|our) warranty|"
                 r"open (?:daily|24/7|around the clock|every day)|24/7|business hours|opening hours)\b", _I),
@@ -286,7 +292,7 @@ _ACCOUNT_STATUS = (
     r"(?:shipped|delivered|in transit|out for delivery|pending|approved|declined|denied|rejected|active|inactive|suspended|"
     r"cancell?ed|on hold|overdue|past due|due|locked|expired|delayed|returned|refunded|completed?|in progress|"
     r"not started|on (?:its|the) way|en route|lost|damaged|backordered|back-?ordered|dispatched|being processed|"
-    r"processing|under review|valid|invalid|flagged|frozen|closed|paid|unpaid|outstanding|ready for pickup|"
+    r"processing|under review|valid|invalid|flagged|frozen|closed|paid|unpaid|outstanding|"
     r"scheduled for|confirmed for|held|stuck|at (?:the|our|your) (?:warehouse|depot|facility|post office|branch|store)|"
     r"with (?:the|our) (?:courier|carrier|driver)|picked up|arriving|expected)"
 )
@@ -296,6 +302,7 @@ _ACCOUNT_STATUS_VERB = (
     r"(?= (?:on|by|in|within|tomorrow|today|tonight|next|this|before|between|around|at)\b)|"
     r"arrives|is arriving|ships|renews|expires|ended|went through)"
 )
+ACCOUNT_STATUS_WORD_RE = re.compile(r"\b(?:" + _ACCOUNT_STATUS[3:-1] + r"|shipped|arrived|expired|bounced|cleared|posted|dispatched|delivered)\b", _I)
 ACCOUNT_RE = re.compile(
     r"\b(?:your|the|this)\s+(?:\w+\s+){0,2}?" + _ACCOUNT_NOUN + r"\b(?:\s+[\w#-]+){0,3}?\s+"
     r"(?:" + _ACCOUNT_STATUS_VERB + r"|(?:is|was|has been|have been|are|were|will be|'s|should be|shows?(?: as)?|says|"
@@ -316,7 +323,7 @@ ACCOUNT_ACTION_OK = re.compile(
 )
 
 OFFER_CUE = re.compile(
-    r"\b(?:is|are|was|were|its|it's|called|named|how about|what about|would you like|do you want|do you like|may i suggest|i suggest|i recommend|"
+    r"\b(?:is|are|was|were|its|it's|called|named|mean|how about|what about|would you like|do you want|do you like|may i suggest|i suggest|i recommend|"
     r"i'd recommend|we recommend|i found|there is|there's|there are|i have|we have|you could try|try|it's|it is|"
     r"called|named|at|with|from|on|by)\s+(?:(?:this|the|a|an|another|our|one|also|also a|also an)\s+)?$",
     _I,
@@ -411,8 +418,9 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
     for m in DURATION_RE.finditer(text):
         value, unit = _split_quantity(m.group())
         weak = not any(ch.isdigit() for ch in m.group()) and m.group().split()[0].lower() in ("a", "an", "one")
+        short = re.search(r"(?:minute|min|second|sec)s?\b", m.group(), _I) is not None
         _add(out, taken, *m.span(), m.group(), "duration", N.normalize_quantity(value, unit),
-             0.35 if weak else 0.6, "a duration or time window")
+             0.35 if weak else 0.45 if short else 0.6, "a wait time" if short else "a duration or time window")
     if has_digit:
         for m in RATING_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "rating", N.canonical_number(N.numbers_in(m.group())[0]), 0.55, "a rating")
@@ -494,7 +502,7 @@ def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[i
                 continue
             if _GENERIC_ADVICE.search(clean):
                 continue
-            generic = all(word.lower() in _GENERIC_UI for word in clean.split())
+            generic = all(word.lower().strip("?!.,:;") in _GENERIC_UI for word in clean.split())
             _add(out, taken, s, e, name, "ui_element", N.normalize_phrase(clean), 0.3 if generic else 0.55,
                  "a generic UI element" if generic else "a named button, menu or screen of the product")
 
