@@ -95,7 +95,7 @@ def _records(paths: list[tuple[str, str]]) -> Iterator[tuple[str, int, Any, byte
 @click.option("--names", default=None, help="Split names, comma-separated (default train,validation,test).")
 @click.option("--group-by", "group_by", multiple=True,
               help="Field that keeps examples together (metadata name, dotted path or JSON pointer); repeatable. "
-                   "Default: conversation_id.")
+                   "Default: conversation_id and customer_id (a field an example lacks is skipped).")
 @click.option("--stratify-by", default=None, help="Field whose values keep their proportions in every split (intent, channel ...).")
 @click.option("--seed", type=int, default=None, help="Seed of the hash-based assignment (default 0).")
 @click.option("--near-duplicates/--no-near-duplicates", "near_duplicates", default=None,
@@ -136,7 +136,7 @@ def command(files: tuple[str, ...], output_dir: str, ratios: str | None, counts:
       ftkit split data.jsonl -o splits/ --by-time created_at --cutoff 2025-06-01 --cutoff 2025-09-01
     """
     from toolkit import __version__
-    from toolkit.splitting import SplitError, SplitOptions, Splitter
+    from toolkit.splitting import DEFAULT_GROUP_BY, SplitError, SplitOptions, Splitter
 
     section, top = _config_section()
     if ratios is not None and counts is not None:
@@ -158,7 +158,7 @@ def command(files: tuple[str, ...], output_dir: str, ratios: str | None, counts:
         ratio_values = (0.8, 0.1, 0.1) if len(name_values) == 3 else None
         if ratio_values is None:
             fail(f"{len(name_values)} split names need --ratios or --counts")
-    group_fields = group_by or section.get("group-by", ("conversation_id",))
+    group_fields = group_by or section.get("group-by", DEFAULT_GROUP_BY)
     if isinstance(group_fields, str):
         group_fields = (group_fields,)
     time_field = pick(by_time, "by-time", None)

@@ -63,7 +63,7 @@ Assignment = Literal["balanced", "hash"]
 
 DEFAULT_NAMES = ("train", "validation", "test")
 DEFAULT_RATIOS = (0.8, 0.1, 0.1)
-DEFAULT_GROUP_BY = ("conversation_id",)
+DEFAULT_GROUP_BY = ("conversation_id", "customer_id")
 MISSING_STRATUM = "(missing)"
 _BATCH = 4096  # texts hashed together
 
@@ -410,6 +410,16 @@ class Splitter:
             group.split = names[split_of_comp[comp]]
         assignment: list[str | None] = [names[split_of_comp[group_of[i]]] if kept[i] else None for i in range(n)]
         stats = self._stats(assignment, group_of, groups, near_joined_pairs, dropped_total)
+        kept_total = stats["kept"]
+        if not opts.by_time and kept_total:
+            smallest = min((r for r in self._ratios(kept_total) if r > 0), default=0.0) * kept_total
+            largest = max(groups, key=lambda g: g.size, default=None)
+            if largest is not None and smallest and largest.size > smallest / 2:
+                warnings.append(
+                    f"the largest group ({largest.key}, {largest.size} examples, {largest.size / kept_total:.1%} of the data) "
+                    f"is more than half the smallest split's target ({smallest:.0f}): proportions can only be met "
+                    "within that group's size (check --group-by fields and the near-duplicate threshold)"
+                )
         return SplitResult(opts, assignment, group_of, groups, stats, warnings)
 
     def _ratios(self, total: int) -> list[float]:
