@@ -69,7 +69,7 @@ class EmptyReply(ExampleRule):
     )
     default_severity = Severity.WARNING
     options = (
-        RuleOption("min-chars", "int", 5, "Replies with fewer letters and digits than this are near-empty."),
+        RuleOption("min-chars", "int", 3, "Replies with fewer letters and digits than this are near-empty ('ok', '.')."),
         RuleOption("trainable-only", "bool", True, "Check only replies the model learns from (weight != 0)."),
     )
 
@@ -513,9 +513,10 @@ class Whitespace(ExampleRule):
                 problems.append("leading or trailing white space")
             if "\r" in text:
                 problems.append("carriage returns")
-            if _TRAILING_LINE_SPACE.search(text):
+            unified = text.replace("\r\n", "\n").replace("\r", "\n")
+            if _TRAILING_LINE_SPACE.search(unified):
                 problems.append("trailing spaces on lines")
-            if _MANY_NEWLINES.search(text.replace("\r\n", "\n")):
+            if _MANY_NEWLINES.search(unified):
                 problems.append("runs of blank lines")
             if not problems:
                 continue

@@ -1,0 +1,209 @@
+"""Q rules: empty replies, length outliers, loops, mojibake, languages, white space, Unicode, system prompts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from toolkit.linter import lint
+
+
+def ex(reply, user="Where is my order?", system=None, **meta) -> dict:
+    messages = []
+    if system is not None:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": user})
+    messages.append(reply if isinstance(reply, dict) else {"role": "assistant", "content": reply})
+    record = {"messages": messages}
+    if meta:
+        record["metadata"] = meta
+    return record
+
+
+def found(records, select, **kwargs):
+    return [(d.line, d.code, d.message) for d in lint(records, select=list(select), **kwargs)]
+
+
+# --------------------------------------------------------------------------- Q001
+
+
+def test_empty_and_near_empty_replies():
+    records = [ex(""), ex("   "), ex("ok."), ex("..."), ex("Sure!"), ex("<EMAIL_1>")]
+    diags = list(lint(records, select=["Q001"]))
+    assert [(d.line, d.severity.value, d.message) for d in diags] == [
+        (1, "error", "the assistant reply is empty"),
+        (2, "error", "the assistant reply is only white space"),
+        (3, "warning", "the assistant reply is near-empty: 'ok.'"),
+        (4, "warning", "the assistant reply is near-empty: '...'"),
+    ]
+
+
+def test_tool_call_only_and_context_replies_are_fine():
+    call = {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}]}
+    assert found([ex(call), ex({"role": "assistant", "content": "", "weight": 0})], ["Q001"]) == []
+    assert found([ex("ok")], ["Q001"], options={"Q001": {"min-chars": 2}}) == []
+    assert [line for line, *_ in found([ex("Sure")], ["Q001"], options={"Q001": {"min-chars": 5}})] == [1]
+
+
+# --------------------------------------------------------------------------- Q002
+
+
+def _normal(n: int) -> dict:
+    return ex(f"Order {n} left the warehouse today and should arrive within two to three working days.")
+
+
+def test_length_outliers_on_both_sides():
+    records = [_normal(n) for n in range(30)]
+    records[7] = ex("Order 7 shipped. " + "Full carrier scan history follows, entry by entry. " * 60)
+    records[20] = ex("Shipped, arrives Friday.")
+    diags = list(lint(records, select=["Q002"]))
+    assert [(d.line, d.code) for d in diags] == [(8, "Q002"), (21, "Q002")]
+    assert "far longer than the dataset's typical" in diags[0].message
+    assert "far shorter" in diags[1].message
+    assert all(0 < d.score <= 1 for d in diags)
+    only_long = list(lint(records, select=["Q002"], options={"Q002": {"direction": "long"}}))
+    assert [d.line for d in only_long] == [8]
+
+
+def test_length_outlier_needs_enough_examples():
+    records = [_normal(n) for n in range(5)] + [ex("x" * 5000)]
+    assert found(records, ["Q002"]) == []
+    assert [line for line, *_ in found(records, ["Q002"], options={"Q002": {"min-examples": 5}})] == [6]
+
+
+def test_length_outlier_bad_direction_option():
+    from toolkit.linter.settings import LintConfigError
+
+    with pytest.raises(LintConfigError, match="direction"):
+        list(lint([_normal(1)], select=["Q002"], options={"Q002": {"direction": "sideways"}}))
+
+
+# --------------------------------------------------------------------------- Q003
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Thanks for waiting. " * 8,
+        "I understand that. I understand that. I understand that. Let me check. I understand that.",
+        "Great news hahahahahahahahahahaha, it shipped",
+        "the the the the the the the the the the the the the the the the",
+    ],
+)
+def test_repetition_detected(reply):
+    (diag,) = lint([ex(reply)], select=["Q003"])
+    assert diag.code == "Q003" and diag.message.startswith("the assistant reply repeats itself")
+    assert 0 < diag.score <= 1
+
+
+def test_natural_reply_is_not_repetition():
+    reply = (
+        "Your order left our warehouse today. The carrier usually delivers within two days, and you will get "
+        "a tracking link by e-mail. If the parcel has not arrived by Friday, reply here and I will open a claim."
+    )
+    assert found([ex(reply)], ["Q003"]) == []
+
+
+# --------------------------------------------------------------------------- Q004
+
+
+def test_mojibake_found_and_fixed_safely(tmp_path: Path, cli_run):
+    path = tmp_path / "m.jsonl"
+    path.write_text(json.dumps(ex("We donâ€™t charge for returns â€“ itâ€™s free.", user="CafÃ© order?")) + "\n", encoding="utf-8")
+    diags = list(lint(str(path), select=["Q004"]))
+    assert [(d.line, d.pointer) for d in diags] == [(1, "/messages/0/content"), (1, "/messages/1/content")]
+    assert diags[0].message == "mojibake in the user message: 'Ã©' should read 'é'"
+    result = cli_run(["lint", "--isolated", "--select", "Q004", "--fix", str(path)])
+    assert result.exit_code == 0, result.output
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["messages"][0]["content"] == "Café order?"
+    assert record["messages"][1]["content"] == "We don’t charge for returns – it’s free."
+
+
+def test_accents_are_not_mojibake():
+    assert found([ex("Voilà, votre commande part aujourd’hui — merci, Zoë!", user="Où est ma commande ?")], ["Q004"]) == []
+
+
+# --------------------------------------------------------------------------- Q005
+
+ES_USER = "Hola, quiero devolver las zapatillas que compré la semana pasada porque me quedan pequeñas."
+ES_REPLY = "¡Claro! Puedes devolverlas gratis durante 30 días desde la sección Pedidos de tu cuenta."
+EN_REPLY = "Of course! You can return them for free within 30 days from the Orders page of your account."
+
+
+def test_reply_language_differs_from_customer():
+    (diag,) = lint([ex(EN_REPLY, user=ES_USER)], select=["Q005"])
+    assert diag.message.startswith("the assistant reply is in 'en'") and "the customer's message is in 'es'" in diag.message
+    assert found([ex(ES_REPLY, user=ES_USER)], ["Q005"]) == []
+
+
+def test_metadata_language_wins_and_allowed_pairs():
+    assert [c for _, c, _ in found([ex(EN_REPLY, user="Hi there", language="es-MX")], ["Q005"])] == ["Q005"]
+    assert found([ex(EN_REPLY, user=ES_USER)], ["Q005"], options={"Q005": {"allowed-pairs": ["es/en"]}}) == []
+
+
+def test_short_messages_are_not_judged():
+    assert found([ex("Sure, done!", user="Hola, gracias")], ["Q005"]) == []
+
+
+# --------------------------------------------------------------------------- Q006 / Q007
+
+
+def test_whitespace_reported_and_fixed(tmp_path: Path, cli_run):
+    path = tmp_path / "w.jsonl"
+    record = ex("\n Yes, we ship to Canada.  \r\n\n\n\nDelivery takes a week. ", user="  Do you ship to Canada?")
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    messages = [m for _, _, m in found(str(path), ["Q006"])]
+    assert messages == [
+        "the user message has leading or trailing white space",
+        "the assistant message has leading or trailing white space, carriage returns, trailing spaces on lines, runs of blank lines",
+    ]
+    assert cli_run(["lint", "--isolated", "--select", "Q006", "--fix", str(path)]).exit_code == 0
+    fixed = json.loads(path.read_text(encoding="utf-8"))
+    assert fixed["messages"][0]["content"] == "Do you ship to Canada?"
+    assert fixed["messages"][1]["content"] == "Yes, we ship to Canada.\n\nDelivery takes a week."
+
+
+def test_unicode_normalization_reported_and_fixed(tmp_path: Path, cli_run):
+    decomposed = "Cafe\u0301"  # e + combining acute
+    path = tmp_path / "u.jsonl"
+    path.write_text(json.dumps(ex(f"{decomposed} opens at 9.\u200b\u00ad", user="When? \ufffd")) + "\n", encoding="utf-8")
+    diags = list(lint(str(path), select=["Q007"]))
+    assert [d.message for d in diags] == [
+        "the user message is 1 invisible or control character(s): replacement character (data already lost)",
+        "the assistant message is not NFC-normalised; 2 invisible or control character(s): soft hyphen, zero-width space",
+    ]
+    assert diags[0].fixable is False and diags[1].fixable is True
+    cli_run(["lint", "--isolated", "--select", "Q007", "--fix", str(path)])
+    fixed = json.loads(path.read_text(encoding="utf-8"))
+    assert fixed["messages"][1]["content"] == "Caf\u00e9 opens at 9."
+    assert fixed["messages"][0]["content"] == "When? \ufffd"
+
+
+def test_emoji_joiners_are_not_invisible_noise():
+    assert found([ex("Welcome to the family 👨\u200d👩\u200d👧!")], ["Q007"]) == []
+
+
+# --------------------------------------------------------------------------- Q008
+
+
+def test_system_prompt_variants_reported_at_their_first_example():
+    main = "You are Acme's friendly support assistant."
+    records = [ex("Sure.", system=main), ex("Done.", system=main), ex("Yes.", system="You are a pirate."),
+               ex("Ok then, done."), ex("Yes, done.", system=main), ex("Arr, done.", system="You are a pirate.")]
+    diags = list(lint(records, select=["Q008"]))
+    assert [(d.line, d.pointer) for d in diags] == [(3, "/messages/0/content"), (4, "/messages")]
+    assert diags[0].message == (
+        "system prompt 'You are a pirate.' is used by 2 of 6 examples; the most common, "
+        "\"You are Acme's friendly support assistant.\" (line 1), by 3 (3 variants in all)"
+    )
+    assert diags[1].message.startswith("no system prompt is used by 1 of 6 examples")
+    assert found(records, ["Q008"], options={"Q008": {"max-variants": 3}}) == []
+
+
+def test_one_prompt_with_spacing_differences_is_one_variant():
+    records = [ex("Sure.", system="Be brief."), ex("Done.", system="be  brief")]
+    assert found(records, ["Q008"]) == []
