@@ -254,6 +254,7 @@ class JsonSource:
         self.name = name or source_name(path)
         self.stream_threshold = stream_threshold
         self._doc: Any = _UNSET
+        self._keys: list[str] | None = None
         self.kind = self._detect_kind()
 
     # A file is JSONL when its first non-blank line is a complete JSON value and more
@@ -329,6 +330,8 @@ class JsonSource:
         """Top-level keys of an object document (streamed for big files, in file order)."""
         if self.kind != "object":
             return []
+        if self._keys is not None:
+            return list(self._keys)
         if self.small:
             doc = self.document()
             return list(doc) if isinstance(doc, dict) else []
@@ -342,7 +345,8 @@ class JsonSource:
                         keys.append(value)
             except ijson.JSONError as exc:
                 raise ReaderError(f"invalid JSON: {exc}", file=self.name) from exc
-        return keys
+        self._keys = keys
+        return list(keys)
 
     def records(self) -> Iterator[tuple[int, Any, str | None]]:
         """Yield ``(number, value, error)`` for each line (JSONL) or element (top-level array).

@@ -164,15 +164,51 @@ class ZendeskReader(Reader):
     def _collect_users(self, source: JsonSource, users: dict[str, dict[str, Any]], *, only_users: bool) -> dict[str, bool]:
         """Gather users from a file; say whether it holds threads (audits/events) and tickets."""
         structure = {"threads": False, "tickets": False}
-        for kind, item, record in self._iter_objects(source, want={"user", "audit", "ticket_event", "ticket"}, quiet=True):
-            if kind == "user":
-                uid = as_str(item.get("id"))
-                if uid is not None:
-                    users[uid] = {k: item.get(k) for k in ("id", "name", "email", "phone", "role", "locale", "external_id")}
-            elif kind in ("audit", "ticket_event"):
-                structure["threads"] = True
-            elif kind == "ticket":
-                structure["tickets"] = True
+
+        def keep(item: Mapping[str, Any]) -> None:
+            uid = as_str(item.get("id"))
+            if uid is not None:
+                users[uid] = {k: item.get(k) for k in ("id", "name", "email", "phone", "role", "locale", "external_id")}
+
+        if source.kind == "object" and not source.small:
+            # A big document: the top-level keys tell the structure; only the users array is built.
+            keys = set(source.top_keys())
+            structure["threads"] = bool(keys & {"audits", "ticket_events", "audit"})
+            structure["tickets"] = bool(keys & {"tickets", "results", "ticket"})
+            if "users" in keys:
+                for _, item in source.array("users"):
+                    if isinstance(item, Mapping):
+                        keep(item)
+        elif source.kind == "jsonl":
+            # Parse only the lines that can hold users or threads; tickets are recognised by bytes.
+            from toolkit.io.jsonl import iter_raw_lines, open_binary, parse_line
+
+            with open_binary(source.path) as stream:
+                for number, raw, last in iter_raw_lines(stream):
+                    if b'"requester_id"' in raw and not structure["tickets"]:
+                        structure["tickets"] = True
+                    if not any(marker in raw for marker in (b'"users"', b'"role"', b'"events"', b'"child_events"', b'"audits"', b'"ticket_events"')):
+                        continue
+                    line = parse_line(raw, source.name, number, last=last)
+                    if line is None or not line.ok:
+                        continue
+                    for kind, item, _ in self._page(line.value, number, {"user", "audit", "ticket_event"}, source.name, True) \
+                            if not (_is_ticket(line.value) or _is_audit(line.value) or _is_ticket_event(line.value) or _is_zendesk_user(line.value)) \
+                            else [(_kind_of(line.value), line.value, number)]:
+                        if kind == "user":
+                            keep(item)
+                        elif kind in ("audit", "ticket_event"):
+                            structure["threads"] = True
+                        elif kind == "ticket":
+                            structure["tickets"] = True
+        else:
+            for kind, item, record in self._iter_objects(source, want={"user", "audit", "ticket_event", "ticket"}, quiet=True):
+                if kind == "user":
+                    keep(item)
+                elif kind in ("audit", "ticket_event"):
+                    structure["threads"] = True
+                elif kind == "ticket":
+                    structure["tickets"] = True
         if only_users and not users:
             raise ReaderError("no users found (expected {\"users\": [...]} or JSON Lines of user objects)", file=source.name)
         return structure
@@ -615,6 +651,16 @@ def _id_from_name(file: str) -> str:
             stem = stem[: -len(suffix)]
     numbers = re.findall(r"\d+", stem)
     return numbers[0] if len(numbers) == 1 else stem
+
+
+def _kind_of(value: Any) -> str:
+    if _is_ticket(value):
+        return "ticket"
+    if _is_audit(value):
+        return "audit"
+    if _is_ticket_event(value):
+        return "ticket_event"
+    return "user"
 
 
 def _is_ticket(value: Any) -> bool:
