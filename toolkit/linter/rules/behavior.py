@@ -544,7 +544,7 @@ _MARKDOWN_CUES = {
     "inline-code": "`", "bold": None, "italic": None, "links": "](", "images": "![", "blockquotes": ">",
     "horizontal-rules": None,
 }  # fmt: skip
-_MD_ANY = re.compile(r"[#|`*_\[>~•]|^[ \t]*(?:[-+]|\d{1,3}[.)])[ \t]", re.MULTILINE)
+_MD_ANY = re.compile(r"[#|`*_\[>~•]|^[ \t]*(?:[-+]|\d{1,3}[.)])[ \t]|^ {0,3}-[ \t]*-[ \t]*-", re.MULTILINE)
 
 
 def markdown_elements(text: str) -> dict[str, list[re.Match[str]]]:
