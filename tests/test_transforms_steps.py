@@ -314,3 +314,15 @@ def test_pipeline_checks_step_order_and_accepts_plain_generators():
 def test_build_pipeline_rejects_unknown_options():
     with pytest.raises(TypeError, match="unknown pipeline option.*min_turn"):
         build_pipeline(min_turn=3)
+
+
+def test_author_signature_block_removed_only_when_it_is_a_name_block():
+    step = StripQuotedText()
+    assert step.clean("Anything else?\n\nMarco Rossi\nBrightBank Customer Care", "Marco Rossi") == "Anything else?"
+    assert step.clean("Done.\n\n- Marco", "Marco Rossi") == "Done."
+    kept = "Hi!\n\nMarco will call you back tomorrow about the refund."
+    assert step.clean(kept, "Marco Rossi") == kept
+    assert step.clean("Anything else?\n\nMarco Rossi", None) == "Anything else?\n\nMarco Rossi"
+    c = conv(Turn(A, "Fixed.\n\nDana\nSupport team", author="Dana Kim"), (C, "thanks"))
+    [out], _ = run(StripQuotedText(), c)
+    assert out.turns[0].text == "Fixed."

@@ -96,8 +96,11 @@ def convert_examples(
         if not isinstance(example, Example):
             example = Example.from_dict(example)
         if strip_metadata:
-            example = Example(messages=example.messages, tools=example.tools,
-                              parallel_tool_calls=example.parallel_tool_calls, metadata=None, extra=example.extra)
+            stripped = Example(messages=example.messages, tools=example.tools,
+                               parallel_tool_calls=example.parallel_tool_calls, metadata=None, extra=example.extra)
+            stripped._ftkit_source = {**(getattr(example, "_ftkit_source", None) or {}),  # type: ignore[attr-defined]
+                                      **(example.metadata or {})}
+            example = stripped
         try:
             record = writer.encode(example)
         except CannotExpress as exc:

@@ -102,7 +102,8 @@ class ConvertReport:
             file = file or _str_or_none(conversation.source.get("file"))
             record = record if record is not None else conversation.source.get("record")
         elif example is not None:
-            meta = example.metadata or {}
+            meta = {**(getattr(example, "_ftkit_source", None) or {}),
+                    **{k: v for k, v in (example.metadata or {}).items() if v is not None}}
             conversation_id = _str_or_none(meta.get("conversation_id"))
             file = file or _str_or_none(meta.get("source_file"))
             record = record if record is not None else meta.get("source_record")

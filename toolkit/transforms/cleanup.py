@@ -110,6 +110,33 @@ def _strip_signoff(text: str) -> str:
     return stripped
 
 
+def strip_author_signature(text: str, author: str | None) -> str:
+    """Remove a trailing name block that starts with the turn author's own name.
+
+    "...anything else?\n\nMarco Rossi\nBrightBank Customer Care" loses its last paragraph when
+    the turn's author is "Marco Rossi" (or "Marco"). Only a short final paragraph (at most
+    four lines of at most 60 characters) is considered, so prose that merely mentions the
+    author stays.
+    """
+    if not author or not author.strip():
+        return text
+    body = text.rstrip()
+    cut = body.rfind("\n\n")
+    if cut <= 0:
+        return text
+    lines = [line.strip() for line in body[cut + 2 :].split("\n") if line.strip()]
+    if not lines or len(lines) > _MAX_SIGNOFF_TAIL or any(len(line) > _MAX_SIGNOFF_LINE for line in lines):
+        return text
+    first = lines[0].lstrip("-–— ").casefold()
+    full = " ".join(author.split()).casefold()
+    given = full.split()[0]
+    if first == full or first == given or first.startswith(full + " ") or first.startswith(full + ",") \
+            or (len(given) >= 3 and (first.startswith(given + " ") or first.startswith(given + ","))
+                and len(first.split()) <= 4):
+        return body[:cut].rstrip()
+    return text
+
+
 def tidy(text: str) -> str:
     """Trim trailing spaces on lines and collapse runs of blank lines left by removals."""
     text = "\n".join(line.rstrip() for line in text.split("\n"))
@@ -140,12 +167,14 @@ class StripQuotedText(Step):
         self.signoffs = signoffs
         self.speakers = speakers
 
-    def clean(self, text: str) -> str:
+    def clean(self, text: str, author: str | None = None) -> str:
         original = text
         if self.quotes:
             text = strip_quoted(text)
         if self.signatures:
             text = strip_signature(text, signoffs=self.signoffs)
+            if self.signoffs:
+                text = strip_author_signature(text, author)
         return tidy(text) if text != original else text
 
     def process(self, conversation: Conversation, report: ConvertReport) -> Conversation:
@@ -153,7 +182,7 @@ class StripQuotedText(Step):
         changed = 0
         for turn in conversation.turns:
             if turn.speaker in self.speakers and turn.text:
-                text = self.clean(turn.text)
+                text = self.clean(turn.text, turn.author)
                 if text != turn.text:
                     changed += 1
                     turn = replace(turn, text=text)

@@ -205,6 +205,7 @@ class ToExamples(Step):
         self.overflow = overflow
         self.tools = tools
         self.infer_tools = infer_tools
+        self._source: dict[str, Any] = {}
 
     def process(self, conversation: Conversation, report: ConvertReport) -> Iterator[Example] | None:
         try:
@@ -219,6 +220,8 @@ class ToExamples(Step):
         if not tools and any(m.tool_calls for m in messages):
             tools = self.tools or (infer_tools(messages) if self.infer_tools else None)
         meta = provenance(conversation)
+        self._source = {"source_file": conversation.source.get("file"), "source_record": conversation.source.get("record"),
+                        "conversation_id": conversation.id}
         parallel = conversation.metadata.get("parallel_tool_calls")
         if isinstance(parallel, bool):
             tools = _Tools(tools, parallel)
@@ -256,8 +259,12 @@ class ToExamples(Step):
         if suffix:
             metadata["id"] = f"{meta['id']}#{suffix}"
         if isinstance(tools, _Tools):
-            return Example(messages=messages, tools=tools.tools, parallel_tool_calls=tools.parallel, metadata=metadata)
-        return Example(messages=messages, tools=tools, metadata=metadata)
+            example = Example(messages=messages, tools=tools.tools, parallel_tool_calls=tools.parallel, metadata=metadata)
+        else:
+            example = Example(messages=messages, tools=tools, metadata=metadata)
+        # Not output: lets reports and refusals name the source even if metadata is stripped.
+        example._ftkit_source = self._source  # type: ignore[attr-defined]
+        return example
 
     def _whole(self, conversation: Conversation, messages: list[Message], tools: Any, meta: dict[str, Any],
                report: ConvertReport) -> Iterator[Example]:

@@ -44,7 +44,8 @@ class CannotExpress(ValueError):
 
 def describe_example(example: Example) -> str:
     """``conversation 1234 (samples/raw/zendesk.json:3): `` - who a message is about."""
-    meta = example.metadata or {}
+    meta = dict(example_source(example))
+    meta.update({k: v for k, v in (example.metadata or {}).items() if v is not None})
     parts = []
     if meta.get("conversation_id") is not None:
         parts.append(f"conversation {meta['conversation_id']}")
@@ -55,6 +56,17 @@ def describe_example(example: Example) -> str:
         record = meta.get("source_record")
         parts.append(f"({where}{':' + str(record) if record is not None else ''})")
     return (" ".join(parts) + ": ") if parts else ""
+
+
+def example_source(example: Example) -> dict[str, Any]:
+    """Where an example came from, for messages: its metadata, else what the converter noted.
+
+    :class:`~toolkit.transforms.ToExamples` notes the conversation's file and record on the
+    example object (not in its metadata, which is output) so that refusals can name them
+    even when the metadata is a dataset's own or is stripped.
+    """
+    noted = getattr(example, "_ftkit_source", None) or {}
+    return {k: v for k, v in noted.items() if v is not None}
 
 
 class Writer:
@@ -98,8 +110,9 @@ class Writer:
                 raise self.refuse("tools", f"message {index + 1} is a tool call or tool result; {self.name} "
                                   "training data has no tool calls (drop tool turns or choose a target with tools)", example)
             if message.weight == 0 and not self.supports_weight:
-                raise self.refuse("weight", f"message {index + 1} has weight 0; {self.name} cannot mask a reply "
-                                  "from training (use --examples conversation, or a target with weights)", example)
+                raise self.refuse("weight", f"message {index + 1} has weight 0 (a reply kept as context, not "
+                                  f"trained); {self.name} cannot mask a reply from training (use --examples "
+                                  "conversation, or a target with weights)", example)
             if isinstance(message.content, list):
                 kinds = sorted({str(p.get("type")) for p in message.content if isinstance(p, dict)} - {"text"})
                 if kinds:
