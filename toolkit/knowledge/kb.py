@@ -36,6 +36,7 @@ from toolkit.knowledge.extract import VALUE_KINDS, KnowledgeSpan, extract_spans,
 
 _TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".rst", ".html", ".htm"}
 _TEXT_FIELDS = ("text", "content", "body", "answer", "passage", "document", "markdown")
+_CONTAINER_KEYS = {"subflows", "actions", "items", "children", "sections", "data", "documents", "articles", "entries"}
 _ID_FIELDS = ("id", "source", "url", "title", "path", "name", "question")
 
 
@@ -193,7 +194,8 @@ def _walk_json(value: Any, path: list[str]) -> Iterator[tuple[str, str]]:
             yield where, " ".join([text, *extra])
             return
         for key, item in value.items():
-            yield from _walk_json(item, path + [str(key)])
+            # container keys ("subflows", "actions") add nothing to a readable source path
+            yield from _walk_json(item, path if str(key) in _CONTAINER_KEYS else path + [str(key)])
         return
     if isinstance(value, list):
         if value and all(isinstance(v, str) for v in value):
@@ -311,6 +313,14 @@ def _context_words(messages: list[Mapping[str, Any]], texts: list[str], upto: in
     return words
 
 
+_REQUEST_OR_ACTION = re.compile(
+    r"^\W*(?:\w+,\s*)?(?:(?:ok(?:ay)?|sure|thanks|great|alright|perfect)[,!.]?\s+)*(?:would you|could you|can you|may i|can i|please|"
+    r"what is your|what's your|i will|i'll|i am going to|i'm going to|let me|i need|i'd need|i just need|"
+    r"(?:everything|all)(?: is)? in order)\b|.*\b(?:i will|i'll|let me)\b",
+    re.IGNORECASE,
+)
+
+
 def kb_matches(record: Mapping[str, Any], kb: KnowledgeBase, *, min_similarity: float = 0.35,
                every_turn: bool = False, min_shared: int = 3) -> list[KbMatch]:
     """Assistant sentences of ``record`` that restate a KB passage not present in the context."""
@@ -344,6 +354,8 @@ def kb_matches(record: Mapping[str, Any], kb: KnowledgeBase, *, min_similarity: 
             if len(set(words)) < 2:
                 continue
             mine = {(s.kind, s.value) for s in spans if start <= s.start < end}
+            if not mine and (sentence.rstrip().endswith("?") or _REQUEST_OR_ACTION.match(sentence)):
+                continue  # asking for details or announcing one's own next step states no fact
             best: tuple[float, Passage, list[str]] | None = None
             for _, passage in kb.search(words):
                 shared_words = {w for w in words if w in passage.words}
