@@ -1,0 +1,72 @@
+"""Bridge from the lint rules of the S and T families to :mod:`toolkit.validation`.
+
+``ftkit lint`` and ``ftkit validate`` run the same checks: every S/T rule asks the target's
+:class:`~toolkit.validation.checker.RecordChecker` for the example's problems and keeps the
+ones with its own code. The result is cached on the :class:`ExampleContext`, so the record is
+validated once per option set, not once per rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from toolkit.diagnostics import Diagnostic
+from toolkit.linter.rule import ExampleContext, Finding, RuleOption
+from toolkit.validation.checker import RecordChecker
+from toolkit.validation.detect import detect_target
+from toolkit.validation.targets import TARGET_NAMES, get_target
+
+TARGET_OPTION = RuleOption(
+    "target", "str", "auto",
+    f"Target format whose rules apply: auto (detect per example) or one of {', '.join(TARGET_NAMES)}. "
+    "Filled from the top-level `target` setting when not set here.",
+)
+MODEL_OPTION = RuleOption("model", "str", "", "Model to train (chooses the tokenizer and the per-example token limit); "
+                                               "filled from the top-level `model` setting.")
+MAX_TOKENS_OPTION = RuleOption("max-tokens", "int", 0, "Per-example token limit; 0 = the model's documented limit, "
+                                                       "else the target's default.")
+
+_CHECKERS: dict[tuple[Any, ...], RecordChecker] = {}
+
+
+def check_target_option(code: str, value: str) -> None:
+    if value != "auto":
+        try:
+            get_target(value)
+        except ValueError as exc:
+            raise ValueError(f"{code}: option 'target': {exc}") from None
+
+
+def _checker(target: str, model: str | None, max_tokens: int | None, count: bool) -> RecordChecker:
+    key = (target, model, max_tokens, count)
+    checker = _CHECKERS.get(key)
+    if checker is None:
+        checker = _CHECKERS[key] = RecordChecker(target, model=model, max_tokens=max_tokens, count_tokens=count)
+    return checker
+
+
+def resolve_target(opts: dict[str, Any], record: Any) -> str:
+    target = opts.get("target") or "auto"
+    if target == "auto":
+        return detect_target(record) or "openai"
+    return target
+
+
+def problems(ctx: ExampleContext, opts: dict[str, Any], *, count: bool = False) -> list[Diagnostic]:
+    """All validation problems of the example for these options (cached on the context)."""
+    target = resolve_target(opts, ctx.record)
+    model = opts.get("model") or None
+    max_tokens = opts.get("max-tokens") or None
+    key = (target, model, max_tokens, count)
+    cache = ctx.__dict__.setdefault("_ftkit_validation", {})
+    found = cache.get(key)
+    if found is None:
+        found, _ = _checker(target, model, max_tokens, count).check(dict(ctx.record), ctx.file, ctx.line)
+        cache[key] = found
+    return found
+
+
+def findings(code: str, ctx: ExampleContext, opts: dict[str, Any], *, count: bool = False) -> Iterable[Finding]:
+    for d in problems(ctx, opts, count=count):
+        if d.code == code:
+            yield Finding(message=d.message, pointer=d.pointer, hint=d.hint, spans=list(d.spans), severity=d.severity)
