@@ -433,6 +433,7 @@ class KbOverlap(_KbRule):
     why = ("If the answer is in your knowledge base, the model should learn to use the passage it is given, not to "
            "recite it from memory: either ground the example (put the passage in the context, the RAFT recipe) or "
            "route it out of the fine-tuning set.")
+    example_options: ClassVar[dict[str, Any]] = {"kb": "samples/kb"}
     bad = _line([("user", "When do promo codes expire?"),
                  ("assistant", "All promo codes expire after 7 days, so use it soon.")])
     good = _line([("system", "FAQ: promo codes expire after 7 days."), ("user", "When do promo codes expire?"),
@@ -470,6 +471,7 @@ class UnverifiableSpecific(_KbRule):
     summary = "A specific the assistant states is found in neither the knowledge base nor the context (needs --kb)."
     why = ("A price, window or name that no source supports may be a typo, a stale value or an agent's guess; "
            "fine-tuning on it teaches the model to state unsupported specifics. Check it and add it to the KB, or fix it.")
+    example_options: ClassVar[dict[str, Any]] = {"kb": "samples/kb"}
     bad = _line([("user", "When do promo codes expire?"),
                  ("assistant", "Promo codes expire after 45 days.")])
     good = _line([("user", "When do promo codes expire?"),
