@@ -117,7 +117,8 @@ def test_transcript_bad_regex():
 
 _names = st.from_regex(r"[A-Z][a-z]{1,10}( [A-Z][a-z]{1,10})?", fullmatch=True)
 _texts = st.from_regex(r"[A-Za-z][A-Za-z0-9 ,.!?'$-]{0,60}[A-Za-z0-9.!?]", fullmatch=True)
-_stamps = st.sampled_from(["[{h}:{m}] ", "({h}:{m}:05 PM) ", "( {m}m 5s ) ", "", "[2024-03-01 {h}:{m}] "])
+_stamps = st.sampled_from(["[{h}:{m}] ", "({h}:{m}:05 PM) ", "( {m}m 5s ) ", "", "[2024-03-01 {h}:{m}] ", "{h}:{m} - ",
+                           "3/1/24, {h}:{m} AM - ", "[3/1/24, {h}:{m}:33 AM] ", "2024-03-01T{h:02d}:{m}:00Z ", "{h}:{m} "])
 
 
 @settings(max_examples=150, deadline=None)
@@ -227,3 +228,37 @@ def test_group_buffer_spills_to_disk_in_order():
     for key, items in groups:
         indexes = [value["i"] for _, value in items]
         assert sorted(indexes) == [i for i in range(40) if f"k{i % 7}" == key]
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("Eric (10:02 AM): Hello", ("Eric", "Hello", "10:02 AM", False)),
+    ("Eric [10:02]: Hello", ("Eric", "Hello", "10:02", False)),
+    ("[10:02] Eric: a: b", ("Eric", "a: b", "10:02", False)),
+    ("(10:05) *** Eric left the chat ***", (None, "Eric left the chat", "10:05", True)),
+    ("*** Chat started ***", (None, "Chat started", None, True)),
+    ("Priya has joined the chat", (None, "Priya has joined the chat", None, True)),
+    ("Note: the price is $5", ("Note", "the price is $5", None, False)),
+])
+def test_parse_line_examples(line, expected):
+    if expected[0] == "Note":
+        assert _parse_line(line) is None  # "Note", "Step 1", URLs are not speaker names
+    else:
+        assert _parse_line(line) == expected
+
+
+def test_clock_times_become_iso_with_the_header_date(tmp_path):
+    path = tmp_path / "wa.txt"
+    path.write_text("3/1/24, 10:02 AM - Ana: Hi, is the shop open?\n3/1/24, 10:03 AM - Shop: Yes, until 6 PM.\n", encoding="utf-8")
+    [conversation] = list(read(path, "transcript", agents=["Shop"]))
+    assert [(t.speaker, t.time) for t in conversation.turns] == [
+        (Speaker.CUSTOMER, "2024-03-01T10:02:00"), (Speaker.AGENT, "2024-03-01T10:03:00")]
+
+
+def test_zendesk_ticket_with_comments_document(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"ticket": {"id": 77, "requester_id": 5, "subject": "Hi", "description": "Help", "status": "open"},
+                                "comments": [{"id": 1, "author_id": 5, "body": "Help", "public": True},
+                                             {"id": 2, "author_id": 6, "body": "Sure!", "public": True}]}), encoding="utf-8")
+    [conversation] = list(read(path))
+    assert conversation.id == "77" and [(t.speaker, t.text) for t in conversation.turns] == [
+        (Speaker.CUSTOMER, "Help"), (Speaker.AGENT, "Sure!")]

@@ -53,8 +53,10 @@ _STAMP = rf"(?:(?:{_DATE})[ T,]\s*)?{_CLOCK}(?:\s?(?:Z|UTC|GMT|[+-]\d{{2}}:?\d{{
 _OFFSET = r"(?:\d+\s*h\s*)?(?:\d+\s*m\s*)?\d+\s*s"
 _NAME = r"[^\s:\[\]()|*<>][^:\[\]()|<>]{0,47}?"
 
-_BRACKETED = re.compile(rf"^\s*[\[(]\s*(?P<stamp>{_STAMP}|{_OFFSET})\s*[\])]\s*(?P<rest>.*)$")
-_BARE_STAMP = re.compile(rf"^\s*(?P<stamp>{_STAMP})\s+(?P<rest>.*)$")
+_BRACKETED = re.compile(rf"^\s*[\[(]\s*(?P<stamp>{_STAMP}|{_OFFSET})\s*[\])]\s*(?:[-\u2013\u2014]\s+)?(?P<rest>.*)$")
+_BARE_STAMP = re.compile(rf"^\s*(?P<stamp>{_STAMP})\s*(?:\s[-\u2013\u2014]\s|\s)\s*(?P<rest>.*)$")
+# "Eric (10:02 AM): text" / "Eric [10:02]: text"
+_NAME_STAMP = re.compile(rf"^(?P<name>{_NAME})\s*[\[(]\s*(?P<stamp>{_STAMP}|{_OFFSET})\s*[\])]\s*:\s?(?P<text>.*)$")
 _SPEAKER = re.compile(rf"^(?P<name>{_NAME})\s*:\s(?P<text>.*)$|^(?P<name2>{_NAME})\s*:$")
 _PIPE_ROW = re.compile(rf"^\s*(?:(?P<stamp>{_STAMP}|{_OFFSET})\s*\|\s*)?(?P<name>{_NAME})\s*\|\s*(?P<text>.+)$")
 _SYSTEM_STARS = re.compile(r"^\s*(\*{2,}|-{2,}|={2,})\s*(?P<text>\S.*?)\s*(\*{2,}|-{2,}|={2,})\s*$")
@@ -343,6 +345,10 @@ def _parse_line(line: str) -> tuple[str | None, str, str | None, bool] | None:
         bare = _BARE_STAMP.match(text)
         if bare and (_SPEAKER.match(bare.group("rest").strip()) or _is_system(bare.group("rest").strip())):
             stamp, text = bare.group("stamp").strip(), bare.group("rest").strip()
+    if stamp is None:
+        named = _NAME_STAMP.match(text)
+        if named and _plausible_name(named.group("name")):
+            return named.group("name").strip(), named.group("text").strip(), named.group("stamp").strip(), False
     if _is_system(text):
         star = _SYSTEM_STARS.match(text)
         return None, (star.group("text") if star else text), stamp, True
@@ -410,7 +416,8 @@ def _iso(stamp: str, date: str | None) -> str | None:
         hour = hour % 12 + (12 if match.group("ampm").lower() == "p" else 0)
     if hour > 23:
         return None
-    return f"{day}T{hour:02d}:{match.group('m')}:{match.group('s') or '00'}"
+    utc = "Z" if re.search(r"(Z|UTC|GMT|[+-]00:?00)$", stamp.strip()) else ""
+    return f"{day}T{hour:02d}:{match.group('m')}:{match.group('s') or '00'}{utc}"
 
 
 def _date(text: str | None) -> str | None:
@@ -419,10 +426,13 @@ def _date(text: str | None) -> str | None:
     match = re.search(r"(\d{4})-(\d{2})-(\d{2})", text)
     if match:
         return match.group(0)
-    match = re.search(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", text)  # US style month/day/year
+    match = re.search(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b", text)  # US style month/day/year
     if match:
         month, day, year = match.groups()
-        return f"{year}-{int(month):02d}-{int(day):02d}"
+        if len(year) == 2:
+            year = f"20{year}"
+        if 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
+            return f"{year}-{int(month):02d}-{int(day):02d}"
     return None
 
 

@@ -245,8 +245,14 @@ class ZendeskReader(Reader):
                     kind = "audit" if key == "audits" else "ticket_event"
                     for index, item in source.array(key):
                         yield from self._checked(kind, item, index, source.name, quiet)
+                elif key == "ticket" and doc is not None and "ticket" in want and isinstance(doc.get("ticket"), Mapping) \
+                        and isinstance(doc.get("comments"), list) and "comments" not in doc["ticket"]:
+                    # {"ticket": {...}, "comments": [...]}: the comments are that ticket's thread.
+                    yield "ticket", {**doc["ticket"], "comments": doc["comments"]}, 1
                 elif key in ("ticket", "audit") and doc is not None and (key in want):
                     yield from self._checked(key, doc[key], 1, source.name, quiet)
+                elif key == "comments" and doc is not None and isinstance(doc.get("ticket"), Mapping):
+                    continue  # read with the ticket above
                 elif key == "comments" and "comments" in want:
                     if doc is not None:
                         yield "comments", doc, 1
