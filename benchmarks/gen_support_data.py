@@ -59,7 +59,10 @@ def example(rng: random.Random, i: int) -> dict:
         messages.append({"role": "system", "content": SYSTEMS[i % len(SYSTEMS) if i % 4 else 0]})
     turns = 1 + rng.randrange(3)
     for t in range(turns):
-        messages.append({"role": "user", "content": rng.choice(USERS)})
+        user = rng.choice(USERS)
+        if rng.random() < 0.03:  # leaked personal data, as real transcripts have
+            user += f" My email is customer{i}@example.com and my phone is +1 415 555 {1000 + i % 9000:04d}."
+        messages.append({"role": "user", "content": user})
         last = t == turns - 1
         if last and i % 11 == 0:
             call_id = f"call_{i}"
@@ -71,6 +74,8 @@ def example(rng: random.Random, i: int) -> dict:
         reply = rng.choice(KNOWLEDGE if (last and rng.random() < 0.2) else BEHAVIOR)
         if rng.random() < 0.15:
             reply += " " + " ".join(rng.choice(BEHAVIOR) for _ in range(rng.randrange(1, 6)))
+        if rng.random() < 0.02:  # model artifacts that slipped into the data
+            reply = "As an AI language model, I cannot see your account. " + reply
         message: dict = {"role": "assistant", "content": reply}
         if not last and rng.random() < 0.5:
             message["weight"] = 0

@@ -119,7 +119,14 @@ def example_rule_codes() -> list[str]:
     """Codes of the registered per-example lint rules that are on by default."""
     from toolkit.linter.rule import load_all_rules
 
-    return [code for code, rule in load_all_rules().items() if rule.scope == "example" and rule.default_enabled]
+    try:
+        from toolkit.linter.rules.meta import ENGINE_CODES
+    except ImportError:  # pragma: no cover - older linter
+        ENGINE_CODES = frozenset()
+    return [
+        code for code, rule in load_all_rules().items()
+        if rule.scope == "example" and rule.default_enabled and code not in ENGINE_CODES
+    ]
 
 
 def lint_codes(records: Sequence[Mapping[str, Any]], *, select: Sequence[str] | None = None, config: Any = None) -> list[list[str]]:
