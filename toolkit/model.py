@@ -126,6 +126,7 @@ class Turn:
     tool_calls: list[ToolInvocation] = field(default_factory=list)
     tool_call_id: str | None = None
     metadata: dict[str, JSON] = field(default_factory=dict)
+    extra: dict[str, JSON] = field(default_factory=dict)  # keys the model does not know, kept for the round trip
 
     def to_dict(self) -> dict[str, JSON]:
         out: dict[str, JSON] = {"speaker": self.speaker.value, "text": self.text}
@@ -139,6 +140,7 @@ class Turn:
             out["tool_call_id"] = self.tool_call_id
         if self.metadata:
             out["metadata"] = self.metadata
+        out.update(self.extra)
         return out
 
     @classmethod
@@ -153,7 +155,13 @@ class Turn:
             tool_calls=[ToolInvocation.from_dict(c) for c in data.get("tool_calls") or []],
             tool_call_id=data.get("tool_call_id"),
             metadata=dict(data.get("metadata") or {}),
+            extra={k: v for k, v in data.items() if k not in _TURN_KEYS},
         )
+
+
+_TURN_KEYS = frozenset({"speaker", "text", "time", "author", "author_id", "id", "tool_calls", "tool_call_id", "metadata"})
+_CONVERSATION_KEYS = frozenset({"id", "turns", "customer_id", "channel", "subject", "status", "csat", "tags", "language",
+                                "created_at", "participants", "source", "metadata"})
 
 
 @dataclass
@@ -177,6 +185,7 @@ class Conversation:
     participants: list[Participant] = field(default_factory=list)
     source: dict[str, JSON] = field(default_factory=dict)
     metadata: dict[str, JSON] = field(default_factory=dict)
+    extra: dict[str, JSON] = field(default_factory=dict)  # keys the model does not know, kept for the round trip
 
     def to_dict(self) -> dict[str, JSON]:
         out: dict[str, JSON] = {"id": self.id}
@@ -193,6 +202,7 @@ class Conversation:
             out["source"] = self.source
         if self.metadata:
             out["metadata"] = self.metadata
+        out.update(self.extra)
         return out
 
     @classmethod
@@ -211,6 +221,7 @@ class Conversation:
             participants=[Participant.from_dict(p) for p in data.get("participants") or []],
             source=dict(data.get("source") or {}),
             metadata=dict(data.get("metadata") or {}),
+            extra={k: v for k, v in data.items() if k not in _CONVERSATION_KEYS},
         )
 
 
