@@ -216,7 +216,7 @@ class ToExamples(Step):
         if not any(m.role == "assistant" for m in messages):
             report.skip("no-agent-reply", "no assistant message", conversation=conversation, stage="examples", step=self.name)
             return None
-        tools = conversation.metadata.get("tools")
+        tools = normalize_tools(conversation.metadata.get("tools"))
         if not tools and any(m.tool_calls for m in messages):
             tools = self.tools or (infer_tools(messages) if self.infer_tools else None)
         meta = provenance(conversation)
@@ -356,6 +356,19 @@ class ToExamples(Step):
                 report.adjust("reply-without-question-not-a-target")
                 continue
             yield self._make(system + window, tools, {**meta, "reply_index": reply_number}, f"r{reply_number}")
+
+
+def normalize_tools(tools: Any) -> Any:
+    """OpenAI-form tool definitions: bare function definitions (ShareGPT / LLaMA-Factory's
+    ``{"name", "description", "parameters"}``) are wrapped as ``{"type": "function", "function": ...}``."""
+    if not isinstance(tools, list):
+        return tools
+    out = []
+    for tool in tools:
+        if isinstance(tool, dict) and "function" not in tool and isinstance(tool.get("name"), str):
+            tool = {"type": "function", "function": tool}
+        out.append(tool)
+    return out
 
 
 def _json_type(value: Any) -> dict[str, Any]:
