@@ -55,8 +55,18 @@ class DupReply(DatasetRule):
         self.seen: dict[str, object] = {}
         self.later: list[tuple[object, object]] = []
 
-    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+    #: pids of the processes that ran prepare() (the engine runs it in workers when it can)
+    prepare_pids: set = set()
+
+    def prepare(self, ctx: ExampleContext):
+        import os
+
         reply = ctx.texts[ctx.last_assistant_index] if ctx.last_assistant_index is not None else ""
+        return reply, os.getpid()
+
+    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+        reply, pid = self.prepared(ctx)
+        DupReply.prepare_pids.add(pid)
         if reply in self.seen:
             self.later.append((ctx.ref, self.seen[reply]))
         else:

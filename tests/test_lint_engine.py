@@ -84,9 +84,16 @@ def test_workers_give_identical_results(tmp_path):
         records.append(ex("SHOUT %d" % (i % 7) if i % 5 == 0 else f"reply {i % 400}", user=f"q{i}"))
     records[1234] = b'{"broken": '
     path = write_lines(tmp_path / "big.jsonl", records)
+    import os
+
+    _lint_testrules.DupReply.prepare_pids.clear()
     serial, _ = run([path], jobs=1)
+    assert _lint_testrules.DupReply.prepare_pids == {os.getpid()}
+    _lint_testrules.DupReply.prepare_pids.clear()
     parallel, linter = run([path], jobs=2)
     assert linter.stats.jobs == 2
+    # The dataset rule's per-example prepare() ran in the workers, observe() here, in order.
+    assert _lint_testrules.DupReply.prepare_pids and os.getpid() not in _lint_testrules.DupReply.prepare_pids
     assert [d.to_dict() for d in parallel] == [d.to_dict() for d in serial]
     assert len(serial) > 3000  # 600 shouts + 2600 duplicate replies + 1 syntax error
 

@@ -150,19 +150,28 @@ def _record_lines(records: Iterable[Any], name: str) -> Iterator[_Line]:
 # --------------------------------------------------------------------------- worker side
 
 _WORKER_RULES: list[ExampleRule] = []
-
-
-def _worker_init(specs: list[tuple[str, dict[str, Any]]]) -> None:
-    rules = load_all_rules()
-    _WORKER_RULES[:] = [rules[code](options) for code, options in specs]  # type: ignore[misc]
-
+_WORKER_PREP: list[DatasetRule] = []
 
 _Result = tuple[int, str, int, str, list[Finding], str]
 
 
-def _worker_check(batch: list[tuple[str, int, int, bytes]]) -> list[_Result]:
-    """Check a chunk in a worker: ``(index, file, line, code, findings, fingerprint)`` per rule that found something."""
+def _worker_init(specs: list[tuple[str, dict[str, Any]]] | None, prep_specs: list[tuple[str, dict[str, Any]]] | None) -> None:
+    """Build the rules in a spawned worker (a forked one inherits the parent's instances)."""
+    if specs is None:
+        return
+    rules = load_all_rules()
+    _WORKER_RULES[:] = [rules[code](options) for code, options in specs]  # type: ignore[misc]
+    _WORKER_PREP[:] = [rules[code](options) for code, options in prep_specs or ()]  # type: ignore[misc]
+
+
+def _worker_check(batch: list[tuple[str, int, int, bytes]]) -> tuple[list[_Result], list[dict[str, Any] | None]]:
+    """Check a chunk in a worker.
+
+    Returns the example rules' findings as ``(index, file, line, code, findings, fingerprint)``
+    and, per record in order, the ``prepare`` results of dataset rules (``None`` if there are none).
+    """
     out: list[_Result] = []
+    prepared: list[dict[str, Any] | None] = []
     for file, line, index, raw in batch:
         record = orjson.loads(raw)
         ctx = ExampleContext(record, file=file, line=line, index=index)
@@ -176,16 +185,19 @@ def _worker_check(batch: list[tuple[str, int, int, bytes]]) -> list[_Result]:
                     if isinstance(finding.at, ExampleContext):
                         finding.at = finding.at.ref
                 out.append((index, file, line, rule.code, findings, ctx.fingerprint))
-    return out
+        prepared.append({rule.code: _run_rule(rule, ctx, "prepare") for rule in _WORKER_PREP} if _WORKER_PREP else None)
+    return out, prepared
 
 
 def _portable_fix(fix: Fix | None) -> Fix | None:
     return None if fix is None else Fix(fix.description, fix.safety, None)
 
 
-def _run_rule(rule: Rule, ctx: ExampleContext, method: str) -> list[Finding]:
+def _run_rule(rule: Rule, ctx: ExampleContext, method: str) -> Any:
     try:
         result = getattr(rule, method)(ctx)
+        if method == "prepare":
+            return result
         return list(result) if result else []
     except Exception as exc:  # a rule bug must name itself, not kill the run anonymously
         raise RuleCrash(
@@ -231,6 +243,7 @@ class Linter:
                 self.example_rules.append(rule)  # type: ignore[arg-type]
                 self.rule_specs.append((code, options))
         self.rules_by_code: dict[str, Rule] = {r.code: r for r in (*self.example_rules, *self.dataset_rules)}
+        self.prepare_rules: list[DatasetRule] = [r for r in self.dataset_rules if r.has_prepare]
         cpus = os.cpu_count() or 1
         self.jobs = max(1, min(jobs if jobs else cpus, 32))
         if collect_fixes:
@@ -356,12 +369,18 @@ class Linter:
         return self.finish()
 
     def _process(self, streams: list[tuple[str, Iterator[_Line], dict[str, Any]]]) -> None:
+        """Read every stream; check examples inline, or in worker processes once the input is large.
+
+        In worker mode the main process parses and keeps only the in-flight chunks; dataset
+        rules observe each example when its chunk comes back (in input order), with the
+        ``prepare`` results the workers computed.
+        """
         pool = None
         pending: collections.deque = collections.deque()
         chunk: list[tuple[str, int, int, bytes]] = []
-        inline: list[ExampleContext] = []  # contexts held back until we know whether to go parallel
+        held: list[ExampleContext] = []  # contexts of the chunk being filled
         index = 0
-        use_workers = self.jobs > 1 and bool(self.example_rules)
+        use_workers = self.jobs > 1 and bool(self.example_rules or self.prepare_rules)
         decided = not use_workers
         try:
             for display, lines, flags in streams:
@@ -380,37 +399,30 @@ class Linter:
                     suppression = record_suppression(record)
                     if suppression is not None:
                         self._suppressions[index] = (suppression, item.file, item.line, ctx.fingerprint)
-                    for rule in self.dataset_rules:
-                        for finding in _run_rule(rule, ctx, "observe"):
-                            self._add_finding(rule, finding, item.file, item.line, index, None if finding.at else ctx.fingerprint)
-                    if not self.example_rules:
-                        continue
                     if decided and pool is None:
-                        self._check_inline(ctx)
+                        self._inline(ctx)
                         continue
                     raw = item.raw if item.raw is not None else orjson.dumps(record)
                     chunk.append((item.file, item.line, index, raw))
-                    inline.append(ctx)
-                    if len(chunk) >= CHUNK:
-                        if not decided and len(inline) < PARALLEL_MIN:
-                            continue
-                        if not decided:
+                    held.append(ctx)
+                    if len(chunk) >= CHUNK and (decided or len(held) >= PARALLEL_MIN):
+                        if pool is None:
                             pool = self._start_pool()
                             decided = True
-                        pending.append(pool.apply_async(_worker_check, (chunk,)))
-                        chunk, inline = [], []
+                        pending.append((pool.apply_async(_worker_check, (chunk,)), held))
+                        chunk, held = [], []
                         while len(pending) > 2 * self.jobs:
-                            self._collect(pending.popleft().get())
+                            self._collect(*pending.popleft())
                 self._file_level(display, flags)
             # End of input.
             if pool is not None:
                 if chunk:
-                    pending.append(pool.apply_async(_worker_check, (chunk,)))
+                    pending.append((pool.apply_async(_worker_check, (chunk,)), held))
                 while pending:
-                    self._collect(pending.popleft().get())
+                    self._collect(*pending.popleft())
             else:
-                for ctx in inline:
-                    self._check_inline(ctx)
+                for ctx in held:
+                    self._inline(ctx)
         finally:
             if pool is not None:
                 pool.terminate()
@@ -418,16 +430,35 @@ class Linter:
         self.stats.jobs = self.jobs if pool is not None else 1
 
     def _start_pool(self) -> Any:
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        context = multiprocessing.get_context(method)
-        return context.Pool(self.jobs, initializer=_worker_init, initargs=(self.rule_specs,))
+        global _WORKER_RULES, _WORKER_PREP
+        if sys.platform.startswith("linux"):
+            # Forked workers inherit these instances (and whatever they loaded) copy-on-write.
+            _WORKER_RULES[:] = self.example_rules
+            _WORKER_PREP[:] = self.prepare_rules
+            context = multiprocessing.get_context("fork")
+            return context.Pool(self.jobs, initializer=_worker_init, initargs=(None, None))
+        context = multiprocessing.get_context("spawn")
+        prep_specs = [(r.code, effective_options(r.code, self.settings)) for r in self.prepare_rules]
+        return context.Pool(self.jobs, initializer=_worker_init, initargs=(self.rule_specs, prep_specs))
 
-    def _check_inline(self, ctx: ExampleContext) -> None:
+    def _observe(self, ctx: ExampleContext) -> None:
+        for rule in self.dataset_rules:
+            for finding in _run_rule(rule, ctx, "observe"):
+                self._add_finding(rule, finding, ctx.file, ctx.line, ctx.index, None if finding.at else ctx.fingerprint)
+
+    def _inline(self, ctx: ExampleContext) -> None:
+        # Example rules first, so caches they leave on ctx serve the dataset rules' prepare.
         for rule in self.example_rules:
             for finding in _run_rule(rule, ctx, "check"):
                 self._add_finding(rule, finding, ctx.file, ctx.line, ctx.index, None if finding.at else ctx.fingerprint)
+        self._observe(ctx)
 
-    def _collect(self, results: list[_Result]) -> None:
+    def _collect(self, async_result: Any, contexts: list[ExampleContext]) -> None:
+        results, prepared = async_result.get()
+        for ctx, values in zip(contexts, prepared):
+            if values is not None:
+                ctx.__dict__["_prepared"] = values
+            self._observe(ctx)
         for index, file, line, code, findings, fingerprint in results:
             rule = self.rules_by_code[code]
             for finding in findings:

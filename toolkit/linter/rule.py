@@ -256,7 +256,31 @@ class ExampleRule(Rule):
 
 
 class DatasetRule(Rule):
+    """A rule that sees every example in order (``observe``) and reports at the end (``finish``).
+
+    Optional ``prepare(ctx)``: the per-example part of the work that needs no other example
+    (a MinHash signature, a knowledge analysis, normalised text). When a rule overrides it,
+    the engine runs it in worker processes next to the example rules (on the same context,
+    so caches on ``ctx`` are shared with them) and ``observe`` gets the result through
+    :meth:`prepared`. The result must be picklable. ``observe`` must not rely on
+    ``prepare`` having run elsewhere: :meth:`prepared` computes it when it has not.
+    """
+
     scope: ClassVar[Scope] = "dataset"
+
+    def prepare(self, ctx: ExampleContext) -> Any:
+        return None
+
+    @property
+    def has_prepare(self) -> bool:
+        return type(self).prepare is not DatasetRule.prepare
+
+    def prepared(self, ctx: ExampleContext) -> Any:
+        """This rule's ``prepare`` result for ``ctx`` (from a worker if the engine ran it there)."""
+        store = ctx.__dict__.get("_prepared")
+        if store is not None and self.code in store:
+            return store[self.code]
+        return self.prepare(ctx)
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
