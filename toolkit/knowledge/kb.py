@@ -315,7 +315,7 @@ def _context_words(messages: list[Mapping[str, Any]], texts: list[str], upto: in
 
 _REQUEST_OR_ACTION = re.compile(
     r"^\W*(?:\w+,\s*)?(?:(?:ok(?:ay)?|sure|thanks|great|alright|perfect)[,!.]?\s+)*(?:would you|could you|can you|may i|can i|please|"
-    r"what is your|what's your|i will|i'll|i am going to|i'm going to|let me|i need|i'd need|i just need|"
+    r"what is your|what's your|i will|i'll|i am going to|i'm going to|let me|i need|i'd need|i just need|i'd just need|"
     r"(?:everything|all)(?: is)? in order)\b|.*\b(?:i will|i'll|let me)\b",
     re.IGNORECASE,
 )
@@ -361,11 +361,11 @@ def kb_matches(record: Mapping[str, Any], kb: KnowledgeBase, *, min_similarity: 
                 shared_words = {w for w in words if w in passage.words}
                 novel_shared = {w for w in shared_words if w not in user_words}
                 shared_specifics = sorted(v for _, v in mine & passage.specifics)
-                if len(shared_words) < min_shared and not (shared_specifics and len(shared_words) >= 2):
+                coverage = len(shared_words) / len(set(words))
+                if len(shared_words) < min_shared and not (len(shared_words) >= 2 and shared_specifics):
                     continue
                 if not novel_shared and not shared_specifics:
                     continue  # only the user's own words overlap
-                coverage = len(shared_words) / len(set(words))
                 similarity = min(1.0, coverage + 0.25 * len(shared_specifics))
                 if similarity < min_similarity:
                     continue
