@@ -80,10 +80,10 @@ def test_hf_lint_codes_equal_cli_for_every_default_example_rule(tmp_path, cli_ru
     from toolkit.report.columns import example_rule_codes
 
     rng = random.Random(5)
-    path = write_jsonl(tmp_path / "d.jsonl", (support_example(rng, i) for i in range(400)))
+    path = write_jsonl(tmp_path / "d.jsonl", (support_example(rng, i) for i in range(200)))
     ds = load_dataset("json", data_files=str(path), split="train")
     out = toolkit.hf.add_columns(ds, columns=("lint_codes",), num_proc=2, batch_size=100, desc=None)
-    expected = _lint_by_line(cli_run, path, example_rule_codes(), 400)
+    expected = _lint_by_line(cli_run, path, example_rule_codes(), 200)
     assert out["lint_codes"] == expected
     assert {c for codes in expected for c in codes} >= {"K001"}  # knowledge rules fire on the price replies
 
