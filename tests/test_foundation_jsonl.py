@@ -42,7 +42,7 @@ def test_every_bad_line_kind_is_reported_and_reading_continues(tmp_path):
     got = [(i.line, i.error.code if i.error else None) for i in items]
     assert got == [(1, "J001"), (2, "J002"), (3, "J004"), (4, "J005"), (5, "J002"), (6, None), (7, "J003")]
     assert items[0].error.column == 8 and "trailing comma" in items[0].error.message  # 1-based column of the comma
-    assert items[2].error.column == 10 and "byte 10" in items[2].error.message
+    assert items[2].error.column == 11 and "byte 11" in items[2].error.message  # 1-based byte of 0xE9
     assert "array" in items[1].error.message and "string" in items[4].error.message
     assert items[5].value == orjson.loads(GOOD)
 
