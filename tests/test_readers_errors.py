@@ -121,7 +121,7 @@ _stamps = st.sampled_from(["[{h}:{m}] ", "({h}:{m}:05 PM) ", "( {m}m 5s ) ", "",
                            "3/1/24, {h}:{m} AM - ", "[3/1/24, {h}:{m}:33 AM] ", "2024-03-01T{h:02d}:{m}:00Z ", "{h}:{m} "])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(name=_names, text=_texts, stamp=_stamps, h=st.integers(1, 12), m=st.integers(10, 59))
 def test_message_line_round_trip(name, text, stamp, h, m):
     line = stamp.format(h=h, m=m) + f"{name}: {text}"
@@ -132,7 +132,7 @@ def test_message_line_round_trip(name, text, stamp, h, m):
     assert (got_stamp is None) == (stamp == "")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     chats=st.lists(
         st.lists(st.tuples(st.sampled_from(["Agent Kim", "Customer"]), st.lists(_texts, min_size=1, max_size=3)), min_size=1, max_size=6),

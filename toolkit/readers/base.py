@@ -551,6 +551,7 @@ class GroupBuffer:
         self._count = 0
         self._db: Any = None
         self._tmpdir: Any = None
+        self._pending: list[tuple[Any, ...]] = []
 
     def add(self, key: str, sort_key: Any, record: Any, value: Any) -> None:
         self._count += 1
@@ -580,11 +581,16 @@ class GroupBuffer:
                 self._insert(key, sort_key, arrival, record, value)
 
     def _insert(self, key: str, sort_key: Any, arrival: int, record: Any, value: Any) -> None:
-        self._db.execute("INSERT OR IGNORE INTO keys VALUES (?, ?)", (key, arrival))
-        self._db.execute(
-            "INSERT INTO items VALUES (?, ?, ?, ?, ?)",
-            (key, orjson.dumps(sort_key), arrival, orjson.dumps(record), orjson.dumps(value)),
-        )
+        self._pending.append((key, orjson.dumps(sort_key), arrival, orjson.dumps(record), orjson.dumps(value)))
+        if len(self._pending) >= 5000:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        self._db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?)", ((row[0], row[2]) for row in self._pending))
+        self._db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?)", self._pending)
+        self._pending = []
 
     def groups(self) -> Iterator[tuple[str, list[tuple[Any, Any]]]]:
         """Yield ``(key, [(record, value), ...])`` per key; the buffer is emptied."""
@@ -595,6 +601,7 @@ class GroupBuffer:
                 yield key, [(record, value) for _, _, record, value in items]
             return
         try:
+            self._flush()
             self._db.execute("CREATE INDEX items_key ON items (key)")
             keys = [row[0] for row in self._db.execute("SELECT key FROM keys ORDER BY first")]
             for key in keys:

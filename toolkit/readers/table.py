@@ -78,7 +78,7 @@ _DEFAULT_VALUES = {
     Speaker.NOTE: {"note", "internal", "internal_note", "private", "private_note"},
     Speaker.SYSTEM: {"system", "event", "system_event"},
 }
-_BATCH = 50_000
+_BATCH = 10_000
 
 
 class TableReader(Reader):
