@@ -67,7 +67,7 @@ def examples(n: int, seed: int = 0, start_conversation: int = 0) -> Iterator[dic
         day = 1 + (conv * 7919) % 365
         created = f"2025-{1 + (day - 1) // 31 % 12:02d}-{1 + (day - 1) % 28:02d}T{conv % 24:02d}:{conv % 60:02d}:00Z"
         windows = rng.choice([1, 1, 2, 2, 3, 4])
-        templated = intent in TEMPLATES and rng.random() < 0.35
+        templated = intent in TEMPLATES and rng.random() < 0.08
         for w in range(windows):
             if made >= n:
                 break

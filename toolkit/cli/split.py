@@ -76,14 +76,15 @@ def _spool_stdin(stack: contextlib.ExitStack) -> str:
     return tmp.name
 
 
-def _records(paths: list[tuple[str, str]]) -> Iterator[tuple[str, int, Any, bytes]]:
-    """``(display name, line, record, raw bytes)`` of every valid line, in order."""
-    from toolkit.io.jsonl import read_jsonl
+def _records(paths: list[tuple[str, str]], where: list[tuple[str, int]]) -> Iterator[tuple[int, str, int, Any, bytes]]:
+    """``(index, file, line, record, raw bytes)`` of every example, in order (second pass)."""
+    import orjson
 
-    for display, path in paths:
-        for item in read_jsonl(path, file_name=display):
-            if item.ok:
-                yield display, item.line, item.value, item.raw
+    from toolkit.splitting.scan import iter_example_lines
+
+    for index, raw in iter_example_lines(paths, where):
+        file, line = where[index]
+        yield index, file, line, orjson.loads(raw), raw
 
 
 @click.command(name="split")
@@ -118,11 +119,13 @@ def _records(paths: list[tuple[str, str]]) -> Iterator[tuple[str, int, Any, byte
 @click.option("--no-tokens", is_flag=True, help="Skip token estimates in the manifest (faster).")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Summary on stdout: a table, or the manifest as JSON.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for the first pass (default: one per CPU for inputs over 8 MB).")
 def command(files: tuple[str, ...], output_dir: str, ratios: str | None, counts: str | None, names: str | None,
             group_by: tuple[str, ...], stratify_by: str | None, seed: int | None, near_duplicates: bool | None,
             threshold: float | None, max_examples_per_group: int | None, by_time: str | None,
             cutoffs: tuple[str, ...], assignment: str | None, target: str | None, hf_dir: str | None,
-            encoding: str | None, no_tokens: bool, output_format: str) -> None:
+            encoding: str | None, no_tokens: bool, output_format: str, jobs: int | None) -> None:
     """Split FILE... into train/validation/test files in OUTPUT_DIR without leakage.
 
     Examples of one conversation (or customer: --group-by customer_id), exact duplicates
@@ -198,31 +201,20 @@ def command(files: tuple[str, ...], output_dir: str, ratios: str | None, counts:
     with contextlib.ExitStack() as stack:
         paths = [("<stdin>", _spool_stdin(stack)) if f == "-" else (f, f) for f in files]
         # ---------------------------------------------------------------- pass 1
-        splitter = Splitter(options)
-        errors: list[str] = []
-        error_count = 0
-        per_file: dict[str, int] = {display: 0 for display, _ in paths}
-        from toolkit.io.jsonl import read_jsonl
+        from toolkit.splitting.scan import scan
 
+        splitter = Splitter(options)
         try:
-            for display, path in paths:
-                for item in read_jsonl(path, file_name=display):
-                    if not item.ok:
-                        error_count += 1
-                        if len(errors) < _MAX_LISTED_ERRORS:
-                            assert item.error is not None
-                            column = f":{item.error.column}" if item.error.column else ""
-                            errors.append(f"{item.file}:{item.line}{column}: {item.error.code} {item.error.message}")
-                        continue
-                    per_file[display] += 1
-                    splitter.add(item.value, item.file, item.line)
+            scanned = scan(paths, splitter, jobs=jobs)
         except SplitError as exc:
             fail(str(exc))
         except OSError as exc:
             fail(f"cannot read input: {exc}")
-        if error_count:
-            more = f"\n  ... and {error_count - len(errors)} more" if error_count > len(errors) else ""
-            fail(f"{error_count} line(s) cannot be read, nothing was written (fix them or drop them first, "
+        per_file = scanned.examples_per_file
+        if scanned.error_count:
+            errors = scanned.errors
+            more = f"\n  ... and {scanned.error_count - len(errors)} more" if scanned.error_count > len(errors) else ""
+            fail(f"{scanned.error_count} line(s) cannot be read, nothing was written (fix them or drop them first, "
                  f"e.g. with `ftkit lint --fix`):\n  " + "\n  ".join(errors) + more)
         if len(splitter) == 0:
             fail("no examples in the input")
@@ -237,10 +229,10 @@ def command(files: tuple[str, ...], output_dir: str, ratios: str | None, counts:
         file_names: dict[str, str] = {}
         try:
             if writer is None:
-                file_names = _write_raw(out_dir, paths, result, gz)
+                file_names = _write_raw(out_dir, paths, splitter.where, result, gz)
             else:
-                file_names = _write_target(out_dir, paths, result, writer)
-        except _WriteError as exc:
+                file_names = _write_target(out_dir, paths, splitter.where, result, writer)
+        except (_WriteError, SplitError) as exc:
             fail(str(exc))
         except OSError as exc:
             fail(f"cannot write to {out_dir}: {exc}")
@@ -267,28 +259,27 @@ class _WriteError(Exception):
     pass
 
 
-def _write_raw(out_dir: Path, paths: list[tuple[str, str]], result: Any, gz: bool) -> dict[str, str]:
+def _write_raw(out_dir: Path, paths: list[tuple[str, str]], where: list[tuple[str, int]], result: Any,
+               gz: bool) -> dict[str, str]:
     """Copy every example's line, byte for byte, to its split's file (one pass, atomic)."""
     from toolkit.io.jsonl import atomic_writer
+    from toolkit.splitting.scan import iter_example_lines
 
     names = result.options.names
     suffix = ".jsonl.gz" if gz else ".jsonl"
     file_names = {name: f"{name}{suffix}" for name in names}
+    assignment = result.assignment
     with contextlib.ExitStack() as stack:
         handles = {name: stack.enter_context(atomic_writer(out_dir / file_names[name])) for name in names}
-        index = 0
-        for _display, _line, _record, raw in _records(paths):
-            name = result.assignment[index]
-            index += 1
+        for index, raw in iter_example_lines(paths, where):
+            name = assignment[index]
             if name is not None:
-                handles[name].write(raw)
-                handles[name].write(b"\n")
-        if index != len(result.assignment):
-            raise _WriteError(f"the input changed while splitting ({index} examples now, {len(result.assignment)} before)")
+                handles[name].write(raw + b"\n")
     return file_names
 
 
-def _write_target(out_dir: Path, paths: list[tuple[str, str]], result: Any, writer: Any) -> dict[str, str]:
+def _write_target(out_dir: Path, paths: list[tuple[str, str]], where: list[tuple[str, int]], result: Any,
+                  writer: Any) -> dict[str, str]:
     """Re-encode each split through a target writer (one streaming pass per split)."""
     from toolkit.model import Example
     from toolkit.writers import CannotExpress, get_writer
@@ -300,7 +291,7 @@ def _write_target(out_dir: Path, paths: list[tuple[str, str]], result: Any, writ
         file_names[name] = file_name
 
         def encoded(split_name: str = name, w: Any = target_writer) -> Iterator[Any]:
-            for index, (display, line, record, _raw) in enumerate(_records(paths)):
+            for index, display, line, record, _raw in _records(paths, where):
                 if result.assignment[index] != split_name:
                     continue
                 try:

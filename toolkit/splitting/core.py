@@ -50,7 +50,6 @@ from toolkit.dedup import (
     DEFAULT_SHINGLE,
     DEFAULT_THRESHOLD,
     UnionFind,
-    exact_key,
     get_hasher,
     near_duplicate_components,
     normalize_text,
@@ -194,6 +193,48 @@ def _unit(seed: int, key: str) -> float:
     return int.from_bytes(digest, "big") / 2.0**64
 
 
+@dataclass
+class Facts:
+    """What the splitter keeps of one example (small, picklable: workers compute it)."""
+
+    groups: tuple[str | None, ...]
+    fingerprint: str
+    stratum: str | None
+    time: float | None
+    time_error: str | None
+    exact: str | None
+    tokens: int
+    normalized: str  # the normalised comparable text (dropped once hashed)
+
+
+def extract_facts(record: Mapping[str, Any], options: SplitOptions, encoding: Any, file: str, line: int) -> Facts:
+    """The facts of one record for ``options`` (a pure function; runs in worker processes)."""
+    if not isinstance(record, Mapping):
+        raise SplitError(f"{file}:{line}: the record is a {type(record).__name__}, not an object")
+    groups = tuple(key_string(resolve_field(record, spec)) for spec in options.group_by)
+    stratum = key_string(resolve_field(record, options.stratify_by)) if options.stratify_by else None
+    time = None
+    time_error = None
+    if options.by_time:
+        raw = resolve_field(record, options.by_time)
+        try:
+            time = parse_time(raw)
+        except ValueError as exc:
+            what = "is missing" if raw is MISSING else f"is not a time ({exc})"
+            time_error = (f"{file}:{line}: field {field_pointer(options.by_time)} {what}; "
+                          "every example needs it for --by-time")
+    text = record_text(record, options.roles)
+    normalized = normalize_text(text)
+    tokens = 0
+    if encoding is not None:
+        from toolkit.tokens import count_example, count_text
+
+        tokens = count_example(record, encoding).total if isinstance(record.get("messages"), list) else count_text(text, encoding)
+    # blake2b of the normalised text: the same key as toolkit.dedup.exact_key(text).
+    exact = hashlib.blake2b(normalized.encode("utf-8"), digest_size=16).hexdigest() if normalized else None
+    return Facts(groups, fingerprint_of(record), stratum, time, time_error, exact, tokens, normalized)
+
+
 class Splitter:
     """Streaming first pass: ``add(record, file, line)`` for every example, then ``finish()``.
 
@@ -231,23 +272,36 @@ class Splitter:
     def __len__(self) -> int:
         return self._n
 
+    @property
+    def where(self) -> list[tuple[str, int]]:
+        """``(file, line)`` of every example added, in order."""
+        return self._where
+
     # ------------------------------------------------------------------ pass 1
 
     def add(self, record: Mapping[str, Any], file: str = "<input>", line: int = 0) -> None:
         """Observe the next example (in input order)."""
-        if not isinstance(record, Mapping):
-            raise SplitError(f"{file}:{line}: the record is a {type(record).__name__}, not an object")
+        facts = extract_facts(record, self.options, self._encoding, file, line)
+        self.add_facts(facts, file, line)
+        if self.options.near_duplicates:
+            self._pending_texts.append(facts.normalized)
+            if len(self._pending_texts) >= _BATCH:
+                self._flush()
+
+    def add_facts(self, facts: "Facts", file: str, line: int, signature_block: np.ndarray | None = None) -> None:
+        """Record the facts of the next example (computed here or by a worker process).
+
+        Workers pass the signatures of a whole chunk with its last example
+        (``signature_block``); ``facts.normalized`` is then empty.
+        """
         opts = self.options
         index = self._n
         self._n += 1
         self._where.append((file, line))
-        if not self.files or self.files[-1] != file:
-            if file not in self.files:
-                self.files.append(file)
-
+        if file not in self.files:
+            self.files.append(file)
         label = None
-        for field_index, spec in enumerate(opts.group_by):
-            value = key_string(resolve_field(record, spec))
+        for field_index, value in enumerate(facts.groups):
             if value is None:
                 continue
             token = (field_index, value)
@@ -257,59 +311,39 @@ class Splitter:
             else:
                 self._unions.append((first, index))
             if label is None:
-                label = f"{spec}={value}"
-        fingerprint = fingerprint_of(record)
-        self._fingerprints.append(fingerprint)
+                # The value alone names the group: spelling the field another way
+                # (customer_id, /metadata/customer_id) keeps the same assignment.
+                label = value
+        self._fingerprints.append(facts.fingerprint)
         if label is None:
-            label = f"example={fingerprint}"
+            label = f"example={facts.fingerprint}"
             if opts.group_by:
                 self._missing_group += 1
                 if self._missing_group_at is None:
                     self._missing_group_at = (file, line)
         self._labels.append(label)
-
+        stratum = ""
         if opts.stratify_by:
-            stratum = key_string(resolve_field(record, opts.stratify_by))
-            if stratum is None:
-                stratum = MISSING_STRATUM
+            stratum = facts.stratum if facts.stratum is not None else MISSING_STRATUM
+            if facts.stratum is None:
                 self._missing_stratum += 1
                 if self._missing_stratum_at is None:
                     self._missing_stratum_at = (file, line)
-        else:
-            stratum = ""
         self._strata.append(stratum)
-
         if opts.by_time:
-            raw = resolve_field(record, opts.by_time)
-            try:
-                self._times.append(parse_time(raw))
-            except ValueError as exc:
-                where = field_pointer(opts.by_time)
-                what = "is missing" if raw is MISSING else f"is not a time ({exc})"
-                raise SplitError(f"{file}:{line}: field {where} {what}; every example needs it for --by-time") from None
-
-        text = record_text(record, opts.roles)
-        normalized = normalize_text(text)
-        if normalized:
-            key = exact_key(normalized)
-            first = self._exact.get(key)
+            if facts.time_error is not None:
+                raise SplitError(facts.time_error)
+            self._times.append(facts.time)  # type: ignore[arg-type]
+        if facts.exact is not None:
+            first = self._exact.get(facts.exact)
             if first is None:
-                self._exact[key] = index
+                self._exact[facts.exact] = index
             else:
                 self._unions.append((first, index))
-        if opts.near_duplicates:
-            self._pending_texts.append(normalized)
-            if len(self._pending_texts) >= _BATCH:
-                self._flush()
         if self._encoding is not None:
-            self._tokens.append(self._count_tokens(record, text))
-
-    def _count_tokens(self, record: Mapping[str, Any], text: str) -> int:
-        from toolkit.tokens import count_example, count_text
-
-        if isinstance(record.get("messages"), list):
-            return count_example(record, self._encoding).total
-        return count_text(text, self._encoding)
+            self._tokens.append(facts.tokens)
+        if signature_block is not None:
+            self._sig_blocks.append(signature_block)
 
     def _flush(self) -> None:
         if self._pending_texts:
@@ -416,7 +450,7 @@ class Splitter:
             largest = max(groups, key=lambda g: g.size, default=None)
             if largest is not None and smallest and largest.size > smallest / 2:
                 warnings.append(
-                    f"the largest group ({largest.key}, {largest.size} examples, {largest.size / kept_total:.1%} of the data) "
+                    f"the largest group ({largest.key!r}, {largest.size} examples, {largest.size / kept_total:.1%} of the data) "
                     f"is more than half the smallest split's target ({smallest:.0f}): proportions can only be met "
                     "within that group's size (check --group-by fields and the near-duplicate threshold)"
                 )
