@@ -51,6 +51,14 @@ KNOWLEDGE = [
     "Go to Billing > Invoices > Export to download them; exports are limited to 10,000 rows.",
 ]
 CHANNELS = ["chat", "email", "whatsapp"]
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "lookup_order",
+        "description": "Look up an order's shipping status.",
+        "parameters": {"type": "object", "properties": {"order": {"type": "integer"}}, "required": ["order"]},
+    },
+}
 
 
 def example(rng: random.Random, i: int) -> dict:
@@ -81,8 +89,11 @@ def example(rng: random.Random, i: int) -> dict:
             message["weight"] = 0
         messages.append(message)
     conv = f"conv{i // 3}"
+    record: dict = {"messages": messages}
+    if any(m.get("tool_calls") for m in messages):
+        record["tools"] = [TOOL]
     return {
-        "messages": messages,
+        **record,
         "metadata": {"id": f"ex{i}", "conversation_id": conv, "channel": CHANNELS[int(hashlib.sha1(conv.encode()).hexdigest(), 16) % 3]},
     }
 

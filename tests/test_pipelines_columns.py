@@ -141,3 +141,24 @@ def test_record_from_row_drops_arrow_nulls():
 
     row = {"messages": [{"role": "assistant", "content": "x", "weight": None, "name": None}], "metadata": None}
     assert record_from_row(row) == {"messages": [{"role": "assistant", "content": "x"}]}
+
+
+def test_valid_column_equals_ftkit_validate(tmp_path, cli_run):
+    from datasets import Dataset
+
+    import toolkit.hf
+
+    records = make_records(12, long_example=False)
+    records[3]["messages"][-1]["weight"] = 2  # weight must be 0 or 1
+    records[7]["messages"][-1]["role"] = "bot"  # not a role OpenAI accepts
+    path = write_jsonl(tmp_path / "v.jsonl", records)
+    report = json.loads(cli_run(["validate", path, "--format", "openai", "--output-format", "json"]).stdout)
+    errors: dict[int, set[str]] = defaultdict(set)
+    for d in report["diagnostics"]:
+        if d["severity"] == "error" and d["line"] is not None:
+            errors[d["line"]].add(d["code"])
+    assert set(errors) == {4, 8}
+    rows = [{"messages": r["messages"]} for r in records]
+    ds = toolkit.hf.add_columns(Dataset.from_list(rows), columns=("valid", "validation_codes"), target="openai", desc=None)
+    assert ds["valid"] == [i + 1 not in errors for i in range(12)]
+    assert ds["validation_codes"] == [sorted(errors.get(i + 1, ())) for i in range(12)]

@@ -98,20 +98,17 @@ def _codes_by_index(diagnostics: Iterable[Any], n: int, *, errors_only: bool = F
     return [sorted(codes) for codes in out]
 
 
-def _numbered(records: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """Wrap a batch as JsonlLine objects numbered 1..n, so diagnostics map back to rows."""
-    from toolkit.io.jsonl import JsonlLine
+def validation_codes(records: Sequence[Mapping[str, Any]], *, target: str | None = None, model: str | None = None) -> list[list[str]]:
+    """Error codes ``toolkit.validation.validate`` reports for each record of a batch.
 
-    return [JsonlLine("<batch>", index + 1, value=dict(record)) for index, record in enumerate(records)]
-
-
-def validation_codes(records: Sequence[Mapping[str, Any]], *, target: str | None = None) -> list[list[str]]:
-    """Error codes ``toolkit.validation.validate`` reports for each record of a batch."""
+    The dataset-wide minimum-count check is left out: it is not a property of a record.
+    """
     try:
         from toolkit.validation import validate
     except ImportError as exc:  # pragma: no cover - depends on the validation module
         raise ColumnUnavailable(f"the 'valid' column needs toolkit.validation: {exc}") from exc
-    diagnostics = validate(_numbered(records), target=target or "openai")
+    # Plain dicts: validate numbers them 1..n, which maps each diagnostic to its row.
+    diagnostics = validate([dict(r) for r in records], target=target or "openai", model=model, min_examples=False)
     return _codes_by_index(diagnostics, len(records), errors_only=True)
 
 
@@ -196,7 +193,7 @@ def compute_columns(
         if "trainable_tokens" in wanted:
             out["trainable_tokens"] = [c.trainable for c in counts]
     if wanted & {"valid", "validation_codes"}:
-        codes = validation_codes(records, target=target)
+        codes = validation_codes(records, target=target, model=model)
         if "valid" in wanted:
             out["valid"] = [not c for c in codes]
         if "validation_codes" in wanted:
