@@ -262,3 +262,14 @@ def test_zendesk_ticket_with_comments_document(tmp_path):
     [conversation] = list(read(path))
     assert conversation.id == "77" and [(t.speaker, t.text) for t in conversation.turns] == [
         (Speaker.CUSTOMER, "Help"), (Speaker.AGENT, "Sure!")]
+
+
+def test_zendesk_bare_comment_lines_group_by_ticket(tmp_path):
+    path = tmp_path / "comments.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in [
+        {"id": 1, "ticket_id": 10, "author_id": 5, "body": "a", "public": True},
+        {"id": 2, "ticket_id": 11, "author_id": 6, "body": "b", "public": True},
+        {"id": 3, "ticket_id": 10, "author_id": 7, "body": "c", "public": False},
+    ]) + "\n", encoding="utf-8")
+    got = [(c.id, c.source["record"], [(t.speaker, t.text) for t in c.turns]) for c in read(path, "zendesk")]
+    assert got == [("10", 1, [(Speaker.CUSTOMER, "a"), (Speaker.NOTE, "c")]), ("11", 2, [(Speaker.CUSTOMER, "b")])]

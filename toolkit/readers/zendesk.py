@@ -297,7 +297,12 @@ class ZendeskReader(Reader):
                 self.skip(source.name, number, R_UNKNOWN_SHAPE,
                           f"not a Zendesk ticket, audit, comment or user (keys: {', '.join(list(value)[:8])})")
         if bare_comments:
-            yield "comments", {"comments": [c for _, c in bare_comments], "_records": [n for n, _ in bare_comments]}, bare_comments[0][0]
+            # Bare comment objects (one per line): one thread per ticket_id, in first-seen order.
+            threads: dict[Any, list[tuple[int, Any]]] = {}
+            for number, comment in bare_comments:
+                threads.setdefault(as_str(comment.get("ticket_id")), []).append((number, comment))
+            for items in threads.values():
+                yield "comments", {"comments": [c for _, c in items]}, items[0][0]
 
     def _page(self, page: Mapping[str, Any], number: int, want: set[str], file: str, quiet: bool):
         for key, value in page.items():
