@@ -119,7 +119,8 @@ class LengthOutlier(DatasetRule):
         "A handful of replies ten times longer (pasted logs, whole policies, merged threads) or shorter "
         "than the rest pull the model's sense of a normal answer and dominate the token budget. Outliers "
         "are judged against the median and MAD of log reply length, so they cannot hide the way they do "
-        "behind a mean and standard deviation."
+        "behind a mean and standard deviation, and must also be `min-ratio` times longer or shorter than the "
+        "median, so a very uniform dataset does not flag replies that are merely half as long."
     )
     bad = "\n".join(
         [_line(_user(f"Where is order {n}?"), _assistant(f"Order {n} left our warehouse today and arrives in two days."))
@@ -134,6 +135,7 @@ class LengthOutlier(DatasetRule):
     default_severity = Severity.WARNING
     options = (
         RuleOption("threshold", "float", 3.5, "Robust z-score (0.6745 * |x - median| / MAD of log length) to report."),
+        RuleOption("min-ratio", "float", 3.0, "Also require the length to be at least this many times above or below the median."),
         RuleOption("direction", "str", "both", "Report replies that are too 'long', too 'short', or 'both'."),
         RuleOption("min-examples", "int", 10, "Do nothing on datasets with fewer examples that have replies."),
         RuleOption("max-reports", "int", 200, "Report at most this many outliers on each side (the most extreme)."),
@@ -181,6 +183,7 @@ class LengthOutlier(DatasetRule):
         typical = round(math.expm1(median))
         threshold = self.opts["threshold"]
         direction = self.opts["direction"]
+        min_log_ratio = math.log(max(1.0, self.opts["min-ratio"]))
         found: list[Finding] = []
         sides = []
         if direction in ("both", "long"):
@@ -191,7 +194,9 @@ class LengthOutlier(DatasetRule):
             for stored, _order, ref, chars in heap:
                 value = stored if sign == 1 else -stored
                 z = 0.6745 * (value - median) / mad
-                if z * sign < threshold:
+                # both: unusual for this dataset (z) and far from typical in absolute terms (ratio),
+                # so a very uniform dataset does not flag replies that are merely half as long
+                if z * sign < threshold or (value - median) * sign < min_log_ratio:
                     continue
                 word = "longer" if sign == 1 else "shorter"
                 found.append(
@@ -408,7 +413,8 @@ class MixedLanguage(ExampleRule):
         "A reply in another language than the question teaches the model to switch languages on "
         "customers, usually a sign of a wrong translation, a template in the default language, or two "
         "threads merged. Detection is py3langid (offline); short messages and easily confused languages "
-        "(Danish/Norwegian, Spanish/Portuguese, ...) are not judged."
+        "(Danish/Norwegian, Spanish/Portuguese, ...) are not judged. Off by default (loading the language "
+        "model takes about a second): enable it with `extend-select = [\"Q005\"]`."
     )
     bad = _line(
         _user("Hola, necesito cambiar la dirección de envío de mi pedido, ¿cómo puedo hacerlo?"),
@@ -420,6 +426,9 @@ class MixedLanguage(ExampleRule):
     )
     heuristic = True
     default_severity = Severity.WARNING
+    # Off by default: loading the language model costs ~1 s per process and each judged
+    # message ~40 us, too much for the pre-commit path. Opt in with `extend-select = ["Q005"]`.
+    default_enabled = False
     options = (
         RuleOption("min-letters", "int", 40, "Messages with fewer letters are too short to judge."),
         RuleOption("min-confidence", "float", 0.6, "Both languages must be detected at least this confidently (0-1)."),
