@@ -356,8 +356,16 @@ def kb_matches(record: Mapping[str, Any], kb: KnowledgeBase, *, min_similarity: 
             mine = {(s.kind, s.value) for s in spans if start <= s.start < end}
             if not mine and (sentence.rstrip().endswith("?") or _REQUEST_OR_ACTION.match(sentence)):
                 continue  # asking for details or announcing one's own next step states no fact
-            best: tuple[float, Passage, list[str]] | None = None
-            for _, passage in kb.search(words):
+            best: tuple[tuple[bool, float], Passage, list[str]] | None = None
+            candidates = [p for _, p in kb.search(words)]
+            # passages that state the same specific value are candidates even if BM25 ranks them low
+            listed = {p.index for p in candidates}
+            for key in sorted(mine):
+                for passage_index in kb.values.get(key, ())[:20]:
+                    if passage_index not in listed:
+                        listed.add(passage_index)
+                        candidates.append(kb.passages[passage_index])
+            for passage in candidates:
                 shared_words = {w for w in words if w in passage.words}
                 novel_shared = {w for w in shared_words if w not in user_words}
                 shared_specifics = sorted(v for _, v in mine & passage.specifics)
@@ -372,10 +380,11 @@ def kb_matches(record: Mapping[str, Any], kb: KnowledgeBase, *, min_similarity: 
                 # Grounded: the context (system prompt, tool results) already holds what the sentence shares.
                 if context and sum(1 for w in shared_words if w in context) >= 0.8 * len(shared_words):
                     continue
-                if best is None or similarity > best[0]:
-                    best = (similarity, passage, shared_specifics)
+                rank = (bool(shared_specifics), similarity)  # the passage holding the same value is the source
+                if best is None or rank > best[0]:
+                    best = (rank, passage, shared_specifics)
             if best is not None:
-                similarity, passage, shared = best
+                (_, similarity), passage, shared = best
                 matches.append(KbMatch(index, pointer, start, end, sentence, passage.source, passage.text,
                                        similarity, shared))
     return matches
