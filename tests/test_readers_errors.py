@@ -273,3 +273,24 @@ def test_zendesk_bare_comment_lines_group_by_ticket(tmp_path):
     ]) + "\n", encoding="utf-8")
     got = [(c.id, c.source["record"], [(t.speaker, t.text) for t in c.turns]) for c in read(path, "zendesk")]
     assert got == [("10", 1, [(Speaker.CUSTOMER, "a"), (Speaker.NOTE, "c")]), ("11", 2, [(Speaker.CUSTOMER, "b")])]
+
+
+def test_table_as_json_array_is_detected(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps([{"thread": "a", "speaker": "customer", "message": "hi"},
+                                {"thread": "a", "speaker": "agent", "message": "hello"}]), encoding="utf-8")
+    assert detect_format(path) == "table"
+    [conversation] = list(read(path))
+    assert (conversation.id, [t.speaker for t in conversation.turns]) == ("a", [Speaker.CUSTOMER, Speaker.AGENT])
+
+
+def test_freshdesk_outbound_email_starts_with_the_agent(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"id": 9, "subject": "Your renewal", "description_text": "Hi, your plan renews soon.", "status": 2,
+                                "source": 10, "requester_id": 1, "responder_id": 2,
+                                "conversations": [{"id": 5, "body_text": "Thanks!", "incoming": True, "private": False,
+                                                   "user_id": 1, "ticket_id": 9, "created_at": "2024-01-01T00:00:00Z"}]}),
+                    encoding="utf-8")
+    [conversation] = list(read(path))
+    assert conversation.channel == "outbound email"
+    assert [(t.speaker, t.text) for t in conversation.turns] == [(Speaker.AGENT, "Hi, your plan renews soon."), (Speaker.CUSTOMER, "Thanks!")]

@@ -189,9 +189,13 @@ class FreshdeskReader(Reader):
         description = ticket.get("description_text") if isinstance(ticket.get("description_text"), str) and ticket["description_text"].strip() else None
         text = description.strip() if description else body_text(ticket.get("description") if isinstance(ticket.get("description"), str) else None)
         if text:
-            conversation.turns.append(Turn(speaker=Speaker.CUSTOMER, text=text, time=conversation.created_at,
-                                           author_id=requester, author=person.get("name") or None,
-                                           metadata={"from_description": True}))
+            if ticket.get("source") == 10:  # outbound email: the agent wrote the first message
+                conversation.turns.append(Turn(speaker=Speaker.AGENT, text=text, time=conversation.created_at,
+                                               author_id=as_str(ticket.get("responder_id")), metadata={"from_description": True}))
+            else:
+                conversation.turns.append(Turn(speaker=Speaker.CUSTOMER, text=text, time=conversation.created_at,
+                                               author_id=requester, author=person.get("name") or None,
+                                               metadata={"from_description": True}))
         items = [(file, record, c) for c in ticket.get("conversations") or []] + list(extra)
         seen: set[str] = set()
         ordered = []

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator, Mapping
 
-from toolkit.io.jsonl import open_binary, read_jsonl
+from toolkit.io.jsonl import open_binary
 from toolkit.model import Conversation, Participant, Speaker, Turn
 from toolkit.readers.base import (
     R_BAD_FIELD,
@@ -113,7 +113,7 @@ class TableReader(Reader):
         columns: list[str] = []
         if sample.kind in ("csv", "parquet"):
             columns = sample.columns
-        elif sample.kind == "jsonl" and sample.records and isinstance(sample.records[0], Mapping):
+        elif sample.kind in ("jsonl", "array") and sample.records and isinstance(sample.records[0], Mapping):
             first = sample.records[0]
             if all(not isinstance(v, (dict, list)) for v in first.values()):
                 columns = list(first)
@@ -171,9 +171,9 @@ class TableReader(Reader):
             except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for bad files
                 raise ReaderError(f"not a readable Parquet file: {exc}", file=name) from exc
         if kind == "jsonl":
-            for line in read_jsonl(path, file_name=name):
-                if line.ok and isinstance(line.value, Mapping):
-                    return list(line.value)
+            for _, value, error in self.json_source(path, name).records():
+                if error is None and isinstance(value, Mapping):
+                    return list(value)
             return []
         import polars as pl
 
@@ -216,17 +216,19 @@ class TableReader(Reader):
         """Yield ``(row_number, row)`` in file order, streaming in batches."""
         kind = _kind(path, name)
         number = 0
-        if kind == "jsonl":
-            for line in read_jsonl(path, file_name=name):
-                number += 1
-                if not line.ok and line.error.code != "J002":
-                    self.skip(name, line.line, R_INVALID_JSON, line.error.message)
-                    yield line.line, None
-                elif not isinstance(line.value, Mapping):
-                    self.skip(name, line.line, R_NOT_OBJECT, f"got a JSON {type_name(line.value)}")
-                    yield line.line, None
+        if kind == "jsonl":  # JSON Lines, or a JSON array of row objects
+            source = self.json_source(path, name)
+            if source.kind == "object":
+                raise ReaderError("a table in JSON must be JSON Lines or an array of row objects, not one object", file=name)
+            for number, value, error in source.records():
+                if error is not None:
+                    self.skip(name, number, R_INVALID_JSON, error)
+                    yield number, None
+                elif not isinstance(value, Mapping):
+                    self.skip(name, number, R_NOT_OBJECT, f"got a JSON {type_name(value)}")
+                    yield number, None
                 else:
-                    yield line.line, dict(line.value)
+                    yield number, dict(value)
             return
         if kind == "parquet":
             import pyarrow.parquet as pq
