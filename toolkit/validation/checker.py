@@ -946,7 +946,7 @@ def _alternation_problem(prev_role: str, prev: dict, role: str) -> str | None:
     """Why ``role`` may not follow ``prev_role`` in an alternating conversation (None if it may)."""
     prev_calls = bool(prev.get("tool_calls"))
     if role == "tool":
-        return None if prev_role == "tool" or (prev_role == "assistant" and prev_calls) else None  # pairing reports misplaced tools
+        return None  # a misplaced tool message is a pairing problem (S009), reported there
     if prev_role == "tool":
         return None if role == "assistant" else f"'{role}' right after a tool result (the assistant must respond first)"
     if prev_role == role:

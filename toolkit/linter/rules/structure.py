@@ -11,10 +11,10 @@ Not wrapped here: S023 (more examples than the provider accepts), S024 (file siz
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from typing import Any, Iterable, Mapping
 
-import orjson
 
 from toolkit.linter.rule import DatasetRule, ExampleContext, ExampleRef, ExampleRule, Finding, register
 from toolkit.linter.rules._validation import MODEL_OPTION, TARGET_OPTION, check_target_option, findings, resolve_target
@@ -23,7 +23,7 @@ from toolkit.validation.targets import get_target
 
 
 def _line(obj: Any) -> str:
-    return orjson.dumps(obj).decode().replace('":', '": ').replace(',"', ', "')
+    return json.dumps(obj, ensure_ascii=False)
 
 
 U = {"role": "user", "content": "Where is my order?"}

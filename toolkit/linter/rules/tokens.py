@@ -7,9 +7,9 @@ training limit, else the target's default. T002 and T003 need no counting.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Iterable, Mapping
 
-import orjson
 
 from toolkit.linter.rule import ExampleContext, ExampleRule, Finding, register
 from toolkit.linter.rules._validation import MAX_TOKENS_OPTION, MODEL_OPTION, TARGET_OPTION, check_target_option, findings
@@ -20,7 +20,7 @@ A = {"role": "assistant", "content": "Let me check that for you."}
 
 
 def _line(obj: Any) -> str:
-    return orjson.dumps(obj).decode().replace('":', '": ').replace(',"', ', "')
+    return json.dumps(obj, ensure_ascii=False)
 
 
 EXAMPLES: dict[str, tuple[Any, Any, dict[str, Any], tuple]] = {
