@@ -294,3 +294,31 @@ def test_freshdesk_outbound_email_starts_with_the_agent(tmp_path):
     [conversation] = list(read(path))
     assert conversation.channel == "outbound email"
     assert [(t.speaker, t.text) for t in conversation.turns] == [(Speaker.AGENT, "Hi, your plan renews soon."), (Speaker.CUSTOMER, "Thanks!")]
+
+
+def test_structured_html_transcript(tmp_path):
+    """Messages marked up by class names (author / time / text elements) rather than as text lines."""
+    path = tmp_path / "export.html"
+    path.write_text("""<html><head><title>Export</title><style>.message{color:red}</style></head><body>
+<h1>Conversation ID: 5521</h1>
+<p>Date: 2024-05-02</p>
+<div class="transcript">
+<div class="message system"><span class="message-text">Eric joined the chat</span></div>
+<div class="message agent"><span class="author">Eric</span><span class="time">10:02</span>
+  <div class="message-text"><p>Hello!</p><p>How can I help?</p></div></div>
+<div class="message visitor"><span class="author">Ann Lee</span> <span class="timestamp">10:03</span>
+  I need a <a href="https://shop.example/r?t=1">refund</a></div>
+</div>
+<hr>
+<h1>Conversation ID: 5522</h1>
+<div class="message"><b class="sender-name">Bo</b><time class="sent">11:00</time><p class="body">Hi</p></div>
+<div class="message"><b class="sender-name">Eric</b><time class="sent">11:01</time><p class="body">Hey Bo</p></div>
+</body></html>""", encoding="utf-8")
+    first, second = list(read(path, agents=["Eric"]))
+    assert first.id == "5521" and second.id == "5522"
+    assert [(t.speaker, t.author, t.time, t.text) for t in first.turns] == [
+        (Speaker.SYSTEM, None, None, "Eric joined the chat"),
+        (Speaker.AGENT, "Eric", "2024-05-02T10:02:00", "Hello!\n\nHow can I help?"),
+        (Speaker.CUSTOMER, "Ann Lee", "2024-05-02T10:03:00", "I need a refund (https://shop.example/r?t=1)"),
+    ]
+    assert [(t.speaker, t.text) for t in second.turns] == [(Speaker.CUSTOMER, "Hi"), (Speaker.AGENT, "Hey Bo")]

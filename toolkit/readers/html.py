@@ -188,3 +188,167 @@ def body_text(text: str | None) -> str:
     if not text:
         return ""
     return html_to_text(text) if looks_like_html(text) else text.strip()
+
+
+# --------------------------------------------------------------------------- structured chat HTML
+
+_MESSAGE_CLASS = re.compile(r"(^|[-_ ])(message|msg|chat-?line|chat-?message|entry|bubble|utterance|post|reply)s?($|[-_ ])", re.IGNORECASE)
+_NAME_CLASS = re.compile(r"(^|[-_ ])(author|name|sender|from|user-?name|nick|speaker|who|agent-?name|visitor-?name)($|[-_ ])", re.IGNORECASE)
+_TIME_CLASS = re.compile(r"(^|[-_ ])(time|timestamp|date|datetime|sent|ts)($|[-_ ])", re.IGNORECASE)
+_TEXT_CLASS = re.compile(r"(^|[-_ ])(text|body|content|message-?text|msg-?text|message-?body)($|[-_ ])", re.IGNORECASE)
+_SYSTEM_CLASS = re.compile(r"(^|[-_ ])(system|event|notice|status|info)($|[-_ ])", re.IGNORECASE)
+_VOID = {"br", "img", "hr", "meta", "link", "input", "area", "base", "col", "embed", "source", "track", "wbr"}
+
+
+class _Node:
+    __slots__ = ("tag", "attrs", "children", "parent")
+
+    def __init__(self, tag: str, attrs: dict[str, str], parent: "_Node | None") -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.children: list["_Node | str"] = []
+        self.parent = parent
+
+    @property
+    def classes(self) -> str:
+        return " ".join(filter(None, [self.attrs.get("class", ""), self.attrs.get("data-role", ""), self.attrs.get("itemprop", "")]))
+
+    def html(self) -> str:
+        """Re-serialise (enough for html_to_text: tags, attributes we keep, text)."""
+        from html import escape
+
+        parts = []
+        for child in self.children:
+            if isinstance(child, str):
+                parts.append(escape(child, quote=False))
+            else:
+                attrs = "".join(f' {k}="{escape(v)}"' for k, v in child.attrs.items() if k in ("href", "alt"))
+                parts.append(f"<{child.tag}{attrs}>" + ("" if child.tag in _VOID else child.html() + f"</{child.tag}>"))
+        return "".join(parts)
+
+    def iter(self):
+        yield self
+        for child in self.children:
+            if isinstance(child, _Node):
+                yield from child.iter()
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Node("#root", {}, None)
+        self.current = self.root
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = _Node(tag.lower(), {k: v or "" for k, v in attrs}, self.current)
+        self.current.children.append(node)
+        if node.tag not in _VOID:
+            self.current = node
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.current.children.append(_Node(tag.lower(), {k: v or "" for k, v in attrs}, self.current))
+
+    def handle_endtag(self, tag: str) -> None:
+        tag = tag.lower()
+        node = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data: str) -> None:
+        self.current.children.append(data)
+
+
+def structured_chat_lines(html: str) -> list[str] | None:
+    """Chat lines (``[time] Name: text``) from HTML whose messages are marked up by class names.
+
+    Recognises containers such as ``<div class="message">`` holding an author element
+    (class ``author``/``name``/``sender``...), an optional time element and a text element
+    (class ``text``/``body``/``content``); containers with a ``system``/``event`` class and no
+    author become ``*** text ***`` lines. Returns ``None`` when the page has no such markup
+    (the caller then converts the page as text).
+    """
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    messages = []
+    for node in builder.root.iter():
+        if node.tag in ("script", "style") or not _is_message(node):
+            continue
+        if any(_is_message(inner) for inner in node.iter() if inner is not node):
+            continue  # an outer wrapper: its inner messages are used
+        messages.append(node)
+    if not messages:
+        return None
+    chosen = {id(node) for node in messages}
+    holders: set[int] = set()
+    for node in messages:
+        parent = node.parent
+        while parent is not None:
+            holders.add(id(parent))
+            parent = parent.parent
+    lines: list[str] = []
+    found_author = [False]
+
+    def walk(node: _Node) -> None:
+        for child in node.children:
+            if isinstance(child, str):
+                if child.strip():
+                    lines.append(" ".join(child.split()))
+                continue
+            if child.tag in ("script", "style", "head", "title"):
+                continue
+            if id(child) in chosen:
+                lines.extend(_message_lines(child, found_author))
+            elif id(child) in holders:
+                walk(child)
+            elif child.tag == "hr":
+                lines.append("---")
+            else:
+                text = html_to_text(child.html() if child.tag not in _VOID else "")
+                lines.extend(text.split("\n") if text else [])
+                if child.tag in ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section") and text:
+                    lines.append("")
+
+    walk(builder.root)
+    return lines if found_author[0] else None
+
+
+def _is_message(node: _Node) -> bool:
+    classes = node.classes
+    return bool(_MESSAGE_CLASS.search(classes)) and not (
+        _TEXT_CLASS.search(classes) or _NAME_CLASS.search(classes) or _TIME_CLASS.search(classes))
+
+
+def _message_lines(node: _Node, found_author: list[bool]) -> list[str]:
+    name = _first(node, _NAME_CLASS)
+    when = _first(node, _TIME_CLASS)
+    body = _first(node, _TEXT_CLASS)
+    name_text = html_to_text(name.html()).strip().rstrip(":").strip() if name is not None else ""
+    when_text = html_to_text(when.html()).strip() if when is not None else (node.attrs.get("data-time") or "")
+    if body is None:
+        # The text is what is left once author and time are taken out.
+        remainder = _Node(node.tag, node.attrs, None)
+        remainder.children = [c for c in node.children if c is not name and c is not when]
+        text = html_to_text(remainder.html())
+    else:
+        text = html_to_text(body.html())
+    text = text.strip()
+    if not text:
+        return []
+    stamp = f"[{when_text}] " if when_text else ""
+    if name_text:
+        found_author[0] = True
+        first, *rest = text.split("\n")
+        return [f"{stamp}{name_text}: {first}", *rest]
+    if _SYSTEM_CLASS.search(node.classes):
+        return [f"{stamp}*** {' '.join(text.split())} ***"]
+    return [f"{stamp}{text}"]
+
+
+def _first(node: _Node, pattern: re.Pattern[str]) -> _Node | None:
+    for inner in node.iter():
+        if inner is not node and pattern.search(inner.classes):
+            return inner
+    return None

@@ -44,7 +44,7 @@ from toolkit.readers.base import (
     add_participant,
     text_lines,
 )
-from toolkit.readers.html import html_to_text
+from toolkit.readers.html import html_to_text, structured_chat_lines
 from toolkit.io.jsonl import open_binary
 
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\.?)?"
@@ -166,9 +166,13 @@ class TranscriptReader(Reader):
         with open_binary(path) as stream:
             raw = stream.read()
         html = raw.decode("utf-8-sig", errors="replace")
-        html = re.sub(r"<hr\b[^>]*>", "<p>---</p>", html, flags=re.IGNORECASE)
-        text = html_to_text(html)
-        for number, line in enumerate(text.split("\n"), start=1):
+        structured = structured_chat_lines(html)
+        if structured is not None:
+            lines = structured
+        else:
+            html = re.sub(r"<hr\b[^>]*>", "<p>---</p>", html, flags=re.IGNORECASE)
+            lines = html_to_text(html).split("\n")
+        for number, line in enumerate(lines, start=1):
             yield number, line
 
     def _split(self, lines: Iterable[tuple[int, str]]) -> Iterator[_Transcript]:
@@ -189,7 +193,7 @@ class TranscriptReader(Reader):
                 current = None
                 continue
             header = _HEADER.match(line)
-            if header and not _SPEAKER.match(line.strip()):
+            if header and (header.group("id") or not _SPEAKER.match(line.strip())):
                 if current is not None and current.messages:
                     yield current
                 current = _Transcript(line=number, header_id=header.group("id"))
