@@ -296,6 +296,11 @@ def _resolve_settings(ctx: click.Context, params: dict[str, Any], config_path: s
         if unknown:
             fail(f"{loaded.path}: [convert] has unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     settings: dict[str, Any] = {}
+    # A prompt given on the command line (as text or file) replaces the configured one, whichever form.
+    exclusive = [{"system_prompt", "system_prompt_file"}]
+    for group in exclusive:
+        if any(params.get(n) is not None for n in group):
+            section = {k: v for k, v in section.items() if k not in {_SETTINGS[n][0] for n in group}}
     for name, (config_key, option, _kind) in _SETTINGS.items():
         value = params.get(name)
         source = ctx.get_parameter_source(name) if name in params else None

@@ -24,6 +24,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import orjson
+
 from toolkit.io.jsonl import atomic_writer, dumps
 from toolkit.model import Example, Message, content_text
 
@@ -118,6 +120,17 @@ class Writer:
                 if kinds:
                     raise self.refuse("content-parts", f"message {index + 1} has {', '.join(kinds)} content; "
                                       "ftkit writes text conversations", example)
+            for call in message.tool_calls or []:
+                arguments = call.function.arguments
+                try:
+                    parsed = orjson.loads(arguments) if isinstance(arguments, str) else None
+                except orjson.JSONDecodeError as exc:
+                    raise self.refuse("arguments", f"message {index + 1}: the arguments of tool call "
+                                      f"{call.function.name!r} are not valid JSON ({exc}); the source record is "
+                                      "malformed", example) from None
+                if not isinstance(parsed, dict):
+                    raise self.refuse("arguments", f"message {index + 1}: the arguments of tool call "
+                                      f"{call.function.name!r} are not a JSON object", example)
         if not any(m.role == "assistant" for m in example.messages):
             raise self.refuse("no-assistant", "the example has no assistant message to learn from", example)
 

@@ -3,7 +3,8 @@
 Mistral's format: ``messages`` with roles ``system`` / ``user`` / ``assistant`` / ``tool``;
 assistant ``tool_calls`` (``id``, ``type: function``, ``function.name``,
 ``function.arguments`` as a JSON string) answered by ``tool`` messages with ``tool_call_id``;
-``weight`` 0/1 on assistant messages; the last message is an assistant message; tool call
+``weight`` 0/1 on assistant messages; user and assistant turns alternate, tool results are
+followed by the assistant's reply, and the last message is an assistant message; tool call
 ids are exactly 9 characters of ``[a-zA-Z0-9]``. ftkit rewrites other ids to stable 9-character
 ids (derived from the original, the same in the call and its result) and reports it.
 """
@@ -14,7 +15,7 @@ import hashlib
 import re
 
 from toolkit.model import Example
-from toolkit.writers.base import Record, Writer
+from toolkit.writers.base import Record, Writer, check_alternation
 
 _MISTRAL_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -43,6 +44,11 @@ class MistralWriter(Writer):
         messages = record["messages"]
         if messages[-1].get("role") != "assistant":
             raise self.refuse("last-message", "the last message must be an assistant message", example)
+        system = [m for m in messages[:1] if m.get("role") == "system"]
+        if any(m.get("role") == "system" for m in messages[len(system):]):
+            raise self.refuse("system-position", "a system message after the first message", example)
+        # Mistral wants user and assistant turns to alternate, and an assistant reply after tool results.
+        check_alternation(self, messages[len(system):], example)
         mapping: dict[str, str] = {}
         for message in messages:
             if message.get("role") == "assistant" and message.get("content") is None:
