@@ -30,8 +30,9 @@ from toolkit.cli.stats import report_config
 @click.option("--no-lint", is_flag=True, help="Skip the lint section (and behavior consistency).")
 @click.option("--no-knowledge", is_flag=True, help="Skip the behavior-vs-knowledge analysis.")
 @click.option("--data-json", type=click.Path(dir_okay=False), help="Also write the report's data as JSON.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for the knowledge and lint passes (default: one per CPU).")
 def command(files, output, model, encoding, provider, epochs, prices_file, manifest, kb, prompt_tokens_saved,
-            requests_per_day, prompt_tokens, output_tokens, rag_tokens, title, no_lint, no_knowledge, data_json) -> None:
+            requests_per_day, prompt_tokens, output_tokens, rag_tokens, title, no_lint, no_knowledge, data_json, jobs) -> None:
     """Write a self-contained HTML report of a chat dataset.
 
     Token-length histograms per role, examples over the limit, lint findings by rule and
@@ -69,6 +70,7 @@ def command(files, output, model, encoding, provider, epochs, prices_file, manif
             with_lint=not no_lint,
             with_knowledge=not no_knowledge,
             title=title,
+            jobs=jobs,
         )
     except (ReportInputError, PriceTableError) as exc:
         fail(str(exc))

@@ -94,6 +94,7 @@ def build_report(
     with_lint: bool = True,
     with_knowledge: bool = True,
     title: str | None = None,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
     """Compute the report's data. Raises ``OSError`` for unreadable inputs, :class:`ReportInputError`
     and ``PriceTableError`` for malformed ones."""
@@ -106,11 +107,11 @@ def build_report(
     manifest_data = load_manifest(manifest) if manifest else None
 
     knowledge = (
-        summarize_knowledge(_records(files), top=int(t["top_facts"]))
+        summarize_knowledge(_records(files), top=int(t["top_facts"]), jobs=jobs)
         if with_knowledge
         else KnowledgeSummary(available=False, reason="skipped (--no-knowledge)")
     )
-    lint = lint_files(list(files), stats.examples) if with_lint else LintSummary(available=False, reason="skipped (--no-lint)")
+    lint = lint_files(list(files), stats.examples, jobs=jobs) if with_lint else LintSummary(available=False, reason="skipped (--no-lint)")
 
     # Per-request token figures: the user's, else the dataset's own averages.
     cautions: list[str] = []

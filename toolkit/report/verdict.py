@@ -83,26 +83,43 @@ class KnowledgeSummary:
         }
 
 
-def summarize_knowledge(records: Iterable[Mapping[str, Any]], *, top: int = DEFAULTS["top_facts"], **analyze_options: Any) -> KnowledgeSummary:
-    """Run :func:`toolkit.knowledge.analyze` over a stream of records and summarise it."""
-    try:
-        from toolkit.knowledge import analyze
-    except ImportError as exc:
-        return KnowledgeSummary(available=False, reason=f"toolkit.knowledge.analyze is not available ({exc})")
+@dataclass
+class _KnowledgeTally:
+    """What one chunk of examples contributes to the knowledge summary (mergeable)."""
+
+    analysed: int = 0
+    knowledge: int = 0
+    score_sum: float = 0.0
+    facts: Counter = field(default_factory=Counter)  # (kind, value) -> mentions
+    examples_per_fact: Counter = field(default_factory=Counter)  # (kind, value) -> examples
+    by_kind: Counter = field(default_factory=Counter)
+
+    def merge(self, other: "_KnowledgeTally") -> None:
+        self.analysed += other.analysed
+        self.knowledge += other.knowledge
+        self.score_sum += other.score_sum
+        self.facts.update(other.facts)
+        self.examples_per_fact.update(other.examples_per_fact)
+        self.by_kind.update(other.by_kind)
+        if len(self.facts) > _PRUNE_AT:
+            # Bounded memory: facts seen in one example so far cannot be "most repeated" yet.
+            for key in [k for k, v in self.examples_per_fact.items() if v <= 1]:
+                del self.examples_per_fact[key]
+                self.facts.pop(key, None)
+
+
+def _tally_chunk(records: list[Mapping[str, Any]], options: Mapping[str, Any]) -> _KnowledgeTally:
+    """Analyse one chunk of records (runs in a worker process for large inputs)."""
+    from toolkit.knowledge import analyze
     from toolkit.report.columns import route_of
 
-    summary = KnowledgeSummary(available=True)
-    facts: Counter[tuple[str, str]] = Counter()
-    examples_per_fact: Counter[tuple[str, str]] = Counter()
-    score_sum = 0.0
+    tally = _KnowledgeTally()
     for record in records:
-        result = analyze(record, **analyze_options)
-        summary.analysed += 1
-        score_sum += float(result.score)
+        result = analyze(record, **options)
+        tally.analysed += 1
+        tally.score_sum += float(result.score)
         if route_of(result) == "knowledge":
-            summary.knowledge += 1
-        else:
-            summary.behavior += 1
+            tally.knowledge += 1
         seen: set[tuple[str, str]] = set()
         for span in getattr(result, "spans", []) or []:
             if getattr(span, "grounded", None):
@@ -112,21 +129,87 @@ def summarize_knowledge(records: Iterable[Mapping[str, Any]], *, top: int = DEFA
             if not value:
                 continue
             key = (kind, value)
-            facts[key] += 1
-            summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
+            tally.facts[key] += 1
+            tally.by_kind[kind] += 1
             if key not in seen:
-                examples_per_fact[key] += 1
+                tally.examples_per_fact[key] += 1
                 seen.add(key)
-        if len(facts) > _PRUNE_AT:
-            for key in [k for k, v in examples_per_fact.items() if v <= 1]:
-                del examples_per_fact[key]
-                facts.pop(key, None)
-    summary.mean_score = score_sum / summary.analysed if summary.analysed else 0.0
-    ranked = sorted(examples_per_fact.items(), key=lambda item: (-item[1], item[0]))
+    return tally
+
+
+def _chunks(records: Iterable[Mapping[str, Any]], size: int) -> Iterable[list[Mapping[str, Any]]]:
+    chunk: list[Mapping[str, Any]] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+CHUNK = 256
+
+
+def summarize_knowledge(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    top: int = DEFAULTS["top_facts"],
+    jobs: int | None = 1,
+    **analyze_options: Any,
+) -> KnowledgeSummary:
+    """Run :func:`toolkit.knowledge.analyze` over a stream of records and summarise it.
+
+    ``jobs`` > 1 (``None``: one per CPU) analyses chunks in worker processes, with at most
+    two chunks per worker in flight so memory stays bounded; results merge in order, so
+    the summary is the same for any ``jobs``.
+    """
+    try:
+        from toolkit.knowledge import analyze  # noqa: F401 - availability check
+    except ImportError as exc:
+        return KnowledgeSummary(available=False, reason=f"toolkit.knowledge.analyze is not available ({exc})")
+    import os
+    from collections import deque
+
+    workers = max(1, (os.cpu_count() or 1) if jobs is None else jobs)
+    total = _KnowledgeTally()
+    chunks = _chunks(records, CHUNK)
+    if workers == 1:
+        for chunk in chunks:
+            total.merge(_tally_chunk(chunk, analyze_options))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        first = next(chunks, None)
+        second = next(chunks, None) if first is not None else None
+        if second is None:  # one chunk: not worth a pool
+            if first is not None:
+                total.merge(_tally_chunk(first, analyze_options))
+        else:
+            context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                pending: deque = deque()
+                for chunk in (c for cs in ((first, second), chunks) for c in cs):
+                    pending.append(pool.submit(_tally_chunk, chunk, analyze_options))
+                    while len(pending) >= 2 * workers:
+                        total.merge(pending.popleft().result())
+                while pending:
+                    total.merge(pending.popleft().result())
+
+    summary = KnowledgeSummary(
+        available=True,
+        analysed=total.analysed,
+        knowledge=total.knowledge,
+        behavior=total.analysed - total.knowledge,
+        mean_score=total.score_sum / total.analysed if total.analysed else 0.0,
+        by_kind=dict(total.by_kind),
+    )
+    ranked = sorted(total.examples_per_fact.items(), key=lambda item: (-item[1], item[0]))
     summary.top_facts = [
-        {"kind": kind, "value": value, "examples": count, "mentions": facts[(kind, value)]}
+        {"kind": kind, "value": value, "examples": count, "mentions": total.facts[(kind, value)]}
         for (kind, value), count in ranked[:top]
-        if count > 1 or len(ranked) <= top
+        if count > 1
     ]
     return summary
 
@@ -181,7 +264,7 @@ def summarize_lint(diagnostics: Iterable[Diagnostic], n_examples: int) -> LintSu
     return summary
 
 
-def lint_files(files: list[str], n_examples: int, *, config_path: str | None = None) -> LintSummary:
+def lint_files(files: list[str], n_examples: int, *, config_path: str | None = None, jobs: int | None = None) -> LintSummary:
     """Lint files with the project's configuration (default rules) and summarise the findings."""
     try:
         from toolkit.linter import lint_files as run_lint
@@ -189,7 +272,7 @@ def lint_files(files: list[str], n_examples: int, *, config_path: str | None = N
         return LintSummary(available=False, reason=f"toolkit.linter is not available ({exc})")
     try:
         # The project's configuration is discovered from the cwd, as `ftkit lint` does.
-        diagnostics = run_lint(files, config=config_path)
+        diagnostics = run_lint(files, config=config_path, jobs=jobs)
     except Exception as exc:  # noqa: BLE001 - the report still renders; the reason is shown
         return LintSummary(available=False, reason=f"lint failed: {exc}")
     return summarize_lint(diagnostics, n_examples)
