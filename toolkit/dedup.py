@@ -94,7 +94,9 @@ def record_text(record: Mapping[str, Any], roles: Iterable[str] = ("user", "assi
       :func:`example_text`.
     * ShareGPT ``conversations`` (``from``/``value``): the human and gpt turns.
     * Vertex ``contents`` (``role``/``parts``): user and model turns.
-    * Anything else (Alpaca, prompt/completion, DPO, custom tables): every string value
+    * Single-turn tables: Alpaca ``instruction``/``input``/``output``, ``prompt``/``completion``,
+      ``question``/``answer``, ``query``/``response``: tagged as user and assistant.
+    * Anything else (DPO pairs, custom tables): every string value
       in the record except ``metadata``, in key order - so two files from different tools
       can still be compared.
     """
@@ -122,7 +124,31 @@ def record_text(record: Mapping[str, Any], roles: Iterable[str] = ("user", "assi
                     texts = [p.get("text") for p in turn.get("parts") or [] if isinstance(p, Mapping) and isinstance(p.get("text"), str)]
                     parts.append(f"<{role}> " + "\n".join(texts))
         return "\n".join(parts)
+    # Single-turn tables (Alpaca, prompt/completion, question/answer): tag them like chat
+    # so that the same exchange in two formats compares as equal.
+    for prompt_keys, reply_key in _PAIR_KEYS:
+        reply = record.get(reply_key)
+        prompts = [record.get(k) for k in prompt_keys]
+        if isinstance(reply, str) and isinstance(prompts[0], str):
+            user = "\n".join(p for p in prompts if isinstance(p, str) and p)
+            parts = []
+            if "user" in wanted:
+                parts.append(f"<user> {user}")
+            if "assistant" in wanted:
+                parts.append(f"<assistant> {reply}")
+            return "\n".join(parts)
     return "\n".join(_strings({k: v for k, v in record.items() if k != "metadata"}))
+
+
+# (prompt fields, reply field) of single-turn formats, most specific first.
+_PAIR_KEYS = (
+    (("instruction", "input"), "output"),
+    (("prompt",), "completion"),
+    (("prompt",), "response"),
+    (("question",), "answer"),
+    (("query",), "response"),
+    (("input",), "output"),
+)
 
 
 def _strings(value: Any) -> Iterator[str]:
