@@ -162,3 +162,17 @@ def test_valid_column_equals_ftkit_validate(tmp_path, cli_run):
     ds = toolkit.hf.add_columns(Dataset.from_list(rows), columns=("valid", "validation_codes"), target="openai", desc=None)
     assert ds["valid"] == [i + 1 not in errors for i in range(12)]
     assert ds["validation_codes"] == [sorted(errors.get(i + 1, ())) for i in range(12)]
+
+
+def test_readme_pipeline_examples_run(tmp_path, monkeypatch):
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### Pipelines: Hugging Face")
+    end = readme.index("<!-- /section:library -->", start)
+    blocks = re.findall(r"```python\n(.*?)```", readme[start:end], re.S)
+    assert len(blocks) >= 3
+    write_jsonl(tmp_path / "train.jsonl", make_records(16, long_example=False))
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
