@@ -322,3 +322,20 @@ def test_structured_html_transcript(tmp_path):
         (Speaker.CUSTOMER, "Ann Lee", "2024-05-02T10:03:00", "I need a refund (https://shop.example/r?t=1)"),
     ]
     assert [(t.speaker, t.text) for t in second.turns] == [(Speaker.CUSTOMER, "Hi"), (Speaker.AGENT, "Hey Bo")]
+
+
+def test_csv_bom_gzip_multiline_and_encoding_errors(tmp_path):
+    import gzip
+
+    data = b'\xef\xbb\xbfconversation_id,role,text\n1,customer,"multi\nline"\n1,agent,ok\n'
+    plain = tmp_path / "m.csv"
+    plain.write_bytes(data)
+    packed = tmp_path / "m.csv.gz"
+    packed.write_bytes(gzip.compress(data, mtime=0))
+    for path in (plain, packed):
+        [conversation] = list(read(path))
+        assert [(t.speaker, t.text) for t in conversation.turns] == [(Speaker.CUSTOMER, "multi\nline"), (Speaker.AGENT, "ok")]
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"conversation_id,role,text\n1,customer,caf\xe9\n")
+    with pytest.raises(ReaderError, match=r"latin\.csv: not a readable CSV file: .*UTF8.*\(the file is not UTF-8; re-encode it"):
+        list(read(latin))

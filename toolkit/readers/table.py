@@ -1,4 +1,4 @@
-"""Tables with one message per row (CSV / TSV, Parquet, JSON Lines) -> conversations, via polars.
+"""Tables with one message per row (CSV / TSV, Parquet, JSON Lines) -> conversations, streamed with Arrow.
 
 The ``columns`` option maps roles to column names; roles not given are looked for under
 common names (first match wins, case-insensitive):
@@ -25,7 +25,9 @@ Rows are grouped by the conversation column, in order of first appearance, keepi
 inside a conversation (``sort_by_time`` sorts by the time column instead). Without a conversation
 column, threads are rebuilt from ``reply_to``: every message joins the thread of the message it
 answers (a reply to an unknown message starts its own thread and is counted in a warning).
-Grouping spills to a temporary file for big inputs, so memory stays flat; rebuilding threads
+CSV and Parquet are streamed in Arrow record batches (``pyarrow.csv.open_csv``,
+``ParquetFile.iter_batches``); every CSV column is read as text. Grouping spills to a
+temporary file for big inputs, so memory stays flat; rebuilding threads
 keeps only message ids in memory. Records are 1-based data rows (the CSV header is not a row).
 """
 
@@ -175,13 +177,11 @@ class TableReader(Reader):
                 if error is None and isinstance(value, Mapping):
                     return list(value)
             return []
-        import polars as pl
-
         try:
-            frame = pl.read_csv(path, n_rows=0, separator=self._delimiter(name), infer_schema=False, encoding="utf8-lossy")
-        except Exception as exc:  # noqa: BLE001 - polars raises several types for bad files
-            raise ReaderError(f"not a readable CSV file: {exc}", file=name) from exc
-        return list(frame.columns)
+            reader = self._csv_reader(path, name, None)
+            return list(reader.schema.names)
+        except ReaderError:
+            raise
 
     def _mapping(self, columns: list[str], name: str) -> dict[str, str | None]:
         lowered = {c.lower(): c for c in columns}
@@ -239,23 +239,38 @@ class TableReader(Reader):
                     number += 1
                     yield number, row
             return
-        import polars as pl
-
-        try:
-            lazy = pl.scan_csv(path, separator=self._delimiter(name), infer_schema=False, encoding="utf8-lossy")
-            batches = lazy.collect_batches(chunk_size=_BATCH, maintain_order=True)
-        except Exception as exc:  # noqa: BLE001
-            raise ReaderError(f"not a readable CSV file: {exc}", file=name) from exc
+        reader = self._csv_reader(path, name, self._columns(path, name))
         while True:
             try:
-                batch = next(batches)
+                batch = reader.read_next_batch()
             except StopIteration:
                 break
-            except Exception as exc:  # noqa: BLE001 - polars reports malformed rows as ComputeError
-                raise ReaderError(f"malformed CSV after row {number}: {exc}", file=name, record=number + 1) from exc
-            for row in batch.iter_rows(named=True):
+            except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid for malformed rows
+                raise ReaderError(f"malformed CSV after row {number}: {exc}", file=name, record=number + 1, hint=_csv_hint(exc)) from exc
+            for row in batch.to_pylist():
                 number += 1
                 yield number, row
+
+    def _csv_reader(self, path, name: str, columns: list[str] | None):
+        """A streaming pyarrow CSV reader, every column read as text.
+
+        pyarrow's reader keeps one block in memory; polars 2's ``collect_batches`` runs the
+        whole scan ahead of the consumer and buffers it (memory grew with the file), so the
+        table reader streams CSV with pyarrow and builds rows from its batches.
+        """
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in columns}, strings_can_be_null=False) if columns else pacsv.ConvertOptions()
+        try:
+            return pacsv.open_csv(
+                os.fspath(path),
+                read_options=pacsv.ReadOptions(block_size=1 << 20),
+                parse_options=pacsv.ParseOptions(delimiter=self._delimiter(name), newlines_in_values=True),
+                convert_options=convert,
+            )
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for bad files
+            raise ReaderError(f"not a readable CSV file: {exc}", file=name, hint=_csv_hint(exc)) from exc
 
     def _thread_roots(self, path, name, mapping) -> dict[str | None, str]:
         id_col, parent_col = mapping.get("id"), mapping["reply_to"]
@@ -347,6 +362,15 @@ class TableReader(Reader):
 
 
 _MISSING: Any = object()
+
+
+def _csv_hint(exc: Exception) -> str | None:
+    message = str(exc)
+    if "UTF8" in message or "UTF-8" in message:
+        return "the file is not UTF-8; re-encode it, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`"
+    if "Expected" in message and "columns" in message:
+        return "a row has a different number of fields than the header; check quoting and the delimiter (--delimiter)"
+    return None
 
 
 def _plain(value: Any) -> Any:
