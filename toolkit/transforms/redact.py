@@ -12,6 +12,7 @@ the JSON stays valid).
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any, Iterable
 
 from toolkit.model import Conversation, ToolInvocation
@@ -83,6 +84,15 @@ class RedactPII(Step):
     def make_redactor(self, conversation: Conversation) -> Any:
         names, emails, phones = participant_identifiers(conversation) if self.participants else ([], [], [])
         names = sorted(set(names) | set(self.names))
+        # Only identifiers that occur in the conversation can be redacted from it; leaving the
+        # others out keeps the redactor's compiled name pattern small and often shared.
+        blob = _conversation_text(conversation).casefold()
+        digits = "".join(ch for ch in blob if ch.isdigit())
+        names = [n for n in names if any(part in blob for part in _name_parts(n))]
+        # An address the detector finds by itself needs no extra pattern (compiling one per
+        # conversation is the redactor's main set-up cost); keep only the unusual ones.
+        emails = [e for e in emails if e.strip().casefold() in blob and not _detected_email(e.strip())]
+        phones = [p for p in phones if _phone_tail(p) and _phone_tail(p) in digits]
         try:
             return self._pii.Redactor(kinds=self.kinds, names=names, emails=emails, phones=phones)
         except TypeError:  # an older Redactor without emails/phones keywords
@@ -103,6 +113,35 @@ class RedactPII(Step):
             turns.append(turn)
         report.adjust("redacted-turns", changed)
         return replace(conversation, turns=turns)
+
+
+@lru_cache(maxsize=4096)
+def _detected_email(email: str) -> bool:
+    """Whether :func:`toolkit.pii.find_pii` on its own finds this whole address as an email."""
+    from toolkit.pii import find_pii
+
+    matches = find_pii(email, kinds=["email"])
+    return len(matches) == 1 and matches[0].start == 0 and matches[0].end == len(email)
+
+
+def _conversation_text(conversation: Conversation) -> str:
+    parts: list[str] = []
+    for turn in conversation.turns:
+        parts.append(turn.text)
+        for call in turn.tool_calls:
+            parts.append(str(call.arguments))
+    return "\n".join(parts)
+
+
+def _name_parts(name: str) -> list[str]:
+    """Case-folded pieces of a name any of which must occur for the name to be matchable."""
+    parts = [p.strip(".'\"()").casefold() for p in name.replace(",", " ").split()]
+    return [p for p in parts if len(p) >= 2] or [name.casefold()]
+
+
+def _phone_tail(phone: str) -> str:
+    digits = "".join(ch for ch in str(phone) if ch.isdigit())
+    return digits[-4:] if len(digits) >= 4 else ""
 
 
 def _redact_value(value: Any, redactor: Any) -> Any:
