@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 from toolkit.diagnostics import pointer as make_pointer
@@ -189,6 +189,7 @@ class KnowledgeResult:
 # --------------------------------------------------------------------------- context
 
 
+@lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
     """A tiny suffix stripper so "codes" = "code", "returns" = "return", "shipping" = "ship"."""
     if len(word) > 4 and word.endswith("ies"):
@@ -210,7 +211,7 @@ def _stem(word: str) -> str:
 
 def content_words(text: str) -> list[str]:
     """Lower-cased, crudely stemmed content words (no stop words, at least 3 characters)."""
-    return [_stem(w) for w in _TOKEN_RE.findall(N.fold(text)) if len(w) >= 3 and w not in _STOP]
+    return [_stem(w) for w in _TOKEN_RE.findall(text.lower()) if len(w) >= 3 and w not in _STOP]
 
 
 class Context:
