@@ -191,3 +191,21 @@ def test_fix_output_is_deterministic(workdir, cli_run):
     cli_run(["lint", b, "--isolated", "--select", SELECT, "--fix"])
     assert a.read_bytes() == b.read_bytes()
     assert json.loads(json.dumps(orjson.loads(a.read_bytes().splitlines()[0])))["z_first"] == 1
+
+
+def test_fix_bom_and_crlf_through_the_cli(workdir, cli_run):
+    from toolkit.linter.rule import load_all_rules
+
+    if not {"J006", "J007"} <= set(load_all_rules()):
+        pytest.fail("J006/J007 are not registered (toolkit/linter/rules/syntax.py)")
+    body = orjson.dumps(ex("a")) + b"\r\n" + orjson.dumps(ex("b", user="2")) + b"\r\n"
+    path = workdir / "d.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + body)
+    # Not selected: not reported, not fixed (Azure wants a BOM, for one).
+    cli_run(["lint", "d.jsonl", "--isolated", "--select", "X003", "--fix"])
+    assert path.read_bytes() == b"\xef\xbb\xbf" + body
+    result = cli_run(["lint", "d.jsonl", "--isolated", "--select", "J006,J007"])
+    assert "d.jsonl:1: J006 [*]" in result.output and "d.jsonl:1: J007 [*] 2 line(s) end in CRLF" in result.output
+    result = cli_run(["lint", "d.jsonl", "--isolated", "--select", "J006,J007", "--fix"])
+    assert path.read_bytes() == body.replace(b"\r\n", b"\n")
+    assert result.exit_code == 0 and "2 fixed" in result.output

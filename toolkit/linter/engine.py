@@ -230,8 +230,10 @@ class Linter:
         self.dataset_rules: list[DatasetRule] = []
         self.rule_specs: list[tuple[str, dict[str, Any]]] = []
         for code in sorted(settings.selected, key=_code_key):
-            if code in ENGINE_CODES or code not in registry:
-                continue  # engine-produced (X001, X002) or reader codes (J001-J005) without a rule module
+            if code in ENGINE_CODES or code not in registry or getattr(registry[code], "engine_reported", False):
+                # Produced by the engine itself: X001/X002, and the J codes (from the reader's
+                # line errors and the raw bytes), whose rule classes only carry documentation.
+                continue
             options = effective_options(code, settings)
             try:
                 rule = registry[code](options)
