@@ -32,7 +32,8 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
+from typing import Any, Hashable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -64,11 +65,16 @@ _ASCII_PUNCT = {c: " " for c in range(128) if not re.match(r"[\w\s<>]", chr(c))}
 
 def normalize_text(text: str) -> str:
     """Normalise for comparison: NFKC, case-fold, drop punctuation, collapse white space."""
+    return " ".join(normalize_words(text))
+
+
+def normalize_words(text: str) -> list[str]:
+    """The words of :func:`normalize_text` (``" ".join`` of them is the normalised text)."""
     if text.isascii():
         # NFKC is the identity on ASCII and casefold() equals lower(): the fast path.
-        return " ".join(text.lower().translate(_ASCII_PUNCT).split())
+        return text.lower().translate(_ASCII_PUNCT).split()
     text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_PUNCT.sub(" ", text).split())
+    return _PUNCT.sub(" ", text).split()
 
 
 def example_text(record: Mapping[str, Any], roles: Iterable[str] = ("user", "assistant")) -> str:
@@ -225,13 +231,17 @@ def shingle_hashes(normalized: Sequence[str], size: int = DEFAULT_SHINGLE) -> Sh
     least one) is one shingle of all its words. Repeated shingles are kept (a minimum
     does not care).
     """
+    return shingle_hashes_of_words([text.split() for text in normalized], size)
+
+
+def shingle_hashes_of_words(word_lists: Sequence[list[str]], size: int = DEFAULT_SHINGLE) -> Shingled:
+    """:func:`shingle_hashes` for texts already cut into normalised words."""
     if size < 1:
         raise ValueError("shingle size must be >= 1")
-    n = len(normalized)
+    n = len(word_lists)
     words_per_text = np.zeros(n, dtype=np.int64)
     flat: list[int] = []
-    for i, text in enumerate(normalized):
-        words = text.split()
+    for i, words in enumerate(word_lists):
         words_per_text[i] = len(words)
         flat.extend(_word_hashes(words))
     word_hash = np.array(flat, dtype=np.uint64)
@@ -302,9 +312,13 @@ class MinHasher:
 
         A text without words gets all ``0xFFFFFFFF`` (see :func:`is_empty_signature`).
         """
-        norm = list(texts) if normalized else [normalize_text(t) for t in texts]
-        sh = shingle_hashes(norm, self.shingle)
-        n, perms = len(norm), self.num_perm
+        words = [t.split() for t in texts] if normalized else [normalize_words(t) for t in texts]
+        return self.signatures_of_words(words)
+
+    def signatures_of_words(self, word_lists: Sequence[list[str]]) -> np.ndarray:
+        """:meth:`signatures` for texts already cut into normalised words."""
+        sh = shingle_hashes_of_words(word_lists, self.shingle)
+        n, perms = len(word_lists), self.num_perm
         flat = np.full(n * perms, _MAX32, dtype=np.uint32)
         if sh.hashes.size == 0:
             return flat.reshape(n, perms)

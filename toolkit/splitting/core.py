@@ -41,7 +41,8 @@ import bisect
 import hashlib
 import math
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
+from collections.abc import Mapping
+from typing import Any, Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 
@@ -52,7 +53,7 @@ from toolkit.dedup import (
     UnionFind,
     get_hasher,
     near_duplicate_components,
-    normalize_text,
+    normalize_words,
     record_text,
 )
 from toolkit.linter.rule import fingerprint_of
@@ -204,7 +205,7 @@ class Facts:
     time_error: str | None
     exact: str | None
     tokens: int
-    normalized: str  # the normalised comparable text (dropped once hashed)
+    words: list[str]  # the normalised comparable text's words (dropped once hashed)
 
 
 def extract_facts(record: Mapping[str, Any], options: SplitOptions, encoding: Any, file: str, line: int) -> Facts:
@@ -224,7 +225,8 @@ def extract_facts(record: Mapping[str, Any], options: SplitOptions, encoding: An
             time_error = (f"{file}:{line}: field {field_pointer(options.by_time)} {what}; "
                           "every example needs it for --by-time")
     text = record_text(record, options.roles)
-    normalized = normalize_text(text)
+    words = normalize_words(text)
+    normalized = " ".join(words)
     tokens = 0
     if encoding is not None:
         from toolkit.tokens import count_example, count_text
@@ -232,7 +234,7 @@ def extract_facts(record: Mapping[str, Any], options: SplitOptions, encoding: An
         tokens = count_example(record, encoding).total if isinstance(record.get("messages"), list) else count_text(text, encoding)
     # blake2b of the normalised text: the same key as toolkit.dedup.exact_key(text).
     exact = hashlib.blake2b(normalized.encode("utf-8"), digest_size=16).hexdigest() if normalized else None
-    return Facts(groups, fingerprint_of(record), stratum, time, time_error, exact, tokens, normalized)
+    return Facts(groups, fingerprint_of(record), stratum, time, time_error, exact, tokens, words)
 
 
 class Splitter:
@@ -260,7 +262,7 @@ class Splitter:
         self._tokens: list[int] = []
         self._fingerprints: list[str] = []
         self._exact: dict[str, int] = {}
-        self._pending_texts: list[str] = []
+        self._pending_texts: list[list[str]] = []
         self._sig_blocks: list[np.ndarray] = []
         self._where: list[tuple[str, int]] = []
         self._missing_group = 0
@@ -284,7 +286,7 @@ class Splitter:
         facts = extract_facts(record, self.options, self._encoding, file, line)
         self.add_facts(facts, file, line)
         if self.options.near_duplicates:
-            self._pending_texts.append(facts.normalized)
+            self._pending_texts.append(facts.words)
             if len(self._pending_texts) >= _BATCH:
                 self._flush()
 
@@ -292,7 +294,7 @@ class Splitter:
         """Record the facts of the next example (computed here or by a worker process).
 
         Workers pass the signatures of a whole chunk with its last example
-        (``signature_block``); ``facts.normalized`` is then empty.
+        (``signature_block``); ``facts.words`` is then empty.
         """
         opts = self.options
         index = self._n
@@ -347,7 +349,7 @@ class Splitter:
 
     def _flush(self) -> None:
         if self._pending_texts:
-            self._sig_blocks.append(self._hasher.signatures(self._pending_texts, normalized=True))
+            self._sig_blocks.append(self._hasher.signatures_of_words(self._pending_texts))
             self._pending_texts = []
 
     # ------------------------------------------------------------------ finish

@@ -54,7 +54,7 @@ def _process(chunk: list[tuple[str, int, bytes, bool]]) -> tuple[list[tuple[str,
     """Parse and extract a chunk of raw lines: ``[(file, line, Facts | error text)]`` and the signatures."""
     options: SplitOptions = _STATE["options"]
     out: list[tuple[str, int, Any]] = []
-    texts: list[str] = []
+    texts: list[list[str]] = []
     for file, number, raw, last in chunk:
         parsed = parse_line(raw, file, number, last=last)
         if parsed is None:
@@ -69,10 +69,10 @@ def _process(chunk: list[tuple[str, int, bytes, bool]]) -> tuple[list[tuple[str,
             out.append((file, number, SplitError(str(exc))))
             continue
         if options.near_duplicates:
-            texts.append(facts.normalized)
-        facts.normalized = ""
+            texts.append(facts.words)
+        facts.words = []
         out.append((file, number, facts))
-    sigs = _STATE["hasher"].signatures(texts, normalized=True) if options.near_duplicates else None
+    sigs = _STATE["hasher"].signatures_of_words(texts) if options.near_duplicates else None
     return out, sigs
 
 
