@@ -256,3 +256,17 @@ def test_real_process_writes_sharegpt_with_dataset_info(ftkit_subprocess, tmp_pa
     info = json.loads((tmp_path / "data" / "dataset_info.json").read_text())
     assert info["support"]["file_name"] == "support.jsonl" and info["support"]["formatting"] == "sharegpt"
     assert b"examples written:   3 (sharegpt)" in proc.stdout
+
+
+def test_readme_library_example_runs(tmp_path, monkeypatch, capsys):
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("<!-- section:convert -->"):readme.index("<!-- /section:convert -->")]
+    code = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    (tmp_path / "samples").symlink_to(ROOT / "samples")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    written = (tmp_path / "out" / "library_example.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(written) == 2 and all("<PERSON_" in line or "<EMAIL_" in line for line in written)
+    assert "'examples_written': 2" in capsys.readouterr().out
