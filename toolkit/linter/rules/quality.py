@@ -215,7 +215,7 @@ class LengthOutlier(DatasetRule):
 
 # --------------------------------------------------------------------------- Q003
 
-_WORD = re.compile(r"\w+(?:'\w+)?", re.UNICODE)
+_PUNCT_TO_SPACE = str.maketrans({c: " " for c in ".,;:!?()[]{}\"“”«»…–—-/*#|`~"})
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]?")
 _CHAR_LOOP = re.compile(r"([^\W\d_]{1,4}?)\1{7,}", re.UNICODE)
 
@@ -255,13 +255,22 @@ class Repetition(ExampleRule):
             if not trainable_assistant(message) or len(text) < 24:
                 continue
             pointer = ctx.content_pointer(index)
-            words = _WORD.findall(text.lower())
+            words = text.lower().translate(_PUNCT_TO_SPACE).split()
             share = 0.0
-            if len(words) >= self.opts["min-words"] and len(words) > size:
-                grams = [tuple(words[i : i + size]) for i in range(len(words) - size + 1)]
+            if len(words) > size:
+                grams = list(zip(*(words[i:] for i in range(size))))
                 share = 1.0 - len(set(grams)) / len(grams)
-            sentence, repeats, span = self._repeated_sentence(text)
-            loop = _CHAR_LOOP.search(text)
+            # A sentence repeated three times shows up as repeated n-grams: skip the sentence
+            # scan (the costly part) for the vast majority of replies that have few repeats.
+            sentence, repeats, span = self._repeated_sentence(text) if share >= 0.15 else ("", 0, None)
+            if len(words) < self.opts["min-words"]:
+                share = 0.0
+            loop = None
+            for word in words:
+                # a loop of a 1-4 letter unit ("hahahaha", "nononono") is one long word of few letters
+                if len(word) >= 8 and len(set(word)) <= 4:
+                    loop = _CHAR_LOOP.search(text)
+                    break
             reasons = []
             spans: list[Span] = []
             if share >= self.opts["threshold"]:
