@@ -73,10 +73,11 @@ def record_suppression(record: Mapping[str, Any]) -> RecordSuppression | None:
     Malformed blocks are not an error here (X003 reports them); their valid entries still apply.
     """
     meta = record.get("metadata")
-    if not isinstance(meta, Mapping):
+    # (dict checks first: this runs on every example and typing.Mapping checks are slow)
+    if meta is None or not (type(meta) is dict or isinstance(meta, Mapping)):
         return None
     block = meta.get("ftkit")
-    if not isinstance(block, Mapping):
+    if block is None or not (type(block) is dict or isinstance(block, Mapping)):
         return None
     ignore = block.get("ignore")
     if not isinstance(ignore, list) or not ignore:
