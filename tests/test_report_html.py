@@ -251,3 +251,26 @@ def test_render_script_exists_and_is_executable():
     script = Path(__file__).resolve().parent.parent / "benchmarks" / "render_report.sh"
     assert script.exists() and script.stat().st_mode & 0o111
     assert shutil.which("bash")
+
+
+def test_report_on_real_corpora_with_a_kb(tmp_path, corpora, cli_run):
+    """ABCD and Taskmaster conversations, converted by ftkit, reported with ABCD's guidelines as the KB."""
+    pytest.importorskip("toolkit.cli.convert")
+    abcd = tmp_path / "abcd.jsonl"
+    tm = tmp_path / "taskmaster.jsonl"
+    assert cli_run(["convert", corpora / "abcd" / "abcd_sample.json", "--from", "abcd", "-o", abcd, "--isolated"]).exit_code == 0
+    assert cli_run(["convert", corpora / "taskmaster" / "TM-4-2024_data_07.json", "--from", "taskmaster", "-o", tm,
+                    "--isolated"]).exit_code == 0
+    n = sum(1 for _ in open(abcd)) + sum(1 for _ in open(tm))
+    result = cli_run(["report", abcd, tm, "-o", tmp_path / "r.html", "--kb", corpora / "abcd" / "guidelines.json",
+                      "--data-json", tmp_path / "r.json", "--prompt-tokens-saved", "800", "--requests-per-day", "5000"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["stats"]["examples"] == n > 100
+    assert data["stats"]["per_file_examples"] == {str(abcd): 3, str(tm): n - 3}
+    assert "tool" in data["histograms"]  # Taskmaster's API responses become tool messages
+    econ = data["verdict"]["economics"]
+    assert "KB passages" in econ["rag_tokens_source"] and econ["rag_tokens_per_request"] > 0
+    assert data["verdict"]["recommendation"] in ("rag", "fine-tune", "both")
+    page = (tmp_path / "r.html").read_text()
+    assert "https://" not in page and 'data-title="tokens per tool message"' in page
