@@ -435,7 +435,12 @@ def minhash(text: str, *, num_perm: int = DEFAULT_NUM_PERM, shingle: int = DEFAU
     from datasketch import MinHash
 
     values = get_hasher(num_perm, shingle, seed).signature(text).astype(np.uint64)
-    return MinHash(num_perm=num_perm, seed=seed, hashvalues=values)
+    try:
+        # datasketch >= 2 asks which scheme made the values: ours are 32-bit like affine32;
+        # compare such objects with each other only (do not update() them).
+        return MinHash(num_perm=num_perm, seed=seed, hashvalues=values, scheme="affine32")
+    except TypeError:  # datasketch < 2 has no schemes
+        return MinHash(num_perm=num_perm, seed=seed, hashvalues=values)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:

@@ -1,0 +1,167 @@
+"""toolkit.dedup: normalisation, MinHash signatures, the incremental index and batch grouping."""
+
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+import sys
+import unicodedata
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toolkit.dedup import (
+    NearDuplicateIndex,
+    exact_key,
+    get_hasher,
+    is_empty_signature,
+    lsh_is_exact,
+    lsh_params,
+    minhash,
+    near_duplicate_components,
+    normalize_text,
+    record_text,
+    shingles,
+    signatures,
+    similarity,
+)
+
+_PUNCT = re.compile(r"[^\w\s<>]+", re.UNICODE)
+
+
+def _reference_normalize(text: str) -> str:
+    """The definition: NFKC, casefold, punctuation to spaces, white space collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"\s+", " ", _PUNCT.sub(" ", text)).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_normalize_matches_its_definition(text):
+    assert normalize_text(text) == _reference_normalize(text)
+    assert normalize_text(normalize_text(text)) == normalize_text(text)
+
+
+def test_normalize_examples():
+    assert normalize_text("  Hello,\tWORLD!! <user> ") == "hello world <user>"
+    assert normalize_text("Straße ＡＢＣ") == "strasse abc"
+    assert exact_key("Hello!") == exact_key("hello")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="abc dé,.", max_size=40), min_size=1, max_size=12))
+def test_batch_and_single_signatures_agree(texts):
+    hasher = get_hasher()
+    batch = hasher.signatures(texts)
+    for text, row in zip(texts, batch):
+        assert np.array_equal(hasher.signature(text), row)
+        assert bool(is_empty_signature(row)) == (normalize_text(text) == "")
+
+
+def test_signatures_are_stable_across_processes():
+    code = ("from toolkit.dedup import signatures; import sys; "
+            "sys.stdout.write(','.join(map(str, signatures(['the parcel never arrived at my door'])[0][:8])))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONHASHSEED": seed, "PATH": ""},
+                           check=True).stdout for seed in ("1", "2")}
+    assert len(outs) == 1
+    assert next(iter(outs)) == ",".join(map(str, signatures(["the parcel never arrived at my door"])[0][:8]))
+
+
+def test_similarity_estimates_jaccard():
+    rng = random.Random(0)
+    hasher = get_hasher(128)
+    errors = []
+    for _ in range(60):
+        base = [f"w{rng.randrange(3000)}" for _ in range(rng.randrange(20, 200))]
+        other = list(base)
+        for i in rng.sample(range(len(base)), rng.randrange(0, len(base) // 3)):
+            other[i] = f"x{rng.randrange(3000)}"
+        a, b = shingles(" ".join(base)), shingles(" ".join(other))
+        true = len(a & b) / len(a | b)
+        errors.append(similarity(hasher.signature(" ".join(base)), hasher.signature(" ".join(other))) - true)
+    assert abs(float(np.mean(errors))) < 0.02  # unbiased
+    assert float(np.std(errors)) < 0.06
+
+
+def test_lsh_params_are_exact_for_the_default_threshold():
+    assert lsh_params(0.85, 64) == (10, 6)
+    assert lsh_is_exact(0.85, 64) and lsh_is_exact(0.9, 64)
+    bands, rows = lsh_params(0.5, 64)
+    assert bands * rows <= 64 and not lsh_is_exact(0.5, 64)
+
+
+def test_index_add_query_and_order():
+    index = NearDuplicateIndex(0.8)
+    text = "my order 1234 has not arrived yet and it has been two weeks please help me track it down"
+    assert index.add("a", text) == []
+    assert [(m.key, m.similarity) for m in index.add("b", text)] == [("a", 1.0)]
+    near = index.add("c", text.replace("track it down", "find it"))
+    assert [m.key for m in near] == ["a", "b"] and all(0.8 <= m.similarity < 1 for m in near)
+    assert index.add("d", "something else entirely about a refund for a lamp") == []
+    assert index.add("e", "") == [] and index.add("f", "") == []
+    assert len(index) == 6 and "c" in index
+    assert [m.key for m in index.query(text, max_matches=1)] == ["a"]
+    with pytest.raises(KeyError):
+        index.add("a", "again")
+
+
+def test_add_many_equals_repeated_add():
+    rng = random.Random(4)
+    words = [f"w{i}" for i in range(60)]
+    texts = []
+    for _ in range(120):
+        if texts and rng.random() < 0.4:
+            base = rng.choice(texts).split()
+            base[rng.randrange(len(base))] = rng.choice(words)
+            texts.append(" ".join(base))
+        else:
+            texts.append(" ".join(rng.choice(words) for _ in range(rng.randrange(5, 25))))
+    one, many = NearDuplicateIndex(0.7), NearDuplicateIndex(0.7)
+    expected = [[(m.key, m.similarity) for m in one.add(i, t)] for i, t in enumerate(texts)]
+    got = []
+    for start in range(0, len(texts), 32):
+        for matches in many.add_many(list(enumerate(texts))[start : start + 32]):
+            got.append([(m.key, m.similarity) for m in matches])
+    assert got == expected
+    assert any(expected)
+
+
+def test_components_join_every_qualifying_pair():
+    rng = random.Random(9)
+    texts = []
+    for _ in range(60):
+        base = [f"w{rng.randrange(500)}" for _ in range(40)]
+        texts.append(" ".join(base))
+        for _ in range(2):
+            variant = list(base)
+            for i in rng.sample(range(40), rng.randrange(0, 5)):
+                variant[i] = f"v{rng.randrange(9999)}"
+            texts.append(" ".join(variant))
+    sigs = signatures(texts)
+    uf = near_duplicate_components(sigs, 0.85)
+    roots = uf.roots()
+    agree = (sigs[:, None, :] == sigs[None, :, :]).mean(axis=2)
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            if agree[i, j] >= 0.85:
+                assert roots[i] == roots[j], (i, j, agree[i, j])
+    assert len(set(roots)) < len(texts)
+    assert all(roots[i] <= i for i in range(len(texts)))  # a component's root is its earliest member
+
+
+def test_minhash_returns_datasketch_object():
+    a, b = minhash("the quick brown fox jumps over"), minhash("the quick brown fox jumps over")
+    assert a.jaccard(b) == 1.0
+
+
+def test_record_text_formats():
+    chat = {"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}
+    assert record_text(chat) == "<user> Hi\n<assistant> Yo"
+    assert record_text({"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Yo"}]}) == "<user> Hi\n<assistant> Yo"
+    assert record_text({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}, {"role": "model", "parts": [{"text": "Yo"}]}]}) == "<user> Hi\n<assistant> Yo"
+    assert record_text({"instruction": "Hi", "input": "", "output": "Yo"}) == "<user> Hi\n<assistant> Yo"
+    assert record_text({"prompt": "Hi", "completion": "Yo"}) == "<user> Hi\n<assistant> Yo"
+    assert record_text({"text": "free", "nested": {"more": ["a", 1]}, "metadata": {"id": "x"}}) == "free\na"
