@@ -177,3 +177,18 @@ def test_readme_pipeline_examples_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+
+
+def test_streaming_iterable_dataset_gains_columns_lazily(tmp_path):
+    from datasets import load_dataset
+
+    import toolkit.hf
+
+    records = make_records(25, long_example=False)
+    path = write_jsonl(tmp_path / "s.jsonl", records)
+    stream = load_dataset("json", data_files=str(path), split="train", streaming=True)
+    out = toolkit.hf.add_columns(stream, columns=("tokens", "trainable_tokens"), batch_size=4)
+    rows = list(out)
+    ref = reference_counts(records)
+    assert [r["tokens"] for r in rows] == [r["total"] for r in ref]
+    assert [r["trainable_tokens"] for r in rows] == [r["trainable"] for r in ref]

@@ -85,27 +85,28 @@ def add_columns(
     batch_size: int = 1000,
     desc: str | None = "ftkit columns",
 ) -> Any:
-    """Return ``ds`` (a ``datasets.Dataset``) with ftkit's columns added.
+    """Return ``ds`` (a ``datasets.Dataset`` or a streaming ``IterableDataset``) with ftkit's columns added.
 
     ``columns`` is any of :data:`ALL_COLUMNS`: ``tokens``, ``prompt_tokens``,
     ``trainable_tokens`` (estimates with ``model``'s encoding, or ``encoding``), ``valid`` and
     ``validation_codes`` (for ``target``), ``lint_codes`` (per-example lint rules, or
     ``lint_select``), ``knowledge_score`` and ``route``. Existing columns of the same name are
-    replaced. ``num_proc`` runs batches in worker processes.
+    replaced. ``num_proc`` runs batches in worker processes (``Dataset`` only; an
+    ``IterableDataset`` computes each batch lazily as it is iterated).
     """
-    from datasets import Features
+    from datasets import Features, IterableDataset
 
     columns = tuple(columns)
     unknown = [c for c in columns if c not in ALL_COLUMNS]
     if unknown:
         raise ValueError(f"unknown column(s) {', '.join(unknown)}; available: {', '.join(ALL_COLUMNS)}")
-    if "messages" not in ds.column_names:
-        raise ValueError(f"the dataset has no 'messages' column (columns: {', '.join(ds.column_names)})")
-    replaced = [c for c in columns if c in ds.column_names]
+    names = ds.column_names
+    if names is not None and "messages" not in names:
+        raise ValueError(f"the dataset has no 'messages' column (columns: {', '.join(names)})")
+    replaced = [c for c in columns if names and c in names]
     if replaced:
         ds = ds.remove_columns(replaced)
     kinds = column_features()
-    features = Features({**ds.features, **{c: kinds[c] for c in columns}})
     options = {
         "target": target,
         "model": model,
@@ -113,6 +114,12 @@ def add_columns(
         "lint_select": list(lint_select) if lint_select is not None else None,
         "lint_config": lint_config,
     }
+    if isinstance(ds, IterableDataset):
+        # A streaming dataset: batches are computed lazily as it is iterated (no worker pool).
+        features = Features({**ds.features, **{c: kinds[c] for c in columns}}) if ds.features is not None else None
+        return ds.map(_map_batch, batched=True, batch_size=batch_size, fn_kwargs={"columns": columns, "options": options},
+                      features=features)
+    features = Features({**ds.features, **{c: kinds[c] for c in columns}})
     return ds.map(
         _map_batch,
         batched=True,
