@@ -132,6 +132,12 @@ class IntercomReader(Reader):
                         id=as_str(contact.get("id")), name=contact.get("name"), email=contact.get("email"),
                         phone=contact.get("phone"), kind=Speaker.CUSTOMER,
                         extra={"external_id": contact["external_id"]} if contact.get("external_id") else {}))
+        teammates = value.get("teammates")
+        admins = teammates.get("admins") if isinstance(teammates, Mapping) else None
+        for admin in admins if isinstance(admins, list) else []:
+            if isinstance(admin, Mapping) and (admin.get("id") is not None or admin.get("name")):
+                add_participant(conversation, Participant(id=as_str(admin.get("id")), name=admin.get("name") or None,
+                                                          email=admin.get("email") or None, kind=Speaker.AGENT))
         for key in ("admin_assignee_id", "team_assignee_id", "priority", "ai_agent_participated"):
             if value.get(key) is not None:
                 conversation.metadata[key] = value[key]

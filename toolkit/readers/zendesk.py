@@ -350,6 +350,10 @@ class ZendeskReader(Reader):
     def _from_ticket(self, ticket: Mapping[str, Any], file: str, record: Any) -> Conversation | None:
         meta = _ticket_meta(ticket)
         conversation = self._new_conversation(meta["id"], meta, file, record)
+        sender = _via_from(ticket.get("via"))
+        if sender is not None:  # an email ticket names its sender: the requester's address
+            add_participant(conversation, Participant(id=meta.get("requester_id"), name=sender.get("name"),
+                                                      email=sender.get("address"), kind=Speaker.CUSTOMER))
         comments = ticket.get("comments")
         if isinstance(comments, list) and comments:
             for index, comment in enumerate(comments, start=1):
@@ -611,6 +615,14 @@ def _channel(via: Any) -> str | None:
         return str(channel) if channel not in (None, "") else None
     if isinstance(via, str) and via:
         return via.lower()
+    return None
+
+
+def _via_from(via: Any) -> dict[str, Any] | None:
+    source = via.get("source") if isinstance(via, Mapping) else None
+    sender = source.get("from") if isinstance(source, Mapping) else None
+    if isinstance(sender, Mapping) and (sender.get("address") or sender.get("name")):
+        return {"address": sender.get("address") or None, "name": sender.get("name") or None}
     return None
 
 
