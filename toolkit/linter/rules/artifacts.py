@@ -23,10 +23,40 @@ def _line(*messages: str) -> str:
 _USER_Q = '{"role": "user", "content": "Can I change my delivery address?"}'
 
 
+class _Hit:
+    """A match found in the lower-cased text, read back from the original text."""
+
+    __slots__ = ("_start", "_end", "_text")
+
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self._start, self._end, self._text = start, end, text
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+    def group(self) -> str:
+        return self._text[self._start : self._end]
+
+
+def _lowercase_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The same pattern without IGNORECASE, for lower-cased text (its literals must be lower-case)."""
+    source = pattern.pattern.removeprefix("(?i)")
+    literals = re.sub(r"\\.", "", source)  # escapes such as \b and \S are case-sensitive: leave them out
+    if literals != literals.lower():
+        raise ValueError(f"pattern has upper-case literals, cannot scan lower-cased text: {source[:60]}")
+    return re.compile(source, pattern.flags & ~re.IGNORECASE)
+
+
 class PatternRule(ExampleRule):
     """Report matches of a compiled pattern in messages of some roles."""
 
     pattern: ClassVar[re.Pattern[str]]
+    # For case-insensitive patterns with lower-case literals: the same pattern run on the
+    # lower-cased text, two to three times faster than an IGNORECASE scan.
+    lower_pattern: ClassVar[re.Pattern[str] | None] = None
     cue: ClassVar[tuple[str, ...]] = ()  # lower-case substrings; the pattern runs only if one occurs
     roles: ClassVar[tuple[str, ...]] = ("assistant",)
     what: ClassVar[str]
@@ -45,11 +75,14 @@ class PatternRule(ExampleRule):
         for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
             if not text or not self._wanted_message(message):
                 continue
-            if self.cue:
-                lowered = text.lower()
-                if not any(c in lowered for c in self.cue):
-                    continue
-            hits = [m for m in self.pattern.finditer(text) if self._accept(m, text)]
+            lowered = text.lower() if self.cue or self.lower_pattern is not None else text
+            if self.cue and not any(map(lowered.__contains__, self.cue)):
+                continue
+            hits: list[Any]
+            if self.lower_pattern is not None and len(lowered) == len(text):
+                hits = [_Hit(m.start(), m.end(), text) for m in self.lower_pattern.finditer(lowered)]
+            else:
+                hits = [m for m in self.pattern.finditer(text) if self._accept(m, text)]
             if not hits:
                 continue
             pointer = ctx.content_pointer(index)
@@ -187,6 +220,7 @@ class AsAnAi(PatternRule):
         r"(?: (?:language )?model| assistant| chatbot)?|i(?:'m| am) (?:just |only )?an? (?:large )?language model"
         r"|being an ai)\b"
     )
+    lower_pattern = _lowercase_twin(pattern)
     cue = ("ai", "artificial intelligence", "language model")
     what = "AI-assistant boilerplate"
     hint_text = "rewrite the reply as your agents would say it"
@@ -268,6 +302,7 @@ class KnowledgeCutoff(PatternRule):
         r"|i (?:do not|don't|cannot|can't) (?:browse|access|search) the (?:internet|web)"
         r"|i (?:do not|don't) have (?:internet|web|browsing) access)\b"
     )
+    lower_pattern = _lowercase_twin(pattern)
     cue = ("cutoff", "cut-off", "cut off", "as of my", "training", "real-time", "realtime", "current", "live",
            "internet", "web")  # fmt: skip
     what = "knowledge-cutoff statement"
@@ -299,6 +334,7 @@ class RefusalBoilerplate(PatternRule):
         r"|i (?:can(?:'|no)t|cannot|am unable to|'m unable to) fulfil+ (?:that|this|your) request"
         r"|(?:this|that|your) request (?:goes against|violates) (?:my|the) (?:guidelines|policies|programming))\b"
     )
+    lower_pattern = _lowercase_twin(pattern)
     cue = ("sorry", "afraid", "can't", "cannot", "can not", "unable", "won't", "request")
     what = "refusal boilerplate"
     hint_text = "say what cannot be done and what happens next, as your agents do"
