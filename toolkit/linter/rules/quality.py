@@ -647,7 +647,8 @@ class SystemPromptVaries(DatasetRule):
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
-        self._variants: dict[str, list[Any]] = {}  # key -> [count, first ref, preview]
+        self._variants: dict[str, list[Any]] = {}  # key -> [count, first ref, preview, pointer]
+        self._last: tuple[str | None, str] = (None, "")
         self._total = 0
         self._untracked = 0
 
@@ -657,7 +658,13 @@ class SystemPromptVaries(DatasetRule):
             if message.get("role") in ("system", "developer"):
                 prompt, where = text, ctx.content_pointer(index)
                 break
-        key = "" if prompt is None else hashlib.blake2b(normalize_text(prompt).encode(), digest_size=12).hexdigest()
+        if prompt is None:
+            key = ""
+        elif prompt == self._last[0]:
+            key = self._last[1]  # datasets repeat one prompt: skip normalising it again
+        else:
+            key = hashlib.blake2b(normalize_text(prompt).encode(), digest_size=12).hexdigest()
+            self._last = (prompt, key)
         self._total += 1
         entry = self._variants.get(key)
         if entry is not None:
