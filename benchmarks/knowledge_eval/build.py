@@ -92,7 +92,7 @@ def sgd_examples(path: Path, split: str, tag: str):
                     "id": call_id, "type": "function",
                     "function": {"name": call["method"], "arguments": json.dumps(call["parameters"], sort_keys=True)}}]})
                 context.append({"role": "tool", "tool_call_id": call_id,
-                                "content": json.dumps(frame["service_results"][:5], sort_keys=True)})
+                                "content": json.dumps(frame["service_results"], sort_keys=True)})
                 grounded = True
             label = "knowledge" if novel and not grounded else "behavior"
             ex_id = f"sgd-{tag}-{dialogue['dialogue_id']}-{turn_index}"

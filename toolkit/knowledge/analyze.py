@@ -64,6 +64,7 @@ _YESNO_ANSWER_RE = re.compile(
     r"(?:they|it|we) (?:do|does|don't|doesn't|can|can't|are|aren't|is|isn't|will|won't)\b)",
     re.IGNORECASE,
 )
+_YESNO_LATER_RE = re.compile(r"(?:[,;]\s*|\b(?:and|but)\s+)((?:yes|no|yeah|nope|unfortunately|sadly)\b)", re.IGNORECASE)
 _ACCOUNT_PRONOUN_RE = re.compile(
     r"\b(?:it|they)(?:'s| is| was| has| have| will| should)?(?: been| be| already| now| currently| just)*\s+"
     r"(?:shipped|delivered|in transit|out for delivery|dispatched|on (?:its|the) way|arriv(?:e|es|ing) (?:on|by|tomorrow|today)|"
@@ -81,6 +82,8 @@ CONFIRM_RE = re.compile(
 )
 
 _CONDITIONAL_BEFORE = re.compile(r"\b(?:if|once|when|unless|until|after|whether|before)\s+$", re.IGNORECASE)
+_NUMBER_NOUN_RE = re.compile(r"\b(\d+|" + N.NUMBER_WORD_PATTERN + r"|a|an|one)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)", re.IGNORECASE)
+_COUNT_NOUN_RE = re.compile(r"[A-Za-z-]+$")
 _CLAUSE_SPLIT = re.compile(r"[,;:]\s+|\s[-–—]\s")
 _WEEKDAY_RE = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
 _ORDINAL_WORDS = {i + 1: w for i, w in enumerate(
@@ -249,6 +252,31 @@ class Context:
         return found
 
     @cached_property
+    def record_numbers(self) -> set[str]:
+        """Numbers of tool results, including the lengths of their JSON lists."""
+        found: set[str] = set()
+        for name, text in self.sources:
+            if name == "tool result":
+                found.update(N.canonical_number(v) for v in N.numbers_in(text))
+                if text.lstrip()[:1] in "[{":
+                    found.update(str(n) for n in _json_list_lengths(text))
+        return found
+
+    @cached_property
+    def number_nouns(self) -> dict[tuple[str, str], str]:
+        """(number, noun stem) pairs of the context: "two passengers" -> ("2", "passenger")."""
+        found: dict[tuple[str, str], str] = {}
+        for name, text in self.sources:
+            for m in _NUMBER_NOUN_RE.finditer(text):
+                value = N.number_value(m.group(1))
+                if value is None:
+                    continue
+                number = N.canonical_number(value)
+                for word in m.group(2).lower().split():
+                    found.setdefault((number, _stem(word)), name)
+        return found
+
+    @cached_property
     def number_values(self) -> list[tuple[Decimal, str]]:
         values: list[tuple[Decimal, str]] = []
         seen: set[Decimal] = set()
@@ -389,8 +417,12 @@ def _source_label(name: str) -> str:
 # --------------------------------------------------------------------------- grounding
 
 
-def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = ()) -> str | None:
-    """Where the context already holds ``span`` (a short reason), or ``None`` when it does not."""
+def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = (), *, partial: bool = False) -> str | None:
+    """Where the context already holds ``span`` (a short reason), or ``None`` when it does not.
+
+    ``partial`` (confirmations) lets a multi-word name be grounded by its distinctive words
+    ("Kiku Sushi" confirms a user who asked for "Kiku").
+    """
     text_folded = N.fold(span.text)
     for item in allow:
         folded = N.fold(item)
@@ -398,6 +430,16 @@ def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = ()) ->
             return "allow-listed"
     kind = span.kind
     if kind in _NUMERIC_KINDS:
+        noun = _COUNT_NOUN_RE.search(span.text) if kind == "count" else None
+        if noun and span.value.isdigit() and int(span.value) <= 12:
+            # "1 passenger" is not grounded by any "1" in the context: small numbers are everywhere
+            src = ctx.number_nouns.get((span.value, _stem(noun.group().lower())))
+            if not src and (partial or span.value in ctx.record_numbers):
+                # a confirmation restates the user's number; structured records hold bare numbers
+                src = "tool result" if span.value in ctx.record_numbers else ctx.numbers.get(span.value)
+            if src:
+                return _source_label(src)
+            return None
         src = ctx.numbers.get(span.value)
         if src:
             return _source_label(src)
@@ -417,6 +459,10 @@ def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = ()) ->
         return _source_label(src) if src else None
     if kind == "time":
         src = ctx.times.get(span.value) or ctx.find_text(text_folded)
+        if not src and re.fullmatch(r"\d\d:\d\d", span.value):
+            hour, minute = (int(x) for x in span.value.split(":"))
+            other = f"{(hour + 12) % 24:02d}:{minute:02d}"  # "4:15 pm" = "4:15 in the evening" (read as 04:15)
+            src = ctx.times.get(other)
         if not src and re.fullmatch(r"\d\d:\d\d", span.value):
             # "4:15 pm" = "4:15 in the evening" = "16:15"; "3:30 pm" = "half past 3"
             hour, minute = (int(x) for x in span.value.split(":"))
@@ -464,7 +510,7 @@ def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = ()) ->
             steps = [N.normalize_phrase(s) for s in re.split(r"\s*(?:>|→|->|»|›)\s*", span.text)]
             if steps and all(ctx.find_phrase(s) for s in steps if s):
                 src = ctx.find_phrase(steps[-1])
-        if not src and kind in ("name", "plan") and len(phrase.split()) > 1:
+        if not src and partial and kind in ("name", "plan") and len(phrase.split()) > 1:
             # "Kiku Sushi" echoes a user who said "Kiku"; "SFO International Airport" echoes "SFO"
             distinctive = [w for w in phrase.split() if w not in _GENERIC_NAME_WORDS and len(w) > 2]
             if distinctive:
@@ -472,6 +518,12 @@ def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = ()) ->
                 hits = [f for w, f in zip(distinctive, found) if f and len(w) >= 4]
                 if hits and len(hits) * 2 >= len(distinctive):
                     src = hits[0]
+        if not src and kind in ("name", "plan") and len(phrase.split()) > 1:
+            # every word of "Standard Accord" is in the record ({"type": "Standard", "car_name": "Accord"})
+            words = [w for w in phrase.split() if w not in _GENERIC_NAME_WORDS]
+            found = [ctx.find_phrase(w) for w in words]
+            if words and all(found):
+                src = found[0]
         if not src and kind == "plan":
             # "the Pro plan" is grounded by a context that names "Pro"
             core = N.normalize_phrase(X._PLAN_SUFFIX.sub("", span.text))
@@ -611,6 +663,12 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
         first = X.sentences(text)[0]
         sentence = text[first[0]:first[1]]
         answer = _YESNO_ANSWER_RE.match(sentence)
+        if answer is None:
+            clause = _YESNO_LATER_RE.search(sentence)
+            if clause:
+                first = (first[0] + clause.start(1), first[1])
+                sentence = text[first[0]:first[1]]
+                answer = _YESNO_ANSWER_RE.match(sentence)
         if re.search(r"\bare you\s+(?:still\s+)?(?:there|here|a |an |human|real|sure|able|ok|okay|busy|available to)", last_user, re.IGNORECASE):
             answer = None
         if answer and not X.GREETING_RE.match(sentence) and not re.search(
@@ -676,9 +734,10 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
                     clause_words = content_words(text[left:right])
             span.extra["sentence_words"] = info["words"]
             span.extra["clause_words"] = clause_words if len(clause_words) >= 2 else []
-        where = ground_span(span, ctx, opts.allow)
-        if where is None and full is not None and (info["confirm"] or turn_confirms):
-            where = ground_span(span, full, opts.allow)
+        confirming = info["confirm"] or turn_confirms
+        where = ground_span(span, ctx, opts.allow, partial=confirming)
+        if where is None and full is not None and confirming:
+            where = ground_span(span, full, opts.allow, partial=True)
         if where is not None:
             span.grounded = where
             grounded.append(span)

@@ -157,17 +157,19 @@ _LIMIT_PREFIX = (
 _RESULT_NOUNS = (
     r"options?|results?|flights?|restaurants?|hotels?|cars?|events?|movies?|films?|songs?|houses?|apartments?|"
     r"buses|bus|trains?|properties|listings?|rides?|matches|dentists?|doctors?|salons?|stylists?|therapists?|"
-    r"attractions?|showtimes?|trips?|cabs?|places?|stores?|locations?|branches?|shows?|concerts?|games?"
+    r"attractions?|showtimes?|trips?|cabs?|places?|stores?|locations?|branches?|shows?|concerts?|games?|homes?|"
+    r"salons?|dentists?|venues?|museums?|parks?|appointments?|slots?|openings?|times?lots?|vehicles?|tickets available"
 )
 _COUNT_NOUNS = (
     r"users?|seats?|devices?|items?|bags?|checked bags?|suitcases?|carry-ons?|layovers?|stops?|licen[cs]es?|accounts?|"
     r"projects?|members?|guests?|people|persons?|passengers?|tickets?|rooms?|beds?|bedrooms?|baths?|bathrooms?|"
     r"attempts?|times|gb|mb|tb|kb|kg|lbs?|miles?|km|points?|credits?|pieces?|units?|pairs?|calls?|messages?|"
     r"reviews?|workspaces?|integrations?|storage|exports?|downloads?|screens?|streams?|profiles?|refills?|"
-    r"stamps?|visits?|sessions?|classes?|lessons?|boxes|packages?|orders?"
+    r"stamps?|visits?|sessions?|classes?|lessons?|boxes|packages?|orders?|degrees?|mph|inches|feet|floors?|"
+    r"sq(?:uare)? ?f(?:ee)?t|acres?|calories|servings?|tracks?|episodes?|seasons?|stops?"
 )
 _UNIT_HINT = re.compile(r"day|week|month|year|hour|hr|min|night|sec", _I)
-RATING_RE = re.compile(r"\b\d(?:\.\d)?\s?(?:stars?|/\s?5|out of (?:5|five|10|ten))\b|\brat(?:ed|ing)(?: of| is)?\s+\d(?:\.\d+)?\b", _I)
+RATING_RE = re.compile(r"\b\d(?:\.\d)?[\s-]?(?:stars?|/\s?5|out of (?:5|five|10|ten))\b|\brat(?:ed|ing)(?: of| is)?\s+\d(?:\.\d+)?\b", _I)
 NUMBER_RE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
 VERSION_RE = re.compile(r"\bv\d+(?:\.\d+){1,3}\b|\b\d+\.\d+\.\d+\b|\bversion\s+\d+(?:\.\d+)*\b", _I)
 PROMO_RE = re.compile(r"\b(?:promo(?:tion(?:al)?)?\s+code|discount code|coupon(?: code)?|voucher(?: code)?|code)\s*[:=]?\s*[\"'“‘*`]*([A-Z0-9][A-Z0-9-]{3,}|[A-Za-z]+\d+[A-Za-z0-9]*)\b")
@@ -247,6 +249,12 @@ POLICY_RES: tuple[tuple[re.Pattern[str], str, float], ...] = (
         r"it|that|this|them|him|her|any (?:record|update|information)|no (?:record|information)|the (?:information|details|request)|"
         r"escalated|reviewed|processed|checked|updated|forwarded|passed))", _I),
      "an availability / offering statement", 0.5),
+    (re.compile(r"\b(?:it|this (?:\w+ )?(?:hotel|house|home|property|place|restaurant|salon|apartment|venue|room|car|"
+                r"vehicle|flight|plan|product|model|device|phone|event|attraction|park|museum|store|shop|clinic|doctor|"
+                r"dentist|bus|train|service|app|card|account|policy))\s+(?:also\s+|does(?: not|n't)?\s+|doesn't\s+)?"
+                r"(?:has|have|offers?|serves?|includes?|allows?|accepts?|comes? with|provides?|features?|supports?)\b"
+                r"(?!\s+(?:been|to|a look|no idea|\d|no\b|zero\b|one\b|two\b|three\b))", _I),
+     "an availability / offering statement about the item", 0.45),
     (re.compile(r"\b(?:is|are)\s+(?:only\s+|now\s+|also\s+|not\s+)?(?:available|included|supported|free|non-?refundable|eligible|"
                 r"offered|sold out|in stock|out of stock|open|closed|compatible|waived)\s+(?:in|on|for|with|to|at|from|until|"
                 r"through|between|during|after|before|if|when|unless)\b", _I),
@@ -263,7 +271,10 @@ POLICY_RES: tuple[tuple[re.Pattern[str], str, float], ...] = (
     (re.compile(r"\b(?:non-?refundable|final sale|(?<!at )no (?:fee|charge|penalty|restocking fee)|free (?:of charge|shipping|returns|"
                 r"delivery|exchanges|cancellation|trial|upgrade)|money-back guarantee|price guarantee|restocking fee|"
                 r"cancellation fee|late fee|service fee|warranty (?:covers|lasts|is)|covered (?:by|under) (?:the|our) warranty|"
-                r"open (?:daily|24/7|around the clock|every day)|24/7|business hours|opening hours)\b", _I),
+                r"open (?:daily|24/7|around the clock|every day)|24/7|business hours|opening hours|"
+                r"(?:entry|admission|entrance|parking|wi-?fi|breakfast) is (?:free|included|not free|extra)|"
+                r"free (?:entry|admission|parking|wi-?fi|breakfast)|(?:pets|dogs|smoking|children|kids) (?:are |is )?(?:not )?"
+                r"(?:allowed|welcome|permitted))\b", _I),
      "a policy term (fees, guarantees, free services, hours)", 0.6),
     (re.compile(r"\b(?:plan|tier|subscription|membership|package|bundle|license|edition|account|card|policy|warranty|trial)\s+"
                 r"(?:includes|comes with|gives you|covers|lasts|renews|expires|is billed|costs|allows|supports|offers|"
@@ -340,7 +351,7 @@ _WORD_RE = re.compile(r"[A-Za-z][\w'&.-]*[\w]|[A-Za-z]")
 
 _AVAILABLE_AFTER = re.compile(r"\s+(?:is |are )?(?:available|in stock|on sale|open|has|have|offers?|serves?|costs?)\b", _I)
 _PLAN_SUFFIX = re.compile(r"\s+(?:plan|tier|subscription|membership|edition|package|bundle|add-on|addon|card|license|program|suite)s?\b", _I)
-_PERSON_CUE = re.compile(r"(?:\b(?:hi|hello|hey|dear|thanks|thank you|bye|cheers|sorry|welcome|mr\.?|mrs\.?|ms\.?|dr\.?|"
+_PERSON_CUE = re.compile(r"(?:\b(?:hi|hello|hey|dear|thanks|thank you|bye|cheers|sorry|welcome|"
                          r"my name is|this is|i'm|i am|name's|regards|best|sincerely|—|-)\s*,?\s*)$", _I)
 
 
@@ -429,7 +440,8 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
             continue
         m = _COUNT_AT.match(text, p)
         before = _LIMIT_BEFORE.search(text, max(0, p - 32), p)
-        if m is None and before is None:
+        found = _FOUND_BEFORE.search(text, max(0, p - 32), p) if m is None and before is None else None
+        if m is None and before is None and found is None:
             continue
         start = before.start() if before else p
         end = m.end() if m else token.end()
@@ -437,7 +449,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         nums = N.numbers_in(text[p:end])
         if not nums:
             continue
-        result = m is not None and m.group("result") is not None
+        result = (m is not None and m.group("result") is not None) or found is not None
         limit = before is not None
         _add(out, taken, start, end, phrase, "count", N.canonical_number(nums[0]),
              0.6 if (result or limit) else 0.45,
@@ -490,6 +502,8 @@ _COUNT_AT = re.compile(
     _I,
 )
 _LIMIT_BEFORE = re.compile(r"\b" + _LIMIT_PREFIX + r"\s+$", _I)
+_FOUND_BEFORE = re.compile(r"\b(?:found|there (?:are|is)|there're|i have|we have|i've got|i got|returned|came up with|"
+                           r"located|see|shows?|lists?)\s+(?:you\s+)?(?:about\s+|around\s+|over\s+|exactly\s+)?$", _I)
 
 
 def _number_starts(text: str) -> list[int]:
@@ -631,7 +645,7 @@ def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSp
         _add(out, taken, gs, ge, name, kind, N.normalize_phrase(name), min(score, 0.9), reason)
 
 
-assert len(POLICY_RES) == 10  # keep _POLICY_GATES aligned with POLICY_RES
+assert len(POLICY_RES) == 11  # keep _POLICY_GATES aligned with POLICY_RES
 
 # Literal words one of which each policy pattern needs (checked before running the pattern: speed).
 _POLICY_GATES: tuple[tuple[str, ...], ...] = (
@@ -641,11 +655,13 @@ _POLICY_GATES: tuple[tuple[str, ...], ...] = (
      "substitution", "modification"),
     ("n't", "not"),
     ("we ", "they "),
+    ("it ", "this "),
     ("available", "included", "supported", "free", "refundable", "eligible", "offered", "sold out", "stock", "open",
      "closed", "compatible", "waived"),
     ("you", "customers", "members"),
     ("coming", "launching", "rolling out", "released", "available", "added", "supported"),
-    ("refundable", "final sale", "no ", "free ", "guarantee", "restocking", "fee", "warranty", "open ", "24/7", "hours"),
+    ("refundable", "final sale", "no ", "free", "guarantee", "restocking", "fee", "warranty", "open ", "24/7", "hours",
+     "allowed", "welcome", "permitted", "included", "extra"),
     ("plan", "tier", "subscription", "membership", "package", "bundle", "license", "edition", "account", "card", "policy",
      "warranty", "trial"),
     ("promo", "coupon", "voucher", "gift card", "points", "credit", "offer", "deal", "discount", "sale", "price"),

@@ -34,7 +34,8 @@ for _tens_word, _tens_value in _TENS.items():
 # A regex alternation of number words, longest first so "twenty-four" wins over "twenty".
 NUMBER_WORD_PATTERN = "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
 
-_DIGITS = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+# Digits not glued to a ":" (the hour and minutes of "10:00" are a time, not the numbers 10 and 0).
+_DIGITS = re.compile(r"(?<![\d:])-?\d[\d,]*(?:\.\d+)?(?![\d:])")
 _UNIT_ALIASES = {
     "day": "days", "days": "days", "d": "days",
     "business day": "business days", "business days": "business days",
