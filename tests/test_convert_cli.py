@@ -270,3 +270,34 @@ def test_readme_library_example_runs(tmp_path, monkeypatch, capsys):
     written = (tmp_path / "out" / "library_example.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(written) == 2 and any("<PERSON_" in line for line in written)
     assert "'examples_written': 2" in capsys.readouterr().out
+
+
+PII_ROWS = [
+    ("c1", "customer", "Jane Doe", "Hi, this is Jane Doe. Order #A-55123 for $129.99 never arrived. Email jane.doe@example.com, "
+                                   "phone +1 (415) 555-0132 or 020 7946 0958."),
+    ("c1", "agent", "Marco Rossi", "Hi Jane, sorry about order #A-55123 ($129.99). I'll refund it to the card ending 1111."),
+    ("c1", "customer", "Jane Doe", "Use card 4111 1111 1111 1111 please, not 4111 1111 1111 1112. IBAN DE89 3704 0044 0532 0130 00, "
+                                   "or call +49 30 901820, +33 1 42 68 53 00 or 07700 900123."),
+    ("c1", "agent", "Marco Rossi", "Thanks Jane, the refund of $129.99 for #A-55123 is on its way (3-5 business days).\n\nMarco"),
+]
+
+
+def test_pii_corpus_through_convert_leaves_none_and_keeps_orders_and_prices(cli_run, tmp_path):
+    import csv
+
+    source = tmp_path / "pii.csv"
+    with open(source, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["conv", "role", "name", "text"])
+        writer.writerows(PII_ROWS)
+    out = tmp_path / "out.jsonl"
+    result = cli_run(["convert", "--isolated", "--from", "table", "--column", "conversation=conv", "--column", "role=role",
+                      "--column", "author=name", "--column", "text=text", "--agent-value", "agent", "-o", out, source])
+    assert result.exit_code == 0, result.output
+    data = out.read_text(encoding="utf-8")
+    for secret in ("Jane", "Doe", "Marco", "Rossi", "jane.doe@example.com", "555-0132", "7946 0958", "4111 1111 1111 1111",
+                   "DE89", "901820", "42 68 53 00", "900123"):
+        assert secret not in data, secret
+    for kept in ("#A-55123", "$129.99", "3-5 business days", "ending 1111"):
+        assert kept in data, kept
+    assert "<PERSON_1>" in data and "<EMAIL_1>" in data and "<CARD_1>" in data and "<IBAN_1>" in data
