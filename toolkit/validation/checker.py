@@ -76,11 +76,18 @@ class _Msg:
         self.extra = extra  # fixed overhead tokens besides TOKENS_PER_MESSAGE
 
 
-def _content_texts(content: Any, base: str) -> list[tuple[str, str]]:
-    """Text fields of a message content with their pointers (string, or the text parts of a list)."""
+def _content_texts(content: Any, base: str | tuple) -> list[tuple[Any, str]]:
+    """Text fields of a message content with their locations (string, or the text parts of a list).
+
+    A location is a pointer string or a tuple of pointer tokens (turned into a pointer only
+    when a problem is reported: most texts never need one).
+    """
     if isinstance(content, str):
         return [(base, content)]
     if isinstance(content, list):
+        if isinstance(base, tuple):
+            return [((*base, k, "text"), part["text"]) for k, part in enumerate(content)
+                    if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)]
         return [(f"{base}/{k}/text", part["text"]) for k, part in enumerate(content)
                 if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)]
     return []
@@ -310,8 +317,10 @@ class RecordChecker:
                     else:
                         yield "S017", "weight is only allowed on assistant messages", where, None
                 elif not path:
-                    yield "S001", f"unexpected top-level key '{key}' ({tname} does not accept it)", where, self._format_hint(record) or \
-                        "remove the key; put provenance under 'metadata'"
+                    fallback = ("remove the key; put provenance under 'metadata'" if "metadata" in allowed
+                                else f"{tname} accepts no other top-level keys: keep provenance in a separate file")
+                    yield "S001", f"unexpected top-level key '{key}' ({tname} does not accept it)", where, \
+                        self._format_hint(record) or fallback
                 else:
                     yield "S001", f"unexpected key '{key}'", where, f"{tname} rejects keys it does not define; remove it"
             return
@@ -391,14 +400,19 @@ class RecordChecker:
             content = m.get("content")
             tool_calls = m.get("tool_calls") if isinstance(m.get("tool_calls"), list) else None
             # emptiness
-            if role in ("system", "developer", "user", "assistant") and not _has_non_text_part(content):
-                has_calls = bool(tool_calls) or isinstance(m.get("function_call"), dict)
-                if isinstance(content, (str, list)) or (content is None and not has_calls and "content" in m):
-                    if not _joined(content).strip() and not has_calls:
-                        severity = Severity.ERROR if role == "assistant" else Severity.WARNING
-                        add("S007", f"{role} message is empty", pointer(*mp, "content"), severity=severity)
+            if type(content) is str:
+                empty = not content or content.isspace()
+            elif role in ("system", "developer", "user", "assistant") and not _has_non_text_part(content) and \
+                    (isinstance(content, list) or (content is None and "content" in m)):
+                empty = not _joined(content).strip()
+            else:
+                empty = False
+            if empty and role in ("system", "developer", "user", "assistant") and not tool_calls \
+                    and not isinstance(m.get("function_call"), dict):
+                severity = Severity.ERROR if role == "assistant" else Severity.WARNING
+                add("S007", f"{role} message is empty", pointer(*mp, "content"), severity=severity)
             # tool calls
-            texts = _content_texts(content, pointer(*mp, "content"))
+            texts = [((*mp, "content"), content)] if type(content) is str else _content_texts(content, (*mp, "content"))
             extra = 0
             if role == "assistant" and tool_calls:
                 for j, call in enumerate(tool_calls):
@@ -414,11 +428,11 @@ class RecordChecker:
                     fn = call.get("function") if isinstance(call.get("function"), dict) else {}
                     name = fn.get("name")
                     args = fn.get("arguments")
-                    texts.append((pointer(*cp, "function", "name"), name if isinstance(name, str) else ""))
+                    texts.append(((*cp, "function", "name"), name if isinstance(name, str) else ""))
                     if isinstance(args, str):
-                        texts.append((pointer(*cp, "function", "arguments"), args))
+                        texts.append(((*cp, "function", "arguments"), args))
                     elif args is not None:
-                        texts.append((pointer(*cp, "function", "arguments"), orjson.dumps(args).decode()))
+                        texts.append(((*cp, "function", "arguments"), orjson.dumps(args).decode()))
                     extra += TOKENS_PER_TOOL_CALL
                     self._check_call(name, args, pointer(*cp, "function", "arguments"), declared, add)
             if role == "assistant" and isinstance(m.get("function_call"), dict):
@@ -907,10 +921,11 @@ class RecordChecker:
 
     def _special_tokens(self, msgs: list[_Msg], add) -> None:
         for msg in msgs:
-            for ptr, text in msg.texts:
-                if ("<" in text or "[" in text) and text:
+            for where, text in msg.texts:
+                if "<" in text or "[" in text:
                     found = list(SPECIAL_TOKEN_RE.finditer(text))
                     if found:
+                        ptr = where if isinstance(where, str) else pointer(*where)
                         tokens = sorted({m.group(0) for m in found})
                         shown = ", ".join(tokens[:4]) + (" ..." if len(tokens) > 4 else "")
                         spans = [Span(m.start(), m.end(), m.group(0), pointer=ptr, label="special-token") for m in found[:10]]

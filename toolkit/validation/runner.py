@@ -26,7 +26,7 @@ from toolkit.validation.detect import detect_target
 from toolkit.validation.targets import TARGETS, get_target
 
 BOM = b"\xef\xbb\xbf"
-CHUNK_BYTES = 1 << 21  # 2 MiB of whole lines per worker task
+CHUNK_BYTES = 1 << 20  # 1 MiB of whole lines per worker task
 DETECT_LINES = 200  # lines looked at to detect the format for --format auto
 
 
