@@ -258,6 +258,13 @@ def command(ctx: click.Context, inputs: tuple[str, ...], output: str | None, con
                 extra_paths = writer.finish(output, count)
         except _ReadFailure as exc:
             fail(str(exc))
+        except BrokenPipeError:
+            if not to_stdout:
+                raise
+            # The reader of our stdout went away (`... -o - | head`): stop quietly, like cat.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_OK)
         except OSError as exc:
             fail(f"{getattr(exc, 'filename', None) or output}: cannot write: {exc.strerror or exc}")
         except ValueError as exc:
