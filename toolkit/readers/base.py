@@ -274,7 +274,7 @@ class JsonSource:
                     if not more:
                         break
                     head += more
-                    if len(head) > 256 << 20:
+                    if len(head) > 16 << 20:  # a huge first line: a one-line document, not JSON Lines
                         break
                 lines = head.split(b"\n")
         except OSError as exc:
