@@ -6,6 +6,7 @@ import gzip
 import json
 from collections import Counter
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -160,7 +161,11 @@ def test_stats_property_matches_reference(message_lists):
     assert {k: d[k] for k in ("p50", "p90", "p95", "p99")} == percentiles(totals)
     hist = stats.histograms["example"]
     assert sum(hist["counts"]) == len(records)
-    assert hist["edges"][0] == 0 and hist["edges"][-1] > max(totals)
+    assert hist["edges"][0] <= min(totals) and hist["edges"][-1] > max(totals)
+    widths = {b - a for a, b in zip(hist["edges"], hist["edges"][1:])}
+    assert len(widths) == 1  # equal bins
+    expected, _ = np.histogram(totals, bins=hist["edges"])
+    assert hist["counts"] == expected.tolist()
 
 
 def test_stats_streams_in_batches(tmp_path):

@@ -50,7 +50,7 @@ h3{font-size:14px;margin:0 0 8px;color:%(muted)s;font-weight:600}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:18px}
 .card.chart{padding:12px 14px}
 .grid .card{margin:0}
-.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;margin:0 0 18px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(124px,1fr));gap:12px;margin:0 0 18px}
 .tile{background:%(card)s;border:1px solid %(line)s;border-radius:10px;padding:12px 14px}
 .tile .v{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums}
 .tile .k{color:%(muted)s;font-size:12px}

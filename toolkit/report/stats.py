@@ -106,16 +106,26 @@ def _nice_width(span: float, bins: int) -> int:
 
 
 def histogram(series: pl.Series, bins: int = 20) -> dict[str, Any]:
-    """Counts in equal bins ``[edge_i, edge_i+1)`` with round edges from 0 to past the maximum."""
+    """Counts in about ``bins`` equal bins ``[edge_i, edge_i+1)`` with round edges covering min..max.
+
+    The first edge is the minimum rounded down to the bin width (0 when the data start
+    near 0), so a narrow range far from 0 (system prompts of 24-26 tokens) still gets
+    readable bins.
+    """
     series = series.drop_nulls()
     if series.len() == 0:
         return {"edges": [], "counts": []}
+    low = int(series.min())  # type: ignore[arg-type]
     top = int(series.max())  # type: ignore[arg-type]
-    width = _nice_width(top + 1, bins)
-    n_bins = top // width + 1
-    counts = (series // width).value_counts().sort(series.name)
+    width = _nice_width(top - low + 1, bins)
+    start = low // width * width
+    if start <= 2 * width:
+        start = 0  # data that start near zero: keep the axis at 0
+        width = _nice_width(top + 1, bins)
+    n_bins = (top - start) // width + 1
+    counts = ((series - start) // width).value_counts().sort(series.name)
     by_bin = dict(zip(counts[series.name].to_list(), counts["count"].to_list()))
-    return {"edges": [i * width for i in range(n_bins + 1)], "counts": [int(by_bin.get(i, 0)) for i in range(n_bins)]}
+    return {"edges": [start + i * width for i in range(n_bins + 1)], "counts": [int(by_bin.get(i, 0)) for i in range(n_bins)]}
 
 
 def _round(value: float | None) -> float | None:
