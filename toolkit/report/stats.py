@@ -23,6 +23,7 @@ from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
 import polars as pl
 
 from toolkit.io.jsonl import JsonlLine, read_jsonl
+from toolkit.model import content_text
 from toolkit.report.columns import ROLES, token_row
 from toolkit.tokens import max_example_tokens, resolve_encoding
 
@@ -261,8 +262,6 @@ class StatsCollector:
         row["line"] = line
         if row["system_key"] is not None and row["system_key"] not in self._system_previews and len(self._system_previews) < 10_000:
             system = next((m.get("content") for m in messages if isinstance(m, Mapping) and m.get("role") in ("system", "developer")), "")
-            from toolkit.model import content_text
-
             self._system_previews[row["system_key"]] = content_text(system)[:160]
         self._rows.append(row)
         self._message_rows.extend(message_rows)
