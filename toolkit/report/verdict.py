@@ -577,8 +577,10 @@ def decide(
         headline = "RAG / prompting: fine-tuning does not pay back on cost and the knowledge share is unknown"
     else:
         recommendation = "fine-tune"
-        what = f"{_pct(1 - share)} of the examples teach behavior" if share is not None else "the examples teach behavior"
-        headline = f"Fine-tune: {what}"
+        if share is not None:
+            headline = f"Fine-tune: {_pct(1 - share)} of the examples teach behavior"
+        else:
+            headline = "Fine-tune, provided the examples teach behavior (their knowledge share could not be measured)"
         if pays_back:
             headline += f", and the run pays back in {_days(econ.break_even_days)}"  # type: ignore[union-attr]
         elif pays_back is False:
