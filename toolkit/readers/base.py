@@ -365,10 +365,9 @@ class JsonSource:
                     yield line.line, line.value, None
             return
         if self.kind == "object":
-            if self.small:
-                yield 1, self.document(), None
-            else:  # a big single object: readers walk its arrays with array() instead
-                yield 1, _LazyObject(self), None
+            # One object is one record. Readers walk the arrays of big objects with array()
+            # before they get here; a big object that reaches this point is loaded.
+            yield 1, self.document(), None
             return
         yield from self._array_items("item")
 
@@ -407,14 +406,6 @@ class JsonSource:
                     yield number, value, None
             except ijson.JSONError as exc:
                 raise ReaderError(f"invalid JSON after record {number}: {exc}", file=self.name, record=number + 1) from exc
-
-
-class _LazyObject(dict):
-    """Marker for a big top-level object: readers call ``source.array(key)`` for its arrays."""
-
-    def __init__(self, source: JsonSource) -> None:
-        super().__init__()
-        self.source = source
 
 
 _UNSET: Any = object()

@@ -31,7 +31,6 @@ from toolkit.readers.base import (
     R_MISSING_FIELD,
     R_NO_MESSAGES,
     R_NOT_OBJECT,
-    R_UNKNOWN_SHAPE,
     Reader,
     ReaderError,
     Sample,

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Iterator, Mapping
 
 import orjson

@@ -21,7 +21,6 @@ responses); ticket files stream.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Iterator, Mapping
 
 from toolkit.model import Conversation, Participant, Speaker, Turn

@@ -47,7 +47,6 @@ from toolkit.readers.base import (
     ReaderError,
     ReaderOption,
     Sample,
-    _LazyObject,
     add_participant,
     as_str,
     iso_time,
