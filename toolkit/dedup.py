@@ -581,8 +581,17 @@ class NearDuplicateIndex:
 
     def query(self, text: str, *, max_matches: int | None = None) -> list[NearDuplicateMatch]:
         """Items already indexed whose similarity to ``text`` reaches the threshold, best first."""
-        sig = self._hasher.signature(text)
+        return self.query_signature(self._hasher.signature(text), max_matches=max_matches)
+
+    def query_signature(self, sig: np.ndarray, *, max_matches: int | None = None) -> list[NearDuplicateMatch]:
+        """:meth:`query` for a signature made by this index's hasher (batch callers)."""
         return self._matches(sig, band_keys(sig, self.bands, self.rows), max_matches)
+
+    def add_signature(self, key: Hashable, sig: np.ndarray) -> None:
+        """Index a precomputed signature under ``key`` (no matches are computed)."""
+        if key in self._keys:
+            raise KeyError(f"duplicate key {key!r}")
+        self._insert(key, sig, band_keys(sig, self.bands, self.rows))
 
     def _matches(self, sig: np.ndarray, bands: list[bytes], max_matches: int | None) -> list[NearDuplicateMatch]:
         if is_empty_signature(sig) or not self._members:

@@ -31,10 +31,10 @@ from toolkit.dedup import (
     DEFAULT_NUM_PERM,
     DEFAULT_SHINGLE,
     DEFAULT_THRESHOLD,
-    candidate_buckets,
+    NearDuplicateIndex,
     exact_key,
-    exact_signature_groups,
     get_hasher,
+    is_empty_signature,
     normalize_text,
     record_text,
 )
@@ -42,7 +42,6 @@ from toolkit.splitting.fields import key_string, resolve_field
 
 DEFAULT_LEAKAGE_GROUPS = ("conversation_id", "customer_id")
 _BATCH = 4096
-_PAIR_BLOCK = 512  # rows per block when comparing the members of a large bucket
 
 
 @dataclass(frozen=True)
@@ -158,6 +157,7 @@ class LeakageDetector:
         *,
         threshold: float = DEFAULT_THRESHOLD,
         near_duplicates: bool = True,
+        exact: bool = True,
         group_by: Sequence[str] = DEFAULT_LEAKAGE_GROUPS,
         roles: Sequence[str] = ("user", "assistant"),
         num_perm: int = DEFAULT_NUM_PERM,
@@ -167,6 +167,7 @@ class LeakageDetector:
             raise ValueError("threshold must be in (0, 1]")
         self.threshold = threshold
         self.near_duplicates = near_duplicates
+        self.exact = exact or near_duplicates  # near-duplicate search reports exact copies as such
         self.group_by = tuple(group_by)
         self.roles = tuple(roles)
         self._hasher = get_hasher(num_perm, shingle)
@@ -199,7 +200,9 @@ class LeakageDetector:
         self._split_of.append(sid)
         where = Location(file, line)
         self._where.append(where)
-        normalized = normalize_text(record_text(record, self.roles)) if isinstance(record, Mapping) else ""
+        normalized = ""
+        if self.exact and isinstance(record, Mapping):
+            normalized = normalize_text(record_text(record, self.roles))
         if normalized:
             firsts = self._exact.setdefault(exact_key(normalized), {})
             earlier = self._earlier(firsts, sid)
@@ -258,62 +261,33 @@ class LeakageDetector:
         )
 
     def _near_leaks(self, sigs: np.ndarray) -> list[Leak]:
-        """For every example, its most similar example in another split (earlier ones win ties)."""
-        split_of = np.array(self._split_of, dtype=np.int64)
-        n = sigs.shape[0]
-        reps, rep_of = exact_signature_groups(sigs)
-        members: dict[int, list[int]] = {}
-        for item in np.flatnonzero(rep_of >= 0).tolist():
-            members.setdefault(int(rep_of[item]), []).append(item)
-        best_sim = np.zeros(n, dtype=np.float64)
-        best_other = np.full(n, -1, dtype=np.int64)
+        """For every example, its most similar earlier example in another split (earliest on ties).
 
-        def offer(items: list[int], partners: list[int], sim: float) -> None:
-            """Offer each item its earliest partner that came before it, in another split."""
-            for e in items:
-                se = split_of[e]
-                for f in partners:  # in input order: the first earlier one in another split wins
-                    if f >= e:
-                        break
-                    if split_of[f] != se:
-                        if sim > best_sim[e] + 1e-12 or (abs(sim - best_sim[e]) <= 1e-12 and (best_other[e] < 0 or f < best_other[e])):
-                            best_sim[e] = sim
-                            best_other[e] = f
-                        break
-
-        # Identical signatures on two sides.
-        for rep, items in members.items():
-            if len({int(split_of[i]) for i in items}) > 1:
-                offer(items, items, 1.0)
-        limit = self.threshold - 1e-12
-        perms = sigs.shape[1]
-        seen_pairs: set[tuple[int, int]] = set()
-        for bucket in candidate_buckets(sigs, self.threshold, reps):
-            bucket_splits = [{int(split_of[i]) for i in members[int(r)]} for r in bucket.tolist()]
-            if len(set().union(*bucket_splits)) < 2:
-                continue
-            k = bucket.size
-            for start in range(0, k, _PAIR_BLOCK):
-                block = bucket[start : start + _PAIR_BLOCK]
-                sims = (sigs[block][:, None, :] == sigs[bucket][None, :, :]).sum(axis=2) / perms
-                rows, cols = np.nonzero(sims >= limit)
-                for r, c in zip(rows.tolist(), cols.tolist()):
-                    a, b = int(block[r]), int(bucket[c])
-                    if a >= b or (a, b) in seen_pairs:
-                        continue
-                    seen_pairs.add((a, b))
-                    sa, sb = bucket_splits[start + r], bucket_splits[c]
-                    if len(sa | sb) < 2:
-                        continue
-                    sim = float(sims[r, c])
-                    offer(members[b], members[a], sim)
-                    offer(members[a], members[b], sim)
+        One incremental index per split: each example queries the other splits' indexes
+        (which hold only earlier examples), then joins its own. Identical copies share an
+        index entry, so templated data does not make queries quadratic.
+        """
+        indexes = {sid: NearDuplicateIndex(self.threshold, num_perm=self._num_perm, shingle=self._hasher.shingle)
+                   for sid in range(len(self.splits))}
+        empty = is_empty_signature(sigs) if sigs.shape[0] else np.zeros(0, dtype=bool)
         out = []
-        for e in np.flatnonzero(best_other >= 0).tolist():
-            other = int(best_other[e])
-            if e in self._exact_hit:
-                continue  # already reported as an exact duplicate
-            out.append(self._leak("near", e, other, similarity=float(best_sim[e])))
+        for e in range(sigs.shape[0]):
+            if empty[e]:
+                continue
+            sig = sigs[e]
+            own = self._split_of[e]
+            if e not in self._exact_hit:
+                best = None
+                for sid, index in indexes.items():
+                    if sid == own or not len(index):
+                        continue
+                    found = index.query_signature(sig, max_matches=1)
+                    if found and (best is None or found[0].similarity > best.similarity + 1e-12
+                                  or (abs(found[0].similarity - best.similarity) <= 1e-12 and found[0].key < best.key)):
+                        best = found[0]
+                if best is not None:
+                    out.append(self._leak("near", e, int(best.key), similarity=float(best.similarity)))
+            indexes[own].add_signature(e, sig)
         return out
 
 

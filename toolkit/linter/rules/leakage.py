@@ -202,7 +202,7 @@ class CrossSplitGroup(_SplitLeakageRule):
     kinds = ("group",)
 
     def _make_detector(self) -> LeakageDetector:
-        return LeakageDetector(near_duplicates=False, group_by=tuple(self.opts["group-by"]))
+        return LeakageDetector(near_duplicates=False, exact=False, group_by=tuple(self.opts["group-by"]))
 
     def _finding(self, leak: Leak) -> Finding:
         return Finding(
