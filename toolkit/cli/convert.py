@@ -16,11 +16,11 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import click
 
-from toolkit.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, err_console, fail, show_progress
+from toolkit.cli.common import EXIT_OK, EXIT_PROBLEMS, err_console, fail, show_progress
 
 TARGETS = ("openai", "azure", "together", "fireworks", "mistral", "vertex", "bedrock", "sharegpt", "trl", "parquet", "hf")
 FROM_FORMATS = ("auto", "zendesk", "intercom", "freshdesk", "transcript", "table", "openai", "sharegpt", "alpaca",

@@ -205,7 +205,6 @@ class ToExamples(Step):
         self.overflow = overflow
         self.tools = tools
         self.infer_tools = infer_tools
-        self._source: dict[str, Any] = {}
 
     def process(self, conversation: Conversation, report: ConvertReport) -> Iterator[Example] | None:
         try:
@@ -220,14 +219,14 @@ class ToExamples(Step):
         if not tools and any(m.tool_calls for m in messages):
             tools = self.tools or (infer_tools(messages) if self.infer_tools else None)
         meta = provenance(conversation)
-        self._source = {"source_file": conversation.source.get("file"), "source_record": conversation.source.get("record"),
-                        "conversation_id": conversation.id}
+        source = {"source_file": conversation.source.get("file"), "source_record": conversation.source.get("record"),
+                  "conversation_id": conversation.id}
         parallel = conversation.metadata.get("parallel_tool_calls")
         if isinstance(parallel, bool):
             tools = _Tools(tools, parallel)
         if self.mode == "per-reply":
-            return self._per_reply(conversation, messages, tools, meta, report)
-        return self._whole(conversation, messages, tools, meta, report)
+            return _noting_source(self._per_reply(conversation, messages, tools, meta, report), source)
+        return _noting_source(self._whole(conversation, messages, tools, meta, report), source)
 
     # ------------------------------------------------------------------ helpers
 
@@ -262,8 +261,6 @@ class ToExamples(Step):
             example = Example(messages=messages, tools=tools.tools, parallel_tool_calls=tools.parallel, metadata=metadata)
         else:
             example = Example(messages=messages, tools=tools, metadata=metadata)
-        # Not output: lets reports and refusals name the source even if metadata is stripped.
-        example._ftkit_source = self._source  # type: ignore[attr-defined]
         return example
 
     def _whole(self, conversation: Conversation, messages: list[Message], tools: Any, meta: dict[str, Any],
@@ -422,6 +419,17 @@ def infer_tools(messages: list[Message]) -> list[dict[str, Any]]:
             parameters["required"] = required
         tools.append({"type": "function", "function": {"name": name, "parameters": parameters}})
     return tools
+
+
+def _noting_source(examples: Iterator[Example], source: dict[str, Any]) -> Iterator[Example]:
+    """Note the conversation's file and record on each example object.
+
+    Not output: it lets reports and refusals name the source even when the metadata is a
+    dataset's own or is stripped.
+    """
+    for example in examples:
+        example._ftkit_source = source  # type: ignore[attr-defined]
+        yield example
 
 
 def _masked(message: Message) -> Message:
