@@ -112,8 +112,25 @@ def format_statistics(diagnostics: Sequence[Diagnostic]) -> str:
 
 
 def format_json(diagnostics: Sequence[Diagnostic], ctx: ReportContext) -> str:
-    """A JSON array of diagnostic objects (the library's ``Diagnostic.to_dict()``), 2-space indented."""
+    """A JSON array of diagnostic objects (the library's ``Diagnostic.to_dict()``), 2-space indented.
+
+    With ``--statistics``: an array of ``{code, name, count, fixable}`` per rule instead.
+    """
+    if ctx.statistics:
+        return json.dumps(statistics_rows(diagnostics), indent=2, ensure_ascii=False) + "\n"
     return json.dumps([d.to_dict() for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
+
+
+def statistics_rows(diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
+    """Problems per rule, most frequent first (then by code)."""
+    from toolkit.linter.engine import _code_key
+
+    table: dict[str, dict[str, Any]] = {}
+    for d in diagnostics:
+        row = table.setdefault(d.code, {"code": d.code, "name": d.name, "count": 0, "fixable": 0})
+        row["count"] += 1
+        row["fixable"] += 1 if d.fixable else 0
+    return sorted(table.values(), key=lambda row: (-row["count"], _code_key(row["code"])))
 
 
 # --------------------------------------------------------------------------- github
