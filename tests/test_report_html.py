@@ -274,3 +274,17 @@ def test_report_on_real_corpora_with_a_kb(tmp_path, corpora, cli_run):
     assert data["verdict"]["recommendation"] in ("rag", "fine-tune", "both")
     page = (tmp_path / "r.html").read_text()
     assert "https://" not in page and 'data-title="tokens per tool message"' in page
+
+
+def test_report_provider_choice(tmp_path, cli_run):
+    data = write_jsonl(tmp_path / "d.jsonl", make_records(20, long_example=False))
+    bad = cli_run(["report", data, "-o", tmp_path / "r.html", "--provider", "nope"])
+    assert bad.exit_code == 2 and "unknown provider 'nope'" in bad.stderr
+    ok = cli_run(["report", data, "-o", tmp_path / "r.html", "--provider", "together", "--model", "llama-3.1-8b",
+                  "--no-lint", "--no-knowledge", "--data-json", tmp_path / "r.json"])
+    assert ok.exit_code == 0, ok.output
+    econ = json.loads((tmp_path / "r.json").read_text())["verdict"]["economics"]
+    assert (econ["provider"], econ["model"]) == ("together", "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference")
+    # Together serves LoRA adapters at the base model's price and no prompt tokens were saved: no saving, no break-even.
+    assert econ["tuned_cost_per_request_usd"] == econ["base_cost_per_request_usd"]
+    assert econ["break_even_days"] is None

@@ -47,6 +47,16 @@ def command(files, output, model, encoding, provider, epochs, prices_file, manif
     from toolkit.report.html import render_html
 
     config = report_config()
+    provider = provider or config.get("provider")
+    if provider is not None:
+        from toolkit.report.cost import load_prices
+
+        try:
+            known = load_prices(prices_file or config.get("prices")).providers()
+        except PriceTableError as exc:
+            fail(str(exc))
+        if provider not in known:
+            fail(f"unknown provider {provider!r}; known: {', '.join(known)}")
     thresholds = {k: v for k, v in config.items() if k in (
         "knowledge_share_rag", "knowledge_share_both", "consistency_min", "break_even_max_days", "min_examples",
         "rag_passages", "rag_passage_tokens", "top_facts")}
@@ -57,7 +67,7 @@ def command(files, output, model, encoding, provider, epochs, prices_file, manif
             encoding=encoding or config.get("encoding"),
             epochs=epochs or config.get("epochs"),
             prices=prices_file or config.get("prices"),
-            provider=provider or config.get("provider"),
+            provider=provider,
             providers=config.get("providers"),
             manifest=manifest,
             kb=kb,
@@ -76,8 +86,6 @@ def command(files, output, model, encoding, provider, epochs, prices_file, manif
         fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename or files[0]}: cannot read: {exc.strerror}")
-    if provider is not None and data["verdict"]["economics"] and data["verdict"]["economics"]["provider"] != provider:
-        fail(f"unknown provider {provider!r}; see `ftkit stats` for the providers in the price table")
     page = render_html(data)
     try:
         with atomic_writer(output) as fh:
