@@ -212,3 +212,17 @@ def test_parallel_chunks_give_identical_results(tmp_path):
     b = [d.to_dict() for d in parallel]
     assert a == b and len(a) > 800
     assert serial.report.to_dict() == parallel.report.to_dict()
+
+
+def test_lint_runs_the_same_checks(tmp_path, cli_run):
+    """`ftkit lint` (J, S, T rules) reports the same problems on the same lines as `ftkit validate`."""
+    from toolkit.linter.engine import Linter
+    from toolkit.linter.settings import build_settings
+
+    path, expected = broken_file(tmp_path)
+    result = cli_run(["validate", "-f", "openai", "--max-tokens", "2000", "-o", "json", path])
+    validated = {(d["line"], d["code"]) for d in json.loads(result.stdout)["diagnostics"]}
+    settings = build_settings({"target": "openai"}, select=["J", "S", "T"], options={"T001": {"max-tokens": 2000}})
+    linted = {(d.line, d.code) for d in Linter(settings, jobs=1).run([str(path)])}
+    assert linted == validated
+    assert {code for _, code in linted} >= set(expected.values())

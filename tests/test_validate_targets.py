@@ -177,3 +177,58 @@ def test_fast_path_agrees_with_the_schema():
         for record in records:
             if checker._fast_valid(record):
                 assert schema.is_valid(record), (target, record)
+
+
+# ---------------------------------------------------------------------- robustness: no record crashes a checker
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False, width=32),
+                    st.sampled_from(["", " ", "x", "{}", "[1]", '{"a": 1}', "call_1", "abc123XYZ", "<|im_end|>", "[INST]"]))
+_json = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+                     max_leaves=6)
+_roles = st.sampled_from(["system", "developer", "user", "assistant", "tool", "function", "model", "human", "gpt",
+                          "function_call", "observation", "agent", 3, None])
+_call = st.fixed_dictionaries({}, optional={
+    "id": st.one_of(st.sampled_from(["call_1", "abc123XYZ", ""]), _json), "type": st.one_of(st.just("function"), _json),
+    "function": st.one_of(st.fixed_dictionaries({}, optional={"name": st.one_of(st.sampled_from(["f", "lookup", "bad name"]), _json),
+                                                              "arguments": st.one_of(st.sampled_from(["{}", "{bad", "[1]", '{"a": 1}']), _json)}),
+                          _json)})
+_part = st.one_of(st.fixed_dictionaries({"type": st.sampled_from(["text", "image_url", "x"])}, optional={"text": _json, "image_url": _json}),
+                  st.fixed_dictionaries({}, optional={"text": _json, "functionCall": _json, "functionResponse": _json, "fileData": _json}),
+                  _json)
+_message = st.fixed_dictionaries({}, optional={
+    "role": _roles, "from": _roles, "content": st.one_of(_json, st.lists(_part, max_size=3)), "value": _json,
+    "parts": st.one_of(st.lists(_part, max_size=3), _json), "name": _json, "weight": _json,
+    "tool_calls": st.one_of(st.lists(_call, max_size=3), _json), "tool_call_id": _json, "function_call": _json})
+_messages = st.one_of(st.lists(_message, max_size=5), _json)
+_tools = st.one_of(st.lists(st.one_of(st.fixed_dictionaries({"type": st.just("function"), "function": st.fixed_dictionaries(
+    {"name": st.sampled_from(["f", "lookup"])}, optional={"parameters": st.one_of(st.just({"type": "object"}), _json)})}),
+    st.fixed_dictionaries({"functionDeclarations": st.lists(st.fixed_dictionaries({"name": st.sampled_from(["f", "g"])},
+                                                                                   optional={"parameters": _json}), max_size=2)}),
+    _json), max_size=2), _json, st.just('[{"name": "f"}]'))
+_record = st.fixed_dictionaries({}, optional={
+    "messages": _messages, "contents": _messages, "conversations": _messages, "tools": _tools, "functions": _json,
+    "system": st.one_of(_json, st.lists(_part, max_size=2)), "systemInstruction": _json, "input": st.one_of(
+        st.fixed_dictionaries({}, optional={"messages": _messages, "tools": _tools}), _json),
+    "preferred_output": _messages, "non_preferred_output": _messages, "prompt": st.one_of(_messages, _json),
+    "completion": _messages, "chosen": _messages, "rejected": _messages, "text": _json, "instruction": _json,
+    "output": _json, "history": _json, "metadata": _json, "parallel_tool_calls": _json})
+
+_CHECKERS = {t: RecordChecker(t) for t in sorted(TARGETS)}
+
+
+@given(_record)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_no_record_crashes_any_checker(record):
+    for target, checker in _CHECKERS.items():
+        found, figures = checker.check(record, "f.jsonl", 7)
+        for d in found:
+            assert d.line == 7 and d.code in CHECKS_CODES and (d.pointer == "" or d.pointer.startswith("/")), (target, d)
+        assert figures is not None and figures.total >= figures.trainable >= 0
+
+
+from toolkit.validation.codes import CHECKS as _ALL_CHECKS  # noqa: E402
+
+CHECKS_CODES = set(_ALL_CHECKS)
