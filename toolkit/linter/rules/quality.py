@@ -406,7 +406,8 @@ def _identifier() -> Any:
 
 def detect_language(text: str, min_letters: int = 40) -> tuple[str, float] | None:
     """``(iso 639-1 code, probability)`` of ``text`` by py3langid, or ``None`` if too short to tell."""
-    cleaned = _STRIP_FOR_LANGID.sub(" ", text)[:600]
+    # 300 characters identify a language as well as 3,000 do, at a tenth of the cost
+    cleaned = _STRIP_FOR_LANGID.sub(" ", text[:400])[:300]
     if len(_LETTER.findall(cleaned)) < min_letters:
         return None
     lang, prob = _identifier().classify(cleaned)
@@ -442,6 +443,7 @@ class MixedLanguage(ExampleRule):
         RuleOption("min-letters", "int", 40, "Messages with fewer letters are too short to judge."),
         RuleOption("min-confidence", "float", 0.6, "Both languages must be detected at least this confidently (0-1)."),
         RuleOption("allowed-pairs", "list[str]", [], "Customer/reply language pairs that are fine, e.g. 'de/en'."),
+        RuleOption("all-replies", "bool", False, "Judge every reply, not only each example's last one (slower)."),
     )
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
@@ -455,6 +457,7 @@ class MixedLanguage(ExampleRule):
         user_lang: tuple[str, float] | None = None
         judged_user = False
         last_user: str | None = None
+        final = None if self.opts["all-replies"] else ctx.last_assistant_index
         for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
             role = message.get("role")
             if role == "user":
@@ -462,7 +465,7 @@ class MixedLanguage(ExampleRule):
                 user_lang, judged_user = None, False
                 last_user = text
                 continue
-            if not trainable_assistant(message) or len(text) < minimum:
+            if not trainable_assistant(message) or len(text) < minimum or (final is not None and index != final):
                 continue
             reply = detect_language(text, minimum)
             if reply is None or reply[1] < confidence:
