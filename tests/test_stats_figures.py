@@ -175,3 +175,18 @@ def test_stats_streams_in_batches(tmp_path):
     one = compute_stats([path], batch_size=10_000).to_dict()
     many = compute_stats([path], batch_size=3).to_dict()
     assert one == many
+
+
+def test_examples_with_nothing_to_learn_and_developer_role(tmp_path, cli_run):
+    records = [
+        {"messages": [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "hi"},
+                      {"role": "assistant", "content": "hello", "weight": 0}]},
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]},
+    ]
+    path = write_jsonl(tmp_path / "w.jsonl", records)
+    stats = json.loads(cli_run(["stats", path, "--output-format", "json", "--no-cost"]).stdout)
+    assert stats["examples_without_trainable_tokens"] == 1
+    assert stats["messages"]["per_role"] == {"assistant": 2, "developer": 1, "user": 2}
+    assert stats["system_prompts"]["distinct"] == 1  # a developer message is the system prompt
+    text = cli_run(["stats", path, "--no-cost"]).stdout
+    assert "examples with nothing to learn" in text
