@@ -60,7 +60,7 @@ def openai_examples(draw):
     return record
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(openai_examples(), min_size=1, max_size=4))
 def test_openai_to_conversation_to_openai_is_lossless(tmp_path, records):
     path = tmp_path / "in.jsonl"
@@ -71,7 +71,7 @@ def test_openai_to_conversation_to_openai_is_lossless(tmp_path, records):
     assert report.skipped_total == 0 and report.examples_written == len(records)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(openai_examples(), min_size=1, max_size=3))
 def test_openai_round_trip_through_the_cli_is_byte_identical(tmp_path, cli_run, records):
     source = tmp_path / "in.jsonl"
