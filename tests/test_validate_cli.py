@@ -226,3 +226,16 @@ def test_lint_runs_the_same_checks(tmp_path, cli_run):
     linted = {(d.line, d.code) for d in Linter(settings, jobs=1).run([str(path)])}
     assert linted == validated
     assert {code for _, code in linted} >= set(expected.values())
+
+
+def test_list_codes_documents_every_check(cli_run):
+    from toolkit.validation.codes import CHECKS
+
+    result = cli_run(["validate", "--list-codes", "-o", "json"])
+    assert result.exit_code == 0
+    listed = json.loads(result.stdout)
+    assert [c["code"] for c in listed] == list(CHECKS)
+    for entry in listed:
+        assert all(entry[k].strip() for k in ("code", "name", "summary", "why", "hint", "bad", "good"))
+        assert entry["name"] == entry["name"].lower() and " " not in entry["name"]
+    assert cli_run(["validate"]).exit_code == 2  # no files: usage error

@@ -71,7 +71,7 @@ def _summary_lines(report, target_label: str, strict: bool) -> list[str]:
 
 
 @click.command("validate")
-@click.argument("files", nargs=-1, required=True, type=str)
+@click.argument("files", nargs=-1, type=str)
 @click.option("--format", "-f", "target", type=click.Choice(FORMATS), default=None,
               help="Target format (default: `target` from the config, else auto = detect from the content).")
 @click.option("--model", "-m", default=None, help="Model to train (chooses the tokenizer and the per-example token limit).")
@@ -82,8 +82,9 @@ def _summary_lines(report, target_label: str, strict: bool) -> list[str]:
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
 @click.option("--no-min-examples", is_flag=True, help="Skip the provider's minimum example count (e.g. for a validation split).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per CPU).")
+@click.option("--list-codes", is_flag=True, help="Print the documented J/S/T codes (text or json) and exit.")
 def command(files: tuple[str, ...], target: str | None, model: str | None, max_tokens: int | None, encoding: str | None,
-            output_format: str, strict: bool, no_min_examples: bool, jobs: int | None) -> None:
+            output_format: str, strict: bool, no_min_examples: bool, jobs: int | None, list_codes: bool) -> None:
     """Check FILE... (JSONL, .jsonl.gz, or - for stdin) for a fine-tuning target.
 
     Reports every problem with its line and JSON pointer: schema violations, role order,
@@ -99,6 +100,11 @@ def command(files: tuple[str, ...], target: str | None, model: str | None, max_t
     """
     from toolkit.validation.runner import FileValidation
 
+    if list_codes:
+        _print_codes(output_format)
+        sys.exit(EXIT_OK)
+    if not files:
+        fail("no input: pass one or more FILEs (or - for stdin); see `ftkit validate --help`")
     defaults = _config_defaults()
     target = target or defaults.get("target") or "auto"
     model = model or defaults.get("model")
@@ -174,6 +180,19 @@ def _announce(validation) -> None:
         click.echo(f"{validation.name}: --format auto: detected {target} (from line {line})")
     else:
         click.echo(f"{validation.name}: --format auto: no record tells the format; validating as {target}")
+
+
+def _print_codes(output_format: str) -> None:
+    from toolkit.validation.codes import CHECKS
+
+    if output_format == "json":
+        sys.stdout.write(orjson.dumps([c.to_dict() for c in CHECKS.values()], option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    for check in CHECKS.values():
+        click.echo(f"{check.code} {check.name} ({check.severity.value}, {check.scope})")
+        click.echo(f"    {check.summary}")
+        click.echo(f"    why: {check.why}")
+        click.echo(f"    fix: {check.hint}")
 
 
 def _merged_counts(reports) -> dict[str, int]:
