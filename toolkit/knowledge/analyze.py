@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from toolkit.diagnostics import pointer as make_pointer
 from toolkit.knowledge import extract as X
@@ -82,7 +83,7 @@ CONFIRM_RE = re.compile(
 )
 
 _CONDITIONAL_BEFORE = re.compile(r"\b(?:if|once|when|unless|until|after|whether|before)\s+$", re.IGNORECASE)
-_NUMBER_NOUN_RE = re.compile(r"\b(\d+|" + N.NUMBER_WORD_PATTERN + r"|a|an|one)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)", re.IGNORECASE)
+_FOLLOWING_WORDS = re.compile(r"\s+((?:[A-Za-z-]+\s+){0,2}[A-Za-z-]+)")
 _COUNT_NOUN_RE = re.compile(r"[A-Za-z-]+$")
 _CLAUSE_SPLIT = re.compile(r"[,;:]\s+|\s[-–—]\s")
 _WEEKDAY_RE = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
@@ -267,12 +268,16 @@ class Context:
         """(number, noun stem) pairs of the context: "two passengers" -> ("2", "passenger")."""
         found: dict[tuple[str, str], str] = {}
         for name, text in self.sources:
-            for m in _NUMBER_NOUN_RE.finditer(text):
-                value = N.number_value(m.group(1))
-                if value is None:
+            for start in X._number_starts(text):
+                token = X._NUM_AT.match(text, start)
+                if token is None:
+                    continue
+                value = N.number_value(token.group())
+                following = _FOLLOWING_WORDS.match(text, token.end())
+                if value is None or following is None:
                     continue
                 number = N.canonical_number(value)
-                for word in m.group(2).lower().split():
+                for word in following.group(1).lower().split():
                     found.setdefault((number, _stem(word)), name)
         return found
 
@@ -693,10 +698,13 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
                 return a, b
         return span.sentence
 
+    if not candidates:  # nothing specific: no need to index the context at all
+        return TurnResult(message_index, ptr, 0.0, [], [], {"fact_question": 1.2 if fact_question else 1.0}, text)
     novel_share = 0.0
     words = content_words(text)
     if words:
-        novel_share = sum(1 for w in words if w not in ctx.all_words) / len(words)
+        context_words = ctx.all_words
+        novel_share = sum(1 for w in words if w not in context_words) / len(words)
     novelty_factor = 0.85 + 0.3 * novel_share if words else 1.0
     modifiers = {"fact_question": 1.2 if fact_question else 1.0, "novelty": novelty_factor, "novel_share": novel_share}
     ungrounded: list[KnowledgeSpan] = []

@@ -382,10 +382,11 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         return out
     holes = [m.span() for m in PLACEHOLDER_RE.finditer(text)]
     taken: list[tuple[int, int]] = list(holes)
-    has_digit = any(ch.isdigit() for ch in text)
+    has_digit = _HAS_DIGIT.search(text) is not None
 
+    lowered = text.lower()
     # Identifiers and contact points first: their digits are not quantities.
-    for m in EMAIL_RE.finditer(text):
+    for m in EMAIL_RE.finditer(text) if "@" in text else ():
         _add(out, taken, *m.span(), m.group(), "email", N.normalize_identifier(m.group()), 0.7, "an email address")
     if "." in text:
         for m in URL_RE.finditer(text):
@@ -398,7 +399,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
             _add(out, taken, *m.span(), m.group(), "phone", N.normalize_phone(m.group()), 0.8, "a phone number")
         for m in ADDRESS_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "address", N.normalize_phrase(m.group()), 0.7, "a street address")
-    for m in PROMO_RE.finditer(text):
+    for m in PROMO_RE.finditer(text) if _PROMO_HINT.search(lowered) else ():
         s, e = m.span(1)
         _add(out, taken, s, e, m.group(1), "promo_code", N.normalize_identifier(m.group(1)), 0.75, "a promo / discount code")
     if has_digit:
@@ -410,13 +411,13 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
             _add(out, taken, *m.span(), m.group(), "percent", N.canonical_number(N.numbers_in(m.group())[0]), 0.65, "a percentage")
         for m in TIME_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "time", N.normalize_time(m.group()), 0.45, "a time of day")
-    for m in DATE_RE.finditer(text):
+    for m in DATE_RE.finditer(text) if has_digit or _DATE_HINT.search(lowered) else ():
         if m.group().lower().startswith("may ") and not re.search(r"\d", m.group()):
             continue
         weekday = re.match(r"(?:on|by|this|next|until|before|after|every|from)\s", m.group(), _I) is not None
         _add(out, taken, *m.span(), m.group(), "date", N.normalize_date(m.group()), 0.4 if weekday else 0.5,
              "a day of the week" if weekday else "a date")
-    for m in RELATIVE_DATE_RE.finditer(text):
+    for m in RELATIVE_DATE_RE.finditer(text) if _RELATIVE_HINT.search(lowered) else ():
         _add(out, taken, *m.span(), m.group(), "date", N.fold(m.group()), 0.25, "a relative date")
     starts = _number_starts(text)
     durations = []
@@ -489,6 +490,11 @@ def _is_number(token: str, *, allow_article: bool = True) -> bool:
     return token in _NUMBER_WORD_SET or (allow_article and token in ("a", "an"))
 
 
+_HAS_DIGIT = re.compile(r"\d")
+# Cheap pre-checks: a pattern runs only when one of its words is in the text.
+_PROMO_HINT = re.compile(r"code|coupon|voucher|promo")
+_DATE_HINT = re.compile(r"day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
+_RELATIVE_HINT = re.compile(r"tomorrow|tonight|yesterday|next |this ")
 _DIGIT_START = re.compile(r"(?<![\w.,])\d")
 _NUM_AT = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+(?:-[A-Za-z]+)?")
 _DURATION_AT = re.compile(
@@ -673,11 +679,15 @@ _ACCOUNT_GATE = ("order", "package", "parcel", "shipment", "delivery", "refund",
                  "tracking", "status", "plan", "total", "amount", "number", "date")
 
 
+_POLICY_GATE_RES = tuple(re.compile("|".join(re.escape(w) for w in gate)) for gate in _POLICY_GATES)
+_ACCOUNT_GATE_RE = re.compile("|".join(re.escape(w) for w in _ACCOUNT_GATE))
+
+
 def _extract_statements(text: str, out: list[KnowledgeSpan]) -> None:
     seen: list[tuple[int, int]] = []
     lowered = text.lower()
-    for (regex, reason, score), gate in zip(POLICY_RES, _POLICY_GATES):
-        if not any(word in lowered for word in gate):
+    for (regex, reason, score), gate in zip(POLICY_RES, _POLICY_GATE_RES):
+        if gate.search(lowered) is None:
             continue
         for m in regex.finditer(text):
             if any(m.start() < b and m.end() > a for a, b in seen):
@@ -685,7 +695,7 @@ def _extract_statements(text: str, out: list[KnowledgeSpan]) -> None:
             seen.append(m.span())
             kind = "availability" if "availability" in reason or "offering" in reason else "policy"
             out.append(KnowledgeSpan(m.start(), m.end(), m.group(), kind, N.normalize_phrase(m.group()), score, reason))
-    if not any(word in lowered for word in _ACCOUNT_GATE):
+    if _ACCOUNT_GATE_RE.search(lowered) is None:
         return
     for m in ACCOUNT_RE.finditer(text):
         if ACCOUNT_ACTION_OK.search(m.group()):

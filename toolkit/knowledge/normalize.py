@@ -90,9 +90,7 @@ def numbers_in(text: str) -> list[Decimal]:
         if value is not None:
             found.append(value)
     lowered = text.casefold()
-    if any(word in lowered for word in ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-                                         "eleven", "twelve", "teen", "twenty", "thirty", "forty", "fifty", "sixty",
-                                         "seventy", "eighty", "ninety", "dozen", "twice", "once")):
+    if _NUMBER_WORD_HINT.search(lowered):
         for match in _NUMBER_WORD_RE.finditer(lowered):
             value = number_value(match.group())
             if value is not None:
@@ -100,6 +98,8 @@ def numbers_in(text: str) -> list[Decimal]:
     return found
 
 
+_NUMBER_WORD_HINT = re.compile(r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|teen|twenty|thirty|forty|"
+                               r"fifty|sixty|seventy|eighty|ninety|dozen|twice|once")
 _NUMBER_WORD_RE = re.compile(r"\b(?:" + NUMBER_WORD_PATTERN + r"|a dozen|half a dozen|dozen|twice|once)\b")
 
 
