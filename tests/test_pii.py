@@ -248,3 +248,45 @@ def test_placeholders_are_not_redetected() -> None:
     text = "Write to <EMAIL_1> or call <PHONE_2>, <PERSON_1> said."
     assert find_pii(text, names=["Person"]) == []
     assert re.fullmatch(placeholder_pattern(), "<CARD_12>")
+
+
+# --------------------------------------------------------------------------- real corpora
+
+
+def _strings(value, out):
+    if isinstance(value, dict):
+        for item in value.values():
+            _strings(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _strings(item, out)
+    elif isinstance(value, str):
+        out.append(value)
+    return out
+
+
+def test_abcd_customer_details_are_found_and_ids_kept(corpora):
+    import json
+
+    texts = _strings(json.loads((corpora / "abcd" / "abcd_sample.json").read_text(encoding="utf-8")), [])
+    joined = "\n".join(texts)
+    assert "(977) 625-2661" in joined and "cminh730@email.com" in joined and "Order ID: 3348917502" in joined
+    redacted = "\n".join(Redactor().redact(t) for t in texts)
+    for value in ("(977) 625-2661", "cminh730@email.com", "aphoenix939@email.com"):
+        assert value not in redacted
+    # order ids and dates are not personal data
+    assert "Order ID: 3348917502" in redacted and "2019-11-06" in redacted
+
+
+def test_sgd_phone_numbers_and_street_addresses(corpora):
+    import json
+
+    texts = []
+    for name in ("dev_dialogues_001.json", "dev_dialogues_002.json"):
+        for dialogue in json.loads((corpora / "sgd" / name).read_text(encoding="utf-8")):
+            texts.extend(turn["utterance"] for turn in dialogue["turns"])
+    kinds = [m.kind for t in texts for m in find_pii(t)]
+    assert kinds.count("phone") >= 4 and kinds.count("address") >= 20
+    assert set(kinds) <= {"phone", "address", "email"}
+    found = {m.text for t in texts for m in find_pii(t)}
+    assert {"408-247-8880", "415-775-7644", "605 Post Street"} <= found

@@ -426,7 +426,20 @@ def _match_phone(raw: str, regions: tuple[str, ...]) -> tuple[tuple[int, int], .
         ]
         if found:
             return tuple(found)
+    if _PHONE_SHAPE.match(raw):
+        # Written unmistakably as a phone number ("(977) 625-2661", "+44 ..."), but not a valid
+        # one: an unassigned area code, a made-up test number. Still personal data in intent.
+        for region in tried:
+            found = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(raw, region, leniency=Leniency.POSSIBLE)]
+            if found:
+                return tuple(found)
     return ()
+
+
+# Shapes that only phone numbers take: "(415) 555-0132", "415-555-0132", "+44 20 7946 0958".
+_PHONE_SHAPE = re.compile(
+    r"^(?:\(\d{2,5}\)[ \u00a0]?\d{3,4}[ \u00a0.-]\d{3,4}|\d{3}([-.])\d{3}\1\d{4}|\+\d{1,3}[ \u00a0.-]\(?\d{1,5}\)?(?:[ \u00a0.-]\d{2,5}){1,4})$"
+)
 
 
 def _find_addresses(text: str) -> Iterable[tuple[int, int]]:
