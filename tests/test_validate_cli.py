@@ -239,3 +239,18 @@ def test_list_codes_documents_every_check(cli_run):
         assert all(entry[k].strip() for k in ("code", "name", "summary", "why", "hint", "bad", "good"))
         assert entry["name"] == entry["name"].lower() and " " not in entry["name"]
     assert cli_run(["validate"]).exit_code == 2  # no files: usage error
+
+
+def test_bom_and_crlf_are_notes_and_azure_wants_a_bom(tmp_path, cli_run):
+    data = b"\xef\xbb\xbf" + b"\r\n".join([CLEAN] * 10) + b"\r\n"
+    path = tmp_path / "win.jsonl"
+    path.write_bytes(data)
+    result = cli_run(["validate", "-f", "openai", "-o", "json", path])
+    assert result.exit_code == 0  # notes never fail a file
+    notes = [(d["code"], d["severity"], d["line"]) for d in json.loads(result.stdout)["diagnostics"]]
+    assert notes == [("J006", "info", 1), ("J007", "info", 1)]
+    result = cli_run(["validate", "-f", "azure", "-o", "json", path])
+    assert [d["code"] for d in json.loads(result.stdout)["diagnostics"]] == ["J007"]  # Azure documents the BOM
+    plain = clean_file(tmp_path, n=10)
+    result = cli_run(["validate", "-f", "azure", plain])
+    assert result.exit_code == 0 and "S025 the file has no UTF-8 BOM" in result.stdout
