@@ -275,12 +275,7 @@ class Linter:
         return rule.default_severity if rule is not None else Severity.ERROR
 
     def _fix_usable(self, fix: Fix | None) -> bool:
-        if fix is None:
-            return False
-        if fix.safety == "safe" or self.unsafe_fixes:
-            return True
-        self.stats.hidden_unsafe_fixes += 1
-        return False
+        return fix is not None and (fix.safety == "safe" or self.unsafe_fixes)
 
     def _add_finding(self, rule: Rule, finding: Finding, file: str, line: int, index: int | None, fingerprint: str | None) -> None:
         target = finding.at
@@ -302,7 +297,7 @@ class Linter:
             fixable=fixable,
             extra=dict(finding.extra),
         )
-        self._items.append(_Item(diagnostic, index, finding.fix if fixable else None))
+        self._items.append(_Item(diagnostic, index, finding.fix))
 
     def _line_error(self, item: _Line, index: int) -> None:
         error = item.error
@@ -484,13 +479,15 @@ class Linter:
                     self._add_finding(rule, finding, "", 0, None, None)
         kept = self._filter()
         kept.sort(key=_item_sort_key)
+        # Unsafe fixes not offered (no --unsafe-fixes), counted on what is reported.
+        self.stats.hidden_unsafe_fixes = sum(1 for item in kept if item.fix is not None and not item.diagnostic.fixable)
         # Fixes are collected only for problems that survived suppression and the baseline.
         if self.collect_fixes:
             for item in kept:
                 d = item.diagnostic
                 if d.file is None or d.line is None:
                     continue
-                if item.fix is not None:
+                if item.fix is not None and d.fixable:
                     self.fixes.setdefault(d.file, FileFixes()).records.setdefault(d.line, []).append(item.fix)
                 elif item.file_fix == "bom":
                     self.fixes.setdefault(d.file, FileFixes()).strip_bom = True
