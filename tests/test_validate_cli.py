@@ -254,3 +254,16 @@ def test_bom_and_crlf_are_notes_and_azure_wants_a_bom(tmp_path, cli_run):
     plain = clean_file(tmp_path, n=10)
     result = cli_run(["validate", "-f", "azure", plain])
     assert result.exit_code == 0 and "S025 the file has no UTF-8 BOM" in result.stdout
+
+
+def test_truncated_or_corrupt_gzip_is_an_io_error(tmp_path, cli_run):
+    data = gzip.compress(b"\n".join([CLEAN] * 200) + b"\n")
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    result = cli_run(["validate", "-f", "openai", cut])
+    assert result.exit_code == 2 and "truncated .gz" in result.stderr and "passed" not in result.stdout
+    assert cli_run(["tokens", cut]).exit_code == 2
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(b"\x1f\x8b" + b"garbage" * 10)
+    result = cli_run(["validate", "-f", "openai", bad])
+    assert result.exit_code == 2 and "passed" not in result.stdout

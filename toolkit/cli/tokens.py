@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 
 import click
 import orjson
@@ -54,8 +55,10 @@ def command(files: tuple[str, ...], model: str | None, encoding: str | None, tar
             for diagnostic in validation:
                 if diagnostic.code.startswith("J") and diagnostic.severity.value == "error":
                     unreadable.append((diagnostic.line, diagnostic.code))
-        except OSError as exc:
-            fail(f"{name}: {exc.strerror or exc}")
+        except (OSError, EOFError, zlib.error) as exc:
+            from toolkit.cli.validate import _read_error
+
+            fail(f"{name}: {_read_error(exc)}")
         report = validation.report
         assert report is not None and report.tokens is not None
         results.append((report, unreadable))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from typing import Any
 
 import click
@@ -43,6 +44,15 @@ def _check_inputs(files: tuple[str, ...]) -> None:
             fail(f"{name}: is a directory (pass the .jsonl files inside it)")
         if not os.access(name, os.R_OK):
             fail(f"{name}: permission denied")
+
+
+def _read_error(exc: BaseException) -> str:
+    """A reading error as a user sees it (a cut-off .gz raises EOFError, a corrupt one zlib.error)."""
+    if isinstance(exc, EOFError):
+        return "the gzip stream ends early (truncated .gz file?)"
+    if isinstance(exc, zlib.error):
+        return f"corrupt gzip data ({exc})"
+    return str(exc.strerror or exc) if isinstance(exc, OSError) else str(exc)
 
 
 def _summary_lines(report, target_label: str, strict: bool) -> list[str]:
@@ -132,11 +142,11 @@ def command(files: tuple[str, ...], target: str | None, model: str | None, max_t
                         announced = True
                         _announce(validation)
                     write(diagnostic.format_text() + "\n")
-        except OSError as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             if json_out:
                 write("\n]}\n")
             out.flush()
-            fail(f"{name}: {exc.strerror or exc}")
+            fail(f"{name}: {_read_error(exc)}")
         report = validation.report
         assert report is not None
         reports.append(report)
