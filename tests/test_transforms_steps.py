@@ -326,3 +326,21 @@ def test_author_signature_block_removed_only_when_it_is_a_name_block():
     c = conv(Turn(A, "Fixed.\n\nDana\nSupport team", author="Dana Kim"), (C, "thanks"))
     [out], _ = run(StripQuotedText(), c)
     assert out.turns[0].text == "Fixed."
+
+
+def test_participant_identifiers_handles_roles_and_user_handles():
+    from toolkit.transforms import participant_identifiers
+
+    c = Conversation(id="1", participants=[
+        Participant(name=n) for n in ("jules_k", "Support Team", "john.smith", "Marco Rossi", "BrightBank Customer Care",
+                                      "tom88", "Agent Tom", "Anna from Support", "José García", "Customer")
+    ] + [Participant(email="jane@example.com", phone="+44 20 7946 0958")])
+    names, emails, phones = participant_identifiers(c)
+    assert names == ["Anna", "John Smith", "José García", "Jules", "Marco Rossi", "Tom"]
+    assert emails == ["jane@example.com"] and phones == ["+44 20 7946 0958"]
+
+
+def test_redact_greeting_of_a_user_handle():
+    c = conv(Turn(C, "where is my parcel", author="jules_k"), Turn(A, "Sorry to hear that, Jules!", author="Support Team"))
+    [out], _ = run(RedactPII(), c)
+    assert out.turns[1].text == "Sorry to hear that, <PERSON_1>!"

@@ -11,6 +11,7 @@ the JSON stays valid).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Iterable
@@ -20,10 +21,15 @@ from toolkit.transforms.base import ConvertReport, Step
 
 # Names shorter than this are not passed as names: "Al" or "Jo" would hit ordinary words.
 _MIN_NAME_LENGTH = 3
+# Handles: no spaces, and a separator, a digit or all lower case ("jules_k", "meera.s", "tom88").
+_HANDLE = re.compile(r"[._\-\d]|^[a-z]+$")
+_HANDLE_SPLIT = re.compile(r"[._\-\d]+")
+_NAME_WORD = re.compile(r"^[A-Z][a-z\u00df-\u00ff'\-]+$")
 # Display names that are roles, not people.
 _NOT_NAMES = {
     "customer", "agent", "support", "admin", "bot", "system", "user", "team", "operator", "assistant",
-    "visitor", "guest", "unknown", "anonymous", "lead", "contact", "helpdesk", "service",
+    "visitor", "guest", "unknown", "anonymous", "lead", "contact", "helpdesk", "service", "customer service",
+    "care", "desk", "staff", "sales", "billing", "help", "the", "of", "and", "info", "noreply", "no-reply", "from", "at",
 }
 
 
@@ -45,8 +51,22 @@ def participant_identifiers(conversation: Conversation) -> tuple[list[str], list
             if "@" in value:
                 emails.add(value)
             return
-        if value.casefold() in _NOT_NAMES:
+        words = [w for w in re.split(r"[\s,]+", value.casefold()) if w]
+        if all(w in _NOT_NAMES for w in words):
+            return  # "Support", "Support Team", "Customer Service": roles, not people
+        if " " not in value and _HANDLE.search(value):
+            # A user handle ("jules_k", "john.smith", "meera.s"): people are greeted by the name in it.
+            parts = [p.capitalize() for p in _HANDLE_SPLIT.split(value) if len(p) >= _MIN_NAME_LENGTH and p.isalpha()]
+            parts = [p for p in parts if p.casefold() not in _NOT_NAMES]
+            if parts:
+                names.add(" ".join(parts))
             return
+        kept = [w for w in value.split() if w.casefold().strip(",.") not in _NOT_NAMES]
+        if len(kept) < len(value.split()):
+            # "Agent Tom" -> "Tom"; "BrightBank Customer Care" is a team, not a person.
+            if not all(_NAME_WORD.match(w) for w in kept):
+                return
+            value = " ".join(kept)
         # Whole names only: the redactor maps a first name alone to the same <PERSON_n>.
         if len(value) >= _MIN_NAME_LENGTH:
             names.add(value)
