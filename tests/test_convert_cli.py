@@ -303,3 +303,19 @@ def test_pii_corpus_through_convert_leaves_none_and_keeps_orders_and_prices(cli_
     for kept in ("#A-55123", "$129.99", "3-5 business days", "ending 1111"):
         assert kept in data, kept
     assert "<PERSON_1>" in data and "<EMAIL_1>" in data and "<CARD_1>" in data and "<IBAN_1>" in data
+
+
+def test_cli_choices_config_schema_and_registries_agree():
+    from toolkit.cli import convert as cli_convert
+    from toolkit.config import load_schema
+    from toolkit.readers import FORMATS
+    from toolkit.validation import TARGET_NAMES
+    from toolkit.writers import TARGETS
+
+    assert cli_convert.FROM_FORMATS == FORMATS
+    assert cli_convert.TARGETS == TARGETS
+    assert set(TARGETS) - {"parquet", "hf"} <= set(TARGET_NAMES)  # every JSONL target can be validated
+    convert_schema = load_schema("config")["properties"]["convert"]["properties"]
+    assert convert_schema["from"]["enum"] == list(FORMATS)
+    assert convert_schema["to"]["enum"] == list(TARGETS)
+    assert {entry[0] for entry in cli_convert._SETTINGS.values()} == set(convert_schema)
