@@ -190,3 +190,12 @@ def test_examples_with_nothing_to_learn_and_developer_role(tmp_path, cli_run):
     assert stats["system_prompts"]["distinct"] == 1  # a developer message is the system prompt
     text = cli_run(["stats", path, "--no-cost"]).stdout
     assert "examples with nothing to learn" in text
+
+
+def test_distribution_sums_do_not_wrap():
+    import polars as pl
+
+    from toolkit.report.stats import Distribution
+
+    d = Distribution.of(pl.Series([2**30] * 4, dtype=pl.Int32))
+    assert d.total == 2**32 and d.max == 2**30

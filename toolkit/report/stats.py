@@ -31,23 +31,6 @@ PERCENTILES = (50, 90, 95, 99)
 MAX_LISTED = 20  # problems and over-limit examples listed by location (all are counted)
 BATCH_SIZE = 4096
 
-_EXAMPLE_SCHEMA: dict[str, Any] = {
-    "file": pl.Utf8,
-    "line": pl.Int64,
-    "tokens": pl.Int64,
-    "prompt_tokens": pl.Int64,
-    "trainable_tokens": pl.Int64,
-    "tool_definition_tokens": pl.Int64,
-    "messages": pl.Int32,
-    "weight0": pl.Int32,
-    "over_limit": pl.Boolean,
-    "system_key": pl.Utf8,
-    "conversation_id": pl.Utf8,
-    **{f"n_{role}": pl.Int32 for role in ROLES},
-}
-_MESSAGE_SCHEMA: dict[str, Any] = {"role": pl.Utf8, "tokens": pl.Int64}
-
-
 @dataclass
 class Problem:
     """A line or record that stats could not use, and why."""
@@ -73,7 +56,8 @@ class Distribution:
 
     @classmethod
     def of(cls, series: pl.Series) -> "Distribution":
-        series = series.drop_nulls()
+        # Stored as Int32 to save memory; summed as Int64 (an Int32 sum wraps past 2**31).
+        series = series.drop_nulls().cast(pl.Int64)
         if series.len() == 0:
             return cls(count=0)
         return cls(
@@ -173,7 +157,7 @@ class DatasetStats:
         """Token totals in the form the cost model needs (with per-example caps from the frame)."""
         from toolkit.report.cost import TokenTotals
 
-        tokens = self.frame["tokens"]
+        tokens = self.frame["tokens"].cast(pl.Int64)
 
         def capped(cap: int) -> tuple[int, int]:
             if tokens.len() == 0:
@@ -220,18 +204,36 @@ class DatasetStats:
 
 
 class StatsCollector:
-    """Accumulate statistics from a stream of :class:`JsonlLine` (or records) in polars batches."""
+    """Accumulate statistics from a stream of :class:`JsonlLine` (or records) in polars batches.
+
+    Sums and counts are kept as running totals. Only what exact percentiles, distinct
+    counts and the cost caps need is kept per example, as compact numeric columns: the
+    example's total and trainable tokens (Int32), 64-bit hashes of its conversation id and
+    system prompt; and per message its role code (UInt8) and tokens (Int32): about 50 bytes
+    per example in all.
+    """
 
     def __init__(self, *, model: str | None = None, encoding: str | None = None, batch_size: int = BATCH_SIZE) -> None:
         self.model = model
         self.enc = resolve_encoding(model, encoding)
         self.limit = max_example_tokens(model) if model else None
         self.batch_size = batch_size
-        self._rows: list[dict[str, Any]] = []
-        self._message_rows: list[tuple[str, int]] = []
+        # The current batch, as plain lists (column-wise).
+        self._tokens: list[int] = []
+        self._trainable: list[int] = []
+        self._conversation: list[str | None] = []
+        self._system: list[int | None] = []
+        self._roles: list[int] = []
+        self._message_tokens: list[int] = []
+        # Flushed batches.
         self._frames: list[pl.DataFrame] = []
         self._message_frames: list[pl.DataFrame] = []
-        self._system_previews: dict[str, str] = {}
+        # Running totals.
+        self._role_codes: dict[str, int] = {role: i for i, role in enumerate(ROLES)}
+        self._sums = Counter()
+        self._per_file: Counter[str] = Counter()
+        self._over: list[dict[str, Any]] = []
+        self._system_previews: dict[int, str] = {}
         self.problems: list[Problem] = []
         self.problem_count = 0
         self.lines_read = 0
@@ -251,6 +253,14 @@ class StatsCollector:
             return
         self.add_record(item.value, file=item.file, line=item.line)
 
+    def _role_code(self, role: str) -> int:
+        code = self._role_codes.get(role)
+        if code is None:
+            if len(self._role_codes) >= 255:
+                return self._role_code("(other)")
+            code = self._role_codes[role] = len(self._role_codes)
+        return code
+
     def add_record(self, record: Mapping[str, Any], *, file: str = "<input>", line: int = 0) -> None:
         messages = record.get("messages") if isinstance(record, Mapping) else None
         if not isinstance(messages, list) or not messages:
@@ -258,14 +268,33 @@ class StatsCollector:
             self.add_problem(file, line, f"{reason}: not counted as an example (field /messages)")
             return
         row, message_rows = token_row(record, self.enc, limit=self.limit)
-        row["file"] = file
-        row["line"] = line
-        if row["system_key"] is not None and row["system_key"] not in self._system_previews and len(self._system_previews) < 10_000:
-            system = next((m.get("content") for m in messages if isinstance(m, Mapping) and m.get("role") in ("system", "developer")), "")
-            self._system_previews[row["system_key"]] = content_text(system)[:160]
-        self._rows.append(row)
-        self._message_rows.extend(message_rows)
-        if len(self._rows) >= self.batch_size:
+        sums = self._sums
+        sums["examples"] += 1
+        sums["tokens"] += row["tokens"]
+        sums["prompt"] += row["prompt_tokens"]
+        sums["trainable"] += row["trainable_tokens"]
+        sums["tools"] += row["tool_definition_tokens"]
+        sums["weight0"] += row["weight0"]
+        sums["no_trainable"] += row["trainable_tokens"] == 0
+        self._per_file[file] += 1
+        if row["over_limit"]:
+            sums["over_limit"] += 1
+            if len(self._over) < MAX_LISTED:
+                self._over.append({"file": file, "line": line, "tokens": row["tokens"]})
+        system_key = None
+        if row["system_key"] is not None:
+            system_key = int(row["system_key"], 16)
+            if system_key not in self._system_previews and len(self._system_previews) < 10_000:
+                system = next((m.get("content") for m in messages if isinstance(m, Mapping) and m.get("role") in ("system", "developer")), "")
+                self._system_previews[system_key] = content_text(system)[:160]
+        self._tokens.append(row["tokens"])
+        self._trainable.append(row["trainable_tokens"])
+        self._conversation.append(row["conversation_id"])
+        self._system.append(system_key)
+        for role, tokens in message_rows:
+            self._roles.append(self._role_code(role))
+            self._message_tokens.append(tokens)
+        if len(self._tokens) >= self.batch_size:
             self._flush()
 
     def add_file(self, source: str | os.PathLike[str] | IO[bytes]) -> None:
@@ -282,67 +311,67 @@ class StatsCollector:
             self.files.append(display_name(source))
 
     def _flush(self) -> None:
-        if self._rows:
-            self._frames.append(pl.DataFrame(self._rows, schema=_EXAMPLE_SCHEMA))
-            self._rows = []
-        if self._message_rows:
-            self._message_frames.append(pl.DataFrame(self._message_rows, schema=_MESSAGE_SCHEMA, orient="row"))
-            self._message_rows = []
+        if self._tokens:
+            conversation = pl.Series("conversation", self._conversation, dtype=pl.Utf8)
+            self._frames.append(
+                pl.DataFrame(
+                    {
+                        "tokens": pl.Series(self._tokens, dtype=pl.Int32),
+                        "trainable_tokens": pl.Series(self._trainable, dtype=pl.Int32),
+                        # A deterministic 64-bit hash stands for the id: n_unique needs no strings.
+                        "conversation": pl.select(
+                            pl.when(conversation.is_null()).then(None).otherwise(conversation.hash(seed=0))
+                        ).to_series(),
+                        "system": pl.Series(self._system, dtype=pl.UInt64),
+                    }
+                )
+            )
+            self._tokens, self._trainable, self._conversation, self._system = [], [], [], []
+        if self._roles:
+            self._message_frames.append(
+                pl.DataFrame({"role": pl.Series(self._roles, dtype=pl.UInt8), "tokens": pl.Series(self._message_tokens, dtype=pl.Int32)})
+            )
+            self._roles, self._message_tokens = [], []
 
     # -- result
 
     def finish(self) -> DatasetStats:
         self._flush()
-        frame = pl.concat(self._frames, rechunk=True) if self._frames else pl.DataFrame(schema=_EXAMPLE_SCHEMA)
-        messages = pl.concat(self._message_frames, rechunk=True) if self._message_frames else pl.DataFrame(schema=_MESSAGE_SCHEMA)
-        self._frames, self._message_frames = [], []
+        empty = pl.DataFrame(schema={"tokens": pl.Int32, "trainable_tokens": pl.Int32, "conversation": pl.UInt64, "system": pl.UInt64})
+        frame = pl.concat(self._frames, rechunk=True) if self._frames else empty
+        self._frames = []
+        messages = (pl.concat(self._message_frames, rechunk=True) if self._message_frames
+                    else pl.DataFrame(schema={"role": pl.UInt8, "tokens": pl.Int32}))
+        self._message_frames = []
         n = frame.height
+        sums = self._sums
+        role_names = {code: role for role, code in self._role_codes.items()}
 
-        per_role = {role: int(frame[f"n_{role}"].sum()) for role in ROLES}
-        # Messages with roles outside the known set still count (validation reports them).
-        other = messages.filter(~pl.col("role").is_in(list(ROLES)))
-        for role, count in Counter(other["role"].to_list()).items():
-            per_role[role] = count
-        per_role = {role: count for role, count in per_role.items() if count}
-
-        role_tokens = {}
+        per_role: dict[str, int] = {}
+        role_tokens: dict[str, Distribution] = {}
         histograms = {"example": histogram(frame["tokens"].rename("tokens"))}
         if messages.height:
-            for role in sorted(set(messages["role"].unique().to_list())):
-                series = messages.filter(pl.col("role") == role)["tokens"]
+            for code in sorted(messages["role"].unique().to_list(), key=lambda c: role_names[c]):
+                series = messages.filter(pl.col("role") == code)["tokens"].rename("tokens")
+                role = role_names[code]
+                per_role[role] = series.len()
                 role_tokens[role] = Distribution.of(series)
                 histograms[role] = histogram(series)
 
+        conversations = 0
         if n:
             # A conversation is metadata.conversation_id; examples without one count as their own.
-            with_id = frame.filter(pl.col("conversation_id").is_not_null())
-            conversations = with_id["conversation_id"].n_unique() + (n - with_id.height)
-        else:
-            conversations = 0
+            with_id = frame["conversation"].drop_nulls()
+            conversations = with_id.n_unique() + (n - with_id.len())
 
-        over = frame.filter(pl.col("over_limit"))
-        over_list = [
-            {"file": r["file"], "line": r["line"], "tokens": r["tokens"]}
-            for r in over.select("file", "line", "tokens").head(MAX_LISTED).iter_rows(named=True)
-        ]
-
-        systems = frame.filter(pl.col("system_key").is_not_null())
+        systems = frame["system"].drop_nulls()
         top_systems: list[dict[str, Any]] = []
-        if systems.height:
-            counts = systems.group_by("system_key").agg(pl.len().alias("examples")).sort(["examples", "system_key"], descending=[True, False])
-            for r in counts.head(5).iter_rows(named=True):
+        if systems.len():
+            counts = systems.value_counts().sort(["count", "system"], descending=[True, False])
+            for key, count in counts.head(5).iter_rows():
                 top_systems.append(
-                    {
-                        "key": r["system_key"],
-                        "examples": r["examples"],
-                        "share": round(r["examples"] / n, 4),
-                        "preview": self._system_previews.get(r["system_key"], ""),
-                    }
+                    {"key": f"{key:016x}", "examples": count, "share": round(count / n, 4), "preview": self._system_previews.get(key, "")}
                 )
-        per_file = {}
-        if n:
-            for r in frame.group_by("file").agg(pl.len().alias("n")).iter_rows(named=True):
-                per_file[r["file"]] = r["n"]
 
         return DatasetStats(
             files=list(self.files),
@@ -357,22 +386,22 @@ class StatsCollector:
             example_tokens=Distribution.of(frame["tokens"]),
             trainable_per_example=Distribution.of(frame["trainable_tokens"]),
             role_tokens=role_tokens,
-            total_tokens=int(frame["tokens"].sum()) if n else 0,
-            prompt_tokens=int(frame["prompt_tokens"].sum()) if n else 0,
-            trainable_tokens=int(frame["trainable_tokens"].sum()) if n else 0,
-            tool_definition_tokens=int(frame["tool_definition_tokens"].sum()) if n else 0,
-            weight0_messages=int(frame["weight0"].sum()) if n else 0,
-            no_trainable_examples=int((frame["trainable_tokens"] == 0).sum()) if n else 0,
-            over_limit=over.height,
-            over_limit_examples=over_list,
-            system_prompts_distinct=int(systems["system_key"].n_unique()) if systems.height else 0,
-            examples_with_system=systems.height,
+            total_tokens=sums["tokens"],
+            prompt_tokens=sums["prompt"],
+            trainable_tokens=sums["trainable"],
+            tool_definition_tokens=sums["tools"],
+            weight0_messages=sums["weight0"],
+            no_trainable_examples=sums["no_trainable"],
+            over_limit=sums["over_limit"],
+            over_limit_examples=list(self._over),
+            system_prompts_distinct=int(systems.n_unique()) if systems.len() else 0,
+            examples_with_system=systems.len(),
             top_system_prompts=top_systems,
-            per_file=per_file,
+            per_file=dict(self._per_file),
             histograms=histograms,
             problems=list(self.problems),
             problem_count=self.problem_count,
-            frame=frame.select("file", "line", "tokens", "prompt_tokens", "trainable_tokens", "over_limit"),
+            frame=frame.select("tokens", "trainable_tokens"),
         )
 
 
