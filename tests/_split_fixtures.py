@@ -17,7 +17,11 @@ import orjson
 INTENTS = ["refund", "shipping", "login", "billing"]
 TEMPLATE_USER = "Hello, I would like to return order {n} because the blue kettle arrived with a cracked lid and a dented base."
 TEMPLATE_AGENT = ("I am very sorry about the kettle from order {n}. I have created a prepaid return label and a full refund "
-                  "will follow as soon as the parcel is scanned by the carrier, usually within two working days.")
+                  "will follow as soon as the parcel is scanned by the carrier, usually within two working days. You do "
+                  "not need the original box: any sturdy packaging works, and the label already carries the return "
+                  "address of our warehouse. Once the refund is issued you will receive a confirmation e-mail with the "
+                  "amount and the card it goes back to. If you would rather have a replacement kettle instead of the "
+                  "money, just reply to this message and I will arrange it straight away at no extra cost to you.")
 
 
 def _text(rng: random.Random, words: int) -> str:

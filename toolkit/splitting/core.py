@@ -15,14 +15,16 @@ How a split is made (:class:`Splitter`):
 
    * ``assignment="balanced"`` (default): components are taken in input order; when a
      component is first met, it goes to the split furthest below its target share *in
-     the component's stratum* (the stratum of its first example); when several splits
-     are within one example of their target, the choice among them is made by a
-     uniform value hashed from (seed, component key), weighted by how far below target
-     each is. Every split's count per stratum stays within about one group of the
-     requested ratio. Each decision depends only on the component's key, the seed and
-     the examples *before* it, so **appending** new data (next month's tickets) never
-     changes an earlier assignment. Re-ordering the input, or inserting examples in the
-     middle, can.
+     the component's stratum* (the stratum of its first example), counting the run of
+     its examples that follow; when no split is a whole group behind, the choice among
+     the splits below target is made by a uniform value hashed from (seed, component
+     key), weighted by how far below target each is. Every split's count per stratum
+     stays within about one group of the requested ratio when a group's examples are
+     adjacent (as the converters write them; scattered groups balance more loosely).
+     Each decision depends only on the component's key, the seed and the examples up
+     to its first run, so **appending** new data (next month's tickets, even of old
+     customers) never changes an earlier assignment. Re-ordering the input, or
+     inserting examples in the middle, can.
    * ``assignment="hash"``: a component's split is a pure function of its key and the
      seed (its hashed uniform value against the cumulative ratios). Any superset, in
      any order, keeps every earlier assignment; proportions are only right on average
@@ -479,6 +481,21 @@ class Splitter:
         seed = self.options.seed
         counts: dict[str, np.ndarray] = {}
         split_of_comp = [-1] * len(groups)
+        # Run length: how many kept examples of the same group and stratum follow in a row
+        # from each position. Converters write a conversation's examples together, so at
+        # a group's first example this is usually its size; it depends only on the lines
+        # up to the end of that run, so appending data cannot change it (except for a
+        # group whose run ends the old input and continues in the new data).
+        n = len(group_of)
+        run = [0] * n
+        following = 0
+        for i in range(n - 1, -1, -1):
+            if not kept[i]:
+                run[i] = following = 0
+                continue
+            same = i + 1 < n and kept[i + 1] and group_of[i + 1] == group_of[i] and self._strata[i + 1] == self._strata[i]
+            following = following + 1 if same else 1
+            run[i] = following
         for i, comp in enumerate(group_of):
             if not kept[i]:
                 continue
@@ -489,10 +506,11 @@ class Splitter:
             choice = split_of_comp[comp]
             if choice < 0:
                 total = c.sum()
-                need = r * (total + 1) - c
+                m = run[i]
+                need = r * (total + m) - c
                 best = int(np.argmax(need))
-                if need[best] >= 1.0 - 1e-9:
-                    choice = best  # a split is a whole example behind: catch up
+                if need[best] >= m - 1e-9:
+                    choice = best  # a split is a whole group behind: catch up
                 else:
                     weights = np.where((need > 1e-12) & (r > 0), need, 0.0)
                     if weights.sum() <= 0:

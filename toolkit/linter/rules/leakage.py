@@ -17,6 +17,7 @@ The engine is :class:`toolkit.splitting.leakage.LeakageDetector`, shared with ``
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from typing import Any, Iterable, Mapping
@@ -36,6 +37,7 @@ _SPLIT_WORDS = {
 _WORD = re.compile(r"[a-z]+")
 
 
+@functools.lru_cache(maxsize=1024)
 def split_of_file(path: str) -> str | None:
     """The split a file name names (``train``, ``validation``, ``test``, ``eval``), or ``None``."""
     base = os.path.basename(path).lower()
