@@ -128,14 +128,14 @@ def command(files: tuple[str, ...], output_dir: str, ratios: str | None, counts:
             encoding: str | None, no_tokens: bool, output_format: str, jobs: int | None) -> None:
     """Split FILE... into train/validation/test files in OUTPUT_DIR without leakage.
 
-    Examples of one conversation (or customer: --group-by customer_id), exact duplicates
-    and near-duplicates always land in the same split. Re-running on the same data with
-    more appended keeps every earlier example where it was.
+    Examples of one conversation or customer (metadata conversation_id, customer_id),
+    exact duplicates and near-duplicates always land in the same split. Re-running on
+    the same data with more appended keeps every earlier example where it was.
 
     \b
       ftkit split data.jsonl -o splits/
       ftkit split data.jsonl -o splits/ --ratios 0.9,0.1 --names train,test --stratify-by intent
-      ftkit split data.jsonl -o splits/ --group-by conversation_id --group-by customer_id
+      ftkit split data.jsonl -o splits/ --group-by conversation_id      # customers may span splits
       ftkit split data.jsonl -o splits/ --by-time created_at --cutoff 2025-06-01 --cutoff 2025-09-01
     """
     from toolkit import __version__

@@ -33,8 +33,9 @@ How a split is made (:class:`Splitter`):
      example falls in (train on the past, test on the future).
 
    Either way, a component that new data *joins* to another (a new example that is a
-   near-duplicate of two old groups) must move as a whole; such moves are the only way
-   an earlier example can change sides, and are reported by ``ftkit split``.
+   near-duplicate of two old groups, or a ticket naming two old customers) must move as
+   a whole; such merges are the only way an earlier example can change sides (and, in
+   balanced mode, the last group of the old input if the new data continues it).
 """
 
 from __future__ import annotations
