@@ -138,6 +138,7 @@ def taskmaster_examples(path: Path):
         messages: list[dict] = []
         user_text = ""
         values: list[str] = []
+        responses = ""
         for utt in dialogue["utterances"]:
             if utt["speaker"] == "user":
                 messages.append({"role": "user", "content": utt["text"]})
@@ -151,6 +152,7 @@ def taskmaster_examples(path: Path):
                     if "response" not in c:
                         continue
                     values.extend(_tm_values(c["response"]))
+                    responses += " " + c["response"]
                     if with_results:
                         call_id = f"call_{key}"
                         messages.append({"role": "assistant", "content": None, "tool_calls": [{
@@ -166,7 +168,9 @@ def taskmaster_examples(path: Path):
             menu = sorted({w for w in _TM_MENU if _contains(text, w) and not _contains(user_text, w)})
             if len(menu) >= 2:
                 stated = sorted(set(stated) | set(menu))
-            label = "knowledge" if stated and not with_results else "behavior"
+            # with the api responses in the context, only values they do not hold are still taught
+            ungrounded = [v for v in stated if not (with_results and _contains(responses, v))]
+            label = "knowledge" if ungrounded else "behavior"
             ex_id = f"tm-{dialogue['conversation_id']}-{utt['index']}"
             record = {"messages": messages + [{"role": "assistant", "content": text}], "metadata": {"id": ex_id}}
             why = ("names " + ", ".join(repr(v) for v in stated[:4]) + (" (api response in context)" if with_results else "")) \

@@ -65,6 +65,16 @@ _YESNO_ANSWER_RE = re.compile(
     r"(?:they|it|we) (?:do|does|don't|doesn't|can|can't|are|aren't|is|isn't|will|won't)\b)",
     re.IGNORECASE,
 )
+_ASKED_KINDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"\bhow long\b|\bhow soon\b|\bhow many (?:days|hours|minutes|weeks)", re.I), ("duration",)),
+    (re.compile(r"\bwhen\b|\bwhat (?:time|day|date)\b", re.I), ("date", "time", "duration")),
+    (re.compile(r"\bhow much\b|\bprice\b|\bcost\b|\bfee\b|\bcharge\b", re.I), ("money", "percent")),
+    (re.compile(r"\bhow many\b|\blimit\b|\bmax(?:imum)?\b", re.I), ("count",)),
+    (re.compile(r"\bphone\b|\bnumber\b|\bcall\b", re.I), ("phone",)),
+    (re.compile(r"\baddress\b|\bwhere\b|\blocat", re.I), ("address", "name")),
+    (re.compile(r"\bwebsite\b|\blink\b|\burl\b|\bemail\b", re.I), ("url", "email")),
+    (re.compile(r"\bwhich\b|\bwhat(?:'s| is) the name\b|\bcalled\b", re.I), ("name", "plan")),
+)
 _YESNO_LATER_RE = re.compile(r"(?:[,;]\s*|\b(?:and|but)\s+)((?:yes|no|yeah|nope|unfortunately|sadly)\b)", re.IGNORECASE)
 _ACCOUNT_PRONOUN_RE = re.compile(
     r"\b(?:it|they)(?:'s| is| was| has| have| will| should)?(?: been| be| already| now| currently| just)*\s+"
@@ -685,6 +695,11 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
         for m in _ACCOUNT_PRONOUN_RE.finditer(text):
             candidates.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()),
                                             0.5, "an account or order fact (status)"))
+    asked_kinds: set[str] = set()
+    if last_user:
+        for regex, kinds in _ASKED_KINDS:
+            if regex.search(last_user):
+                asked_kinds.update(kinds)
     bounds = X.sentences(text)
     # A turn that ends by asking the user to confirm restates what was agreed: earlier
     # assistant turns ground all of it ("I'm booking X at Y. Is that correct?").
@@ -754,6 +769,8 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
         if span.kind == "number" and span.value.replace(".", "").isdigit() and Decimal(span.value) <= 10:
             score = min(score, 0.15)  # list markers, "step 2", small counts
         score *= modifiers["fact_question"]
+        if asked_kinds and span.kind in asked_kinds:
+            score *= 1.12  # the span is what the user asked for ("how long?" -> "26 minutes")
         if info["volatile"]:
             score *= 1.15
         if span.start < info["greeting_end"]:

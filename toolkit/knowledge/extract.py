@@ -431,7 +431,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         weak = not any(ch.isdigit() for ch in m.group()) and m.group().split()[0].lower() in ("a", "an", "one")
         short = re.search(r"(?:minute|min|second|sec)s?\b", m.group(), _I) is not None
         _add(out, taken, *m.span(), m.group(), "duration", N.normalize_quantity(value, unit),
-             0.35 if weak else 0.45 if short else 0.6, "a wait time" if short else "a duration or time window")
+             0.35 if weak else 0.4 if short else 0.6, "a wait time" if short else "a duration or time window")
     if has_digit:
         for m in RATING_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "rating", N.canonical_number(N.numbers_in(m.group())[0]), 0.55, "a rating")
