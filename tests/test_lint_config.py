@@ -178,3 +178,14 @@ def test_max_warnings_from_file_and_cli(project, cli_run):
     assert result.exit_code == 1 and "exceed --max-warnings 0" in result.output
     assert cli_run(["lint", "train.jsonl", "--max-warnings", "1"]).exit_code == 0
     assert cli_run(["lint", "train.jsonl", "--exit-zero"]).exit_code == 0
+
+
+def test_an_option_a_rule_rejects_when_built_is_a_usage_error(project, cli_run):
+    from toolkit.linter.rule import load_all_rules
+
+    takes_target = [code for code, cls in load_all_rules().items() if any(o.name == "target" for o in cls.options)]
+    if not takes_target:
+        pytest.fail("no rule takes a `target` option (the S/T rules should)")
+    result = cli_run(["lint", "train.jsonl", "--isolated", "--target", "nonsense"])
+    assert result.exit_code == 2
+    assert "unknown target 'nonsense'" in result.output and "Traceback" not in result.output

@@ -182,6 +182,8 @@ def command(files, select, extend_select, ignore, extend_ignore, severity, confi
         ctx = _context(linter, statistics)
         _emit(render(fmt, diagnostics, ctx), output_file, quiet and fmt == "text")
         sys.exit(_exit_status(diagnostics, settings.max_warnings, exit_zero, counts))
+    except LintConfigError as exc:  # a rule rejected its options when built
+        fail(str(exc))
     except BrokenPipeError:  # `ftkit lint ... | head`
         sys.stderr.close()
         sys.exit(EXIT_OK)

@@ -239,6 +239,9 @@ class Linter:
                 rule = registry[code](options)
             except (ValueError, TypeError) as exc:
                 raise LintConfigError(str(exc)) from exc
+            except OSError as exc:  # e.g. a knowledge base path that cannot be read
+                where = getattr(exc, "filename", None) or ""
+                raise LintConfigError(f"{code} ({registry[code].name}): {where}{': ' if where else ''}{exc.strerror or exc}") from exc
             if isinstance(rule, DatasetRule):
                 self.dataset_rules.append(rule)
             else:
