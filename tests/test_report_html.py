@@ -288,3 +288,11 @@ def test_report_provider_choice(tmp_path, cli_run):
     # Together serves LoRA adapters at the base model's price and no prompt tokens were saved: no saving, no break-even.
     assert econ["tuned_cost_per_request_usd"] == econ["base_cost_per_request_usd"]
     assert econ["break_even_days"] is None
+
+
+def test_example_histogram_marks_the_limit_and_the_bins_over_it(report):
+    svg = _svg(report["html"], "tokens per example")
+    assert 'data-limit="4096"' in svg and "limit 4,096" in svg
+    over = re.findall(r'fill="#c53030" data-value="(\d+)" data-bin="(\d+)-(\d+)"', svg)
+    assert sum(int(v) for v, _, _ in over) == 1  # exactly the planted long example
+    assert all(int(a) > 4096 for _, a, _ in over)

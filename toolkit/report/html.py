@@ -108,8 +108,13 @@ def fmt_pct(value: Any) -> str:
 # --------------------------------------------------------------------------- SVG charts
 
 
-def svg_histogram(title: str, hist: Mapping[str, Any], color: str, *, width: int = 380, height: int = 190) -> str:
-    """A histogram of token lengths: one bar per bin, its count printed above it."""
+def svg_histogram(title: str, hist: Mapping[str, Any], color: str, *, width: int = 380, height: int = 190,
+                  limit: int | None = None) -> str:
+    """A histogram of token lengths: one bar per bin, its count printed above it.
+
+    With ``limit``, bins at or past the limit are drawn red and the limit is marked when it
+    falls inside the chart.
+    """
     edges: list[int] = list(hist.get("edges") or [])
     counts: list[int] = list(hist.get("counts") or [])
     if not counts:
@@ -130,14 +135,22 @@ def svg_histogram(title: str, hist: Mapping[str, Any], color: str, *, width: int
         x = left + i * bar_w
         y = top + plot_h - h
         label = f"{edges[i]:,}-{edges[i + 1] - 1:,} tokens: {count:,}"
+        over = limit is not None and edges[i] > limit  # every length in the bin is over the limit
+        fill = PALETTE["error"] if over else color
         parts.append(
-            f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{max(bar_w - 2, 1):.1f}" height="{h:.1f}" fill="{color}" '
+            f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{max(bar_w - 2, 1):.1f}" height="{h:.1f}" fill="{fill}" '
             f'data-value="{count}" data-bin="{edges[i]}-{edges[i + 1]}"><title>{esc(label)}</title></rect>'
         )
         if count and len(counts) <= 30:
             parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" font-size="9" text-anchor="middle" fill="{PALETTE["ink"]}">{count:,}</text>')
     base = top + plot_h
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{base}" y2="{base}" stroke="{PALETTE["muted"]}"/>')
+    if limit is not None and edges[0] <= limit <= edges[-1]:
+        lx = left + plot_w * (limit - edges[0]) / (edges[-1] - edges[0])
+        parts.append(f'<line x1="{lx:.1f}" x2="{lx:.1f}" y1="{top - 4}" y2="{base}" stroke="{PALETTE["error"]}" stroke-dasharray="4 3" data-limit="{limit}"/>')
+        anchor = "end" if lx > left + plot_w * 0.7 else "start"
+        dx = -4 if anchor == "end" else 4
+        parts.append(f'<text x="{lx + dx:.1f}" y="{top + 6}" font-size="10" text-anchor="{anchor}" fill="{PALETTE["error"]}">limit {limit:,}</text>')
     step = max(1, len(counts) // 6)
     for i in range(0, len(edges), step):
         x = left + i * bar_w
@@ -270,7 +283,9 @@ def section_tokens(stats: Mapping[str, Any], histograms: Mapping[str, Any]) -> s
         if role not in histograms:
             continue
         title = "tokens per example" if role == "example" else f"tokens per {role} message"
-        charts.append(f'<div class="card chart"><h3>{esc(title)}</h3>{svg_histogram(title, histograms[role], ROLE_COLORS.get(role, PALETTE["accent"]))}</div>')
+        limit = stats["over_limit"]["limit"] if role == "example" else None
+        chart = svg_histogram(title, histograms[role], ROLE_COLORS.get(role, PALETTE["accent"]), limit=limit)
+        charts.append(f'<div class="card chart"><h3>{esc(title)}</h3>{chart}</div>')
     tok = stats["tokens"]
     rows = []
     for name, d in [("per example", tok["per_example"]), ("trainable per example", tok["trainable_per_example"])] + [
