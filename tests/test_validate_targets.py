@@ -232,3 +232,75 @@ def test_no_record_crashes_any_checker(record):
 from toolkit.validation.codes import CHECKS as _ALL_CHECKS  # noqa: E402
 
 CHECKS_CODES = set(_ALL_CHECKS)
+
+
+_good_call = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+_fast_calls = st.sampled_from([
+    None, [], [_good_call], [{**_good_call, "id": "abc123XYZ"}], [{**_good_call, "id": ""}],
+    [{k: v for k, v in _good_call.items() if k != "type"}], [{**_good_call, "function": {"name": "look up", "arguments": "{}"}}],
+    [{**_good_call, "function": {"name": "f", "arguments": {}}}], [{**_good_call, "extra": 1}], "x",
+    [{**_good_call, "function": {"name": "f", "arguments": "{}", "x": 1}}],
+])
+_fast_content = st.sampled_from([None, "hi", "", [], [{"type": "text", "text": "a"}], [{"type": "text", "text": "a", "x": 1}],
+                                 [{"type": "image_url", "image_url": {"url": "u"}}], 5, [{"type": "text"}]])
+
+
+@st.composite
+def _fast_message(draw):
+    m = {"role": draw(st.sampled_from(["system", "developer", "user", "assistant", "tool", "function", "x"]))}
+    for key, values in (("content", _fast_content), ("name", st.sampled_from([None, "", "n", 5, "look up"])),
+                        ("weight", st.sampled_from([None, 0, 1, 2, True, 1.0, "1"])), ("tool_calls", _fast_calls),
+                        ("tool_call_id", st.sampled_from([None, "call_1", "abc123XYZ", "", 5])),
+                        ("function_call", st.sampled_from([None, {"name": "f", "arguments": "{}"}])),
+                        ("foo", st.sampled_from([None, 1]))):
+        if draw(st.booleans()):
+            value = draw(values)
+            if value is not None or key == "content":
+                m[key] = value
+    return m
+
+
+_fast_tool = {"type": "function", "function": {"name": "lookup", "description": "d", "parameters": {"type": "object"}}}
+
+
+@st.composite
+def _fast_record(draw):
+    r = {"messages": draw(st.lists(_fast_message(), max_size=5))}
+    if draw(st.booleans()):
+        r["tools"] = draw(st.sampled_from([[_fast_tool], [], "x", [{"function": _fast_tool["function"]}],
+                                           [{**_fast_tool, "function": {**_fast_tool["function"], "strict": True}}],
+                                           [{**_fast_tool, "function": {"name": "bad name"}}],
+                                           [{**_fast_tool, "function": {"name": "f", "parameters": "x"}}],
+                                           [{**_fast_tool, "extra": 1}]]))
+    if draw(st.booleans()):
+        r["parallel_tool_calls"] = draw(st.sampled_from([True, "yes", None]))
+    if draw(st.booleans()):
+        r["metadata"] = draw(st.sampled_from([{}, {"id": "x"}, [], "x"]))
+    if draw(st.booleans()):
+        r["label"] = 1
+    return r
+
+
+_SCHEMA_VALIDATORS: dict = {}
+
+
+@given(_fast_record())
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_fast_path_never_accepts_what_the_schema_rejects(record):
+    from jsonschema import Draft202012Validator
+
+    from toolkit.config import load_schema
+
+    for target in ("openai", "mistral"):
+        if target not in _SCHEMA_VALIDATORS:
+            _SCHEMA_VALIDATORS[target] = Draft202012Validator(load_schema(target))
+        if _CHECKERS[target]._fast_valid(record):
+            assert _SCHEMA_VALIDATORS[target].is_valid(record), (target, record)
+
+
+def test_fast_path_covers_tools_and_tool_calls():
+    record = {"messages": [U, {"role": "assistant", "content": None, "tool_calls": [_good_call]},
+                           {"role": "tool", "tool_call_id": "call_1", "content": "{}"}, {**A, "weight": 1}],
+              "tools": [_fast_tool], "parallel_tool_calls": False, "metadata": {"id": "x"}}
+    assert _CHECKERS["openai"]._fast_valid(record)
+    assert not _CHECKERS["mistral"]._fast_valid(record)  # 'call_1' is not a Mistral id: the schema reports it

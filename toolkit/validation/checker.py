@@ -201,39 +201,61 @@ class RecordChecker:
     # ------------------------------------------------------------------ schema
 
     def _fast_valid(self, record: dict) -> bool:
-        """True only when the record is certainly valid under the target schema (plain chat, OpenAI-style)."""
-        if self.target.schema not in ("openai", "mistral"):
+        """True only when the record is certainly valid under the target schema (OpenAI-style layouts).
+
+        A hand-written mirror of schemas/openai.schema.json and schemas/mistral.schema.json for the
+        shapes real files use (string or text-part contents, tools, tool calls and results,
+        weights). Anything it does not fully understand (images, legacy functions, unknown keys)
+        returns False and goes to the JSON Schema, which then reports the exact problems.
+        """
+        schema = self.target.schema
+        if schema != "openai" and schema != "mistral":
             return False
+        mistral = schema == "mistral"
         for key in record:
-            if key != "messages" and key != "metadata":
-                return False  # tools, parallel_tool_calls, unknown keys: let the schema decide
-        meta = record.get("metadata")
-        if meta is not None and not isinstance(meta, dict):
-            return False
+            if key == "messages":
+                continue
+            if key == "metadata":
+                if type(record[key]) is not dict:
+                    return False
+            elif key == "tools":
+                if not _fast_tools(record[key], mistral):
+                    return False
+            elif key == "parallel_tool_calls" and not mistral:
+                if type(record[key]) is not bool:
+                    return False
+            else:
+                return False  # functions (legacy), unknown keys: let the schema decide
         messages = record.get("messages")
-        if not isinstance(messages, list) or not messages:
+        if type(messages) is not list or not messages:
             return False
-        weight_ok = self.target.schema in ("openai", "mistral")
         for m in messages:
             if type(m) is not dict:
                 return False
             role = m.get("role")
-            content = m.get("content")
-            if type(content) is not str:
+            if role == "assistant":
+                if not _fast_assistant(m, mistral):
+                    return False
+            elif role == "user" or role == "system" or (role == "developer" and not mistral):
+                if not _fast_text(m.get("content")) or "content" not in m:
+                    return False
+                for key in m:
+                    if key != "role" and key != "content" and not (key == "name" and type(m[key]) is str and m[key]):
+                        return False
+            elif role == "tool":
+                tcid = m.get("tool_call_id")
+                if type(tcid) is not str or not tcid or (mistral and not _MISTRAL_ID.match(tcid)):
+                    return False
+                if not _fast_text(m.get("content")) or "content" not in m:
+                    return False
+                for key in m:
+                    if key == "role" or key == "content" or key == "tool_call_id":
+                        continue
+                    if mistral and key == "name" and type(m[key]) is str and FUNCTION_NAME_RE.match(m[key]):
+                        continue
+                    return False
+            else:
                 return False
-            for key in m:
-                if key == "role" or key == "content":
-                    continue
-                if key == "name" and role != "tool" and type(m["name"]) is str and m["name"]:
-                    continue
-                if key == "weight" and role == "assistant" and weight_ok and type(m["weight"]) is int and m["weight"] in (0, 1):
-                    continue
-                return False
-            if role == "user" or role == "assistant" or role == "system":
-                continue
-            if role == "developer" and self.target.schema == "openai":
-                continue
-            return False
         return True
 
     def _schema_problems(self, record: dict, add) -> None:
@@ -949,6 +971,86 @@ class RecordChecker:
         figures.total = figures.prompt + figures.trainable
         return figures
 
+
+
+# ---------------------------------------------------------------------- fast schema mirror (see _fast_valid)
+
+_MISTRAL_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
+
+
+def _fast_text(content: Any) -> bool:
+    """A string, or a list of ``{"type": "text", "text": str}`` parts."""
+    if type(content) is str:
+        return True
+    if type(content) is not list:
+        return False
+    for part in content:
+        if type(part) is not dict or len(part) != 2 or part.get("type") != "text" or type(part.get("text")) is not str:
+            return False
+    return True
+
+
+def _fast_assistant(m: dict, mistral: bool) -> bool:
+    has_content = "content" in m
+    for key, value in m.items():
+        if key == "role":
+            continue
+        if key == "content":
+            if value is not None and not _fast_text(value):
+                return False
+        elif key == "weight":
+            if type(value) is not int or (value != 0 and value != 1):
+                return False
+        elif key == "name":
+            if type(value) is not str or not value:
+                return False
+        elif key == "tool_calls":
+            if type(value) is not list or not value:
+                return False
+            for call in value:
+                if type(call) is not dict or len(call) != 3 or call.get("type") != "function":
+                    return False
+                cid = call.get("id")
+                if type(cid) is not str or not cid or (mistral and not _MISTRAL_ID.match(cid)):
+                    return False
+                fn = call.get("function")
+                if type(fn) is not dict or len(fn) != 2 or type(fn.get("arguments")) is not str:
+                    return False
+                name = fn.get("name")
+                if type(name) is not str or not FUNCTION_NAME_RE.match(name):
+                    return False
+        else:
+            return False  # function_call (legacy), unknown keys
+    return has_content or "tool_calls" in m
+
+
+def _fast_tools(tools: Any, mistral: bool) -> bool:
+    if type(tools) is not list:
+        return False
+    for tool in tools:
+        if type(tool) is not dict or len(tool) != 2 or tool.get("type") != "function":
+            return False
+        fn = tool.get("function")
+        if type(fn) is not dict:
+            return False
+        name = fn.get("name")
+        if type(name) is not str or not FUNCTION_NAME_RE.match(name):
+            return False
+        for key, value in fn.items():
+            if key == "name":
+                continue
+            if key == "description":
+                if type(value) is not str:
+                    return False
+            elif key == "parameters":
+                if type(value) is not dict:
+                    return False
+            elif key == "strict" and not mistral:
+                if value is not None and type(value) is not bool:
+                    return False
+            else:
+                return False
+    return True
 
 # ---------------------------------------------------------------------- helpers
 
