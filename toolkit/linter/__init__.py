@@ -26,8 +26,9 @@ __all__ = ["lint", "lint_files", "load_settings"]
 def load_settings(config: Any = None, **overrides: Any):
     """Lint settings from ``config`` plus command-line-style overrides.
 
-    ``config`` may be ``None`` (discover ``ftkit.toml`` / ``pyproject.toml`` from the cwd),
-    ``False`` (no file: defaults), a path to a config file, a ``LoadedConfig``, a
+    ``config`` may be ``None`` or ``False`` (no file: the defaults), ``"auto"`` (discover
+    ``ftkit.toml`` / ``pyproject.toml`` from the cwd, as the CLI does), a path to a config
+    file, a ``LoadedConfig``, a
     ``LintSettings`` (returned as is when there are no overrides), or a dict holding the
     ``[tool.ftkit]`` table (``{"lint": {...}, "model": ...}``) or just the lint keys.
     """
@@ -36,10 +37,10 @@ def load_settings(config: Any = None, **overrides: Any):
 
     if isinstance(config, LintSettings) and not any(v is not None for v in overrides.values()):
         return config
-    if config is None:
-        loaded = load_config()
-    elif config is False:
+    if config is None or config is False:
         loaded = LoadedConfig()
+    elif config == "auto":
+        loaded = load_config()
     elif isinstance(config, LoadedConfig):
         loaded = config
     elif isinstance(config, (str, os.PathLike)):
@@ -58,7 +59,7 @@ def load_settings(config: Any = None, **overrides: Any):
 
 def lint(
     records: Iterable[Any] | str | os.PathLike[str],
-    config: Any = False,
+    config: Any = None,
     *,
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
@@ -76,8 +77,9 @@ def lint(
 ) -> Iterator[Diagnostic]:
     """Lint records and yield diagnostics sorted by file, line and code.
 
-    ``config`` defaults to ``False`` (no config file: library calls should not depend on
-    the cwd); pass ``None`` to discover one like the CLI does. ``file`` names the input
+    ``config`` defaults to ``None``: no config file (library calls should not depend on the
+    cwd); pass ``"auto"`` to discover one like the CLI does, a path, or a dict holding the
+    ``[tool.ftkit]`` table. ``file`` names the input
     in diagnostics (default ``<input>``). ``jobs`` > 1 runs per-example rules in worker
     processes. Dataset-level rules need the whole input, so diagnostics are yielded once
     the input is exhausted. Raises ``LintConfigError`` for an unknown rule or option.
@@ -98,7 +100,7 @@ def lint(
     yield from diagnostics
 
 
-def lint_files(paths: Sequence[str | os.PathLike[str]], config: Any = None, **kwargs: Any) -> list[Diagnostic]:
+def lint_files(paths: Sequence[str | os.PathLike[str]], config: Any = "auto", **kwargs: Any) -> list[Diagnostic]:
     """Lint JSONL files (config discovered from the cwd by default); returns sorted diagnostics."""
     from toolkit.linter.engine import Linter
     from toolkit.linter.suppression import Baseline

@@ -361,6 +361,13 @@ def build_settings(
     baseline_path = _path(baseline, "baseline", False) if baseline is not None else _path(lint.get("baseline"), "baseline", True)
     kb_path = _path(kb, "kb", False) if kb is not None else _path(lint.get("kb"), "kb", True)
 
+    if target is not None:
+        from toolkit.config import load_schema
+
+        allowed = load_schema("config").get("properties", {}).get("target", {}).get("enum")
+        if allowed and target not in allowed:
+            raise LintConfigError(f"--target: unknown target {target!r}; choose one of: {', '.join(allowed)}")
+
     beh = dict(lint.get("behavior") or {})
     if behavior:
         beh.update(behavior)
