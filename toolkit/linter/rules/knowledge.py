@@ -226,6 +226,13 @@ _CONDITIONAL = re.compile(r"\b(?:if|unless|depending|depends|for (?:gold|silver|
                           r"only for|except|provided that|as long as|when you|once you)\b", re.IGNORECASE)
 
 
+# A cheap test that a text may hold a value-like specific (dataset rules skip the analysis otherwise).
+_VALUE_HINT = re.compile(
+    r"\d|@|www\.|\.[a-z]{2,4}\b/|[a-z,;:(] +[A-Z]|(?i:\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred|dozen)\b)"
+)
+
+
 def _question_words(ctx: ExampleContext, message_index: int) -> frozenset[str]:
     for index in range(message_index - 1, -1, -1):
         message = ctx.messages[index]
@@ -254,6 +261,9 @@ class _FactDatasetRule(DatasetRule):
         self.kopts = KnowledgeOptions(allow=tuple(self.opts.get("allow") or ()), min_span_score=0.2)
 
     def _facts(self, ctx: ExampleContext) -> tuple[int | None, list[KnowledgeSpan]]:
+        last = ctx.last_assistant_index
+        if last is None or not _VALUE_HINT.search(ctx.texts[last]):
+            return None, []  # no digit, address, number word or mid-sentence name: no value to repeat
         result = cached_analysis(ctx, self.kopts)
         if not result.turns:
             return None, []
