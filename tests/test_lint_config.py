@@ -189,3 +189,17 @@ def test_an_option_a_rule_rejects_when_built_is_a_usage_error(project, cli_run):
     result = cli_run(["lint", "train.jsonl", "--isolated", "--target", "nonsense"])
     assert result.exit_code == 2
     assert "unknown target 'nonsense'" in result.output and "Traceback" not in result.output
+
+
+def test_library_config_forms(project):
+    from toolkit.linter import lint
+
+    records = [ex("SHOUT"), ex("SHOUT", user="again")]
+    as_dict = [d.code for d in lint(records, config={"lint": {"select": ["X901"]}})]
+    assert as_dict == ["X901", "X901"]
+    write_pyproject(project, '[tool.ftkit.lint]\nselect = ["X902"]\n')
+    assert [d.code for d in lint(records, config="auto")] == ["X902"]
+    assert [d.code for d in lint(records, config=project / "pyproject.toml")] == ["X902"]
+    assert {"X901", "X902"} <= {d.code for d in lint(records)}  # None: no file, the defaults
+    with pytest.raises(Exception, match="'selct' was unexpected"):
+        list(lint(records, config={"lint": {"selct": ["X901"]}}))
