@@ -3,17 +3,19 @@
     python3 benchmarks/bench_convert.py                    # 25,000 and 100,000 tickets
     python3 benchmarks/bench_convert.py --sizes 2000 8000  # quicker
     python3 benchmarks/bench_convert.py --no-redact        # without the PII step (to see its cost)
+    python3 benchmarks/bench_convert.py --jobs 1           # one process (default: one worker per CPU)
 
 Generates (once per size; reused while present) a deterministic Zendesk incremental ticket
 export in ``benchmarks/_data/convert/`` (NDJSON, one ticket per line with 4-8 embedded
 comments including an internal note, quoted email history, a signature and personal data,
 then a users page), and converts it with the real command line in a fresh process:
 
-    ftkit convert --from zendesk --to openai -o OUT tickets.jsonl
+    ftkit convert --from zendesk --to openai --jobs N -o OUT tickets.jsonl
 
 i.e. the whole default pipeline (role mapping, quote/signature stripping, merging, filters,
 PII redaction, token-free example building, atomic JSONL write). Peak RSS of that process is
-polled with psutil. If memory does not grow with the input, the peak at the largest size is
+polled with psutil (the whole process tree: the reader/writer process and the ``--jobs``
+workers). If memory does not grow with the input, the peak at the largest size is
 close to the peak at the smallest. Figures are wall-clock on whatever machine runs this:
 note any contention (other jobs on the same cores) next to them.
 """
@@ -129,10 +131,17 @@ def run(path: Path, extra: list[str]) -> dict:
     ps = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
+        # The whole process tree: with --jobs the workers hold memory too.
         try:
-            peak = max(peak, ps.memory_info().rss)
+            total = ps.memory_info().rss
+            for child in ps.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
         except psutil.Error:
             break
+        peak = max(peak, total)
         time.sleep(0.05)
     stdout, stderr = proc.communicate()
     elapsed = time.perf_counter() - start
@@ -146,9 +155,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[25_000, 100_000], help="ticket counts to run")
     parser.add_argument("--no-redact", action="store_true", help="switch the PII step off")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="ftkit convert --jobs (default: one per CPU; peak RSS counts the workers too)")
     args = parser.parse_args()
-    extra = ["--no-redact"] if args.no_redact else []
-    print(f"ftkit convert benchmark: Zendesk incremental NDJSON -> openai ({os.cpu_count()} CPUs, "
+    extra = (["--no-redact"] if args.no_redact else []) + ["--jobs", str(args.jobs)]
+    print(f"ftkit convert benchmark: Zendesk incremental NDJSON -> openai ({os.cpu_count()} CPUs, --jobs {args.jobs}, "
           f"load average {os.getloadavg()[0]:.1f} at start; PII redaction {'off' if args.no_redact else 'on'})")
     results = []
     for size in sorted(args.sizes):

@@ -319,3 +319,21 @@ def test_cli_choices_config_schema_and_registries_agree():
     assert convert_schema["from"]["enum"] == list(FORMATS)
     assert convert_schema["to"]["enum"] == list(TARGETS)
     assert {entry[0] for entry in cli_convert._SETTINGS.values()} == set(convert_schema)
+
+
+def test_jobs_give_identical_output_and_skips(cli_run, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    inputs = ["samples/raw/zendesk_incremental.jsonl", "samples/raw/zendesk_tickets.json", "samples/raw/intercom_conversations.json",
+              "samples/raw/openai_chat.jsonl", "samples/raw/sharegpt.json", "samples/raw/alpaca.json"]
+    outputs = []
+    for jobs in ("1", "2"):
+        out, skipped = tmp_path / f"o{jobs}.jsonl", tmp_path / f"s{jobs}.jsonl"
+        result = cli_run(["convert", "--isolated", "--to", "sharegpt", "-o", out, *inputs, "--skipped", skipped,
+                          "--jobs", jobs, "--output-format", "json"])
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.stdout)
+        summary.pop("output")
+        outputs.append((out.read_bytes(), skipped.read_bytes(), (tmp_path / "dataset_info.json").read_text(), summary))
+    assert outputs[0][0] == outputs[1][0] and outputs[0][1] == outputs[1][1]
+    assert outputs[0][3] == outputs[1][3]
+    assert outputs[0][3]["skipped"] >= 2  # refusals (weights, text with tool call) and filters, counted the same

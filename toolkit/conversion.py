@@ -38,6 +38,7 @@ def convert(
     report: ConvertReport | None = None,
     strip_metadata: bool = False,
     writer_options: Mapping[str, Any] | None = None,
+    jobs: int = 1,
     **options: Any,
 ) -> Iterator[dict[str, Any]]:
     """Convert conversations to records of target ``to``, lazily.
@@ -50,7 +51,10 @@ def convert(
     ``to``: a target name (``openai``, ``azure``, ``together``, ``fireworks``, ``mistral``,
     ``vertex``, ``bedrock``, ``sharegpt``, ``trl``, ``parquet``, ``hf``) or a writer.
     ``report``: filled in as the stream is consumed. ``strip_metadata``: drop the
-    provenance ``metadata`` block from every record.
+    provenance ``metadata`` block from every record. ``jobs``: worker processes for the
+    pipeline and the encoding (``0``: one per CPU); reading and writing stay in this
+    process, batches are bounded (memory stays flat) and results come back in input order,
+    so the output is identical to ``jobs=1``.
 
     Yields the target's records (dicts). Write them with the writer's ``write()`` (atomic;
     Parquet and ``hf`` need it) or any JSONL writer.
@@ -65,7 +69,21 @@ def convert(
         pipeline = Pipeline(pipeline)
     if pipeline.produces != "example":
         pipeline = Pipeline([*pipeline.steps, ToExamples()])
+    jobs = resolve_jobs(jobs)
+    if jobs > 1:
+        return _convert_parallel(conversations, pipeline, writer, report, strip_metadata, jobs)
     return _convert(conversations, pipeline, writer, report, strip_metadata)
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """``0`` or ``None`` -> one per CPU; parallel work needs the ``fork`` start method (else 1)."""
+    import multiprocessing
+
+    if jobs is None or jobs <= 0:
+        jobs = os.cpu_count() or 1
+    if jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return jobs
 
 
 def _count_read(items: Iterable[Conversation | Mapping[str, Any]], report: ConvertReport) -> Iterator[Conversation]:
@@ -79,6 +97,108 @@ def _convert(conversations: Iterable[Any], pipeline: Pipeline, writer: Writer, r
     writer.on_adjust = report.adjust
     examples = pipeline(_count_read(conversations, report), report)
     yield from convert_examples(examples, writer, report=report, strip_metadata=strip_metadata)
+
+
+# ----------------------------------------------------------------------------- parallel
+
+BATCH = 64
+_WORKER_STATE: tuple[Pipeline, Writer, bool] | None = None
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _work(batch: list[Conversation]) -> tuple[list[tuple[list[dict[str, Any]], list[SkipRecord]]], dict[str, Any]]:
+    """In a worker: run each conversation of a batch through the pipeline and the encoder.
+
+    Returns, per conversation, its records and its skip records (so the parent can replay
+    them in exactly the order a single process would), plus the batch's counters.
+    """
+    assert _WORKER_STATE is not None
+    pipeline, writer, strip_metadata = _WORKER_STATE
+    skips: list[SkipRecord] = []
+    local = ConvertReport(sink=skips.append)
+    writer.on_adjust = local.adjust
+    results = []
+    for conversation in batch:
+        records = list(convert_examples(pipeline(iter([conversation]), local), writer, report=local,
+                                        strip_metadata=strip_metadata))
+        results.append((records, list(skips)))
+        skips.clear()
+    counts = {"turn_drops": dict(local.turn_drops), "adjustments": dict(local.adjustments)}
+    return results, counts
+
+
+def _convert_parallel(conversations: Iterable[Any], pipeline: Pipeline, writer: Writer, report: ConvertReport,
+                      strip_metadata: bool, jobs: int) -> Iterator[dict[str, Any]]:
+    """Batches of conversations to forked workers; results replayed in input order.
+
+    Every built-in step treats each conversation on its own, which is what makes this
+    exact; a custom step that keeps state across conversations needs ``jobs=1``.
+    """
+    import collections
+    import multiprocessing
+
+    global _WORKER_STATE
+    _WORKER_STATE = (pipeline, writer, strip_metadata)  # inherited by the forked workers
+    context = multiprocessing.get_context("fork")
+    pending: collections.deque[Any] = collections.deque()
+    # Skips the reader reports (through report.sink) while a conversation is being read are
+    # held back with that conversation and replayed just before its own skips, so the skip
+    # stream comes out in the same order as with jobs=1.
+    sink = report.sink
+    held: list[SkipRecord] = []
+
+    def read_with_held_skips() -> Iterator[tuple[Conversation, list[SkipRecord]]]:
+        for conversation in _count_read(conversations, report):
+            yield conversation, list(held)
+            held.clear()
+
+    try:
+        with context.Pool(jobs) as pool:
+            report.sink = held.append if sink is not None else None
+            for batch in _batches(read_with_held_skips(), BATCH):
+                before = [b for _, b in batch]
+                pending.append((before, pool.apply_async(_work, ([c for c, _ in batch],))))
+                # At most two batches per worker in flight: reading never runs far ahead.
+                while len(pending) >= 2 * jobs:
+                    yield from _collect(pending.popleft(), report, sink)
+            while pending:
+                yield from _collect(pending.popleft(), report, sink)
+        report.sink = sink
+        for item in held:  # reported after the last conversation (a bad trailing line ...)
+            sink(item)  # type: ignore[misc]
+    finally:
+        report.sink = sink
+        _WORKER_STATE = None
+
+
+def _collect(entry: tuple[list[list[SkipRecord]], Any], report: ConvertReport, sink: Any) -> Iterator[dict[str, Any]]:
+    before, pending = entry
+    results, counts = pending.get()
+    reading_sink = report.sink
+    report.sink = sink
+    batch_records: list[dict[str, Any]] = []
+    for read_skips, (records, skips) in zip(before, results):
+        for item in read_skips:
+            sink(item)
+        for item in skips:
+            report.add_skip(item)
+        batch_records.extend(records)
+    report.sink = reading_sink
+    report.turn_drops.update(counts["turn_drops"])
+    report.adjustments.update(counts["adjustments"])
+    for record in batch_records:
+        report.examples_written += 1
+        yield record
 
 
 def convert_examples(

@@ -73,6 +73,7 @@ _SETTINGS: dict[str, tuple[str, str, str]] = {
     "dataset_name": ("dataset-name", "dataset_name", "writer"),
     "split_name": ("split-name", "split", "writer"),
     "strip_metadata": ("strip-metadata", "strip_metadata", "cli"),
+    "jobs": ("jobs", "jobs", "cli"),
     "skipped": ("skipped", "skipped", "cli"),
     "fail_on_skip": ("fail-on-skip", "fail_on_skip", "cli"),
     "source_format": ("from", "from", "cli"),
@@ -163,6 +164,8 @@ def _choice(values: Iterable[str]) -> click.Choice:
 @click.option("--strip-metadata", is_flag=True, default=None, help="Leave the provenance metadata out of the output.")
 @click.option("--skipped", metavar="FILE", default=None, help="Write every skipped record with its reason to this JSONL file.")
 @click.option("--fail-on-skip", is_flag=True, default=None, help="Exit 1 when any record was skipped or refused.")
+@click.option("-j", "--jobs", type=click.IntRange(0), default=None,
+              help="Worker processes for cleaning, redaction and encoding (0: one per CPU; default 1). Output is identical.")
 @click.option("--output-format", type=_choice(["text", "json"]), default="text", help="Summary format (json goes to stdout).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary unless something went wrong.")
 @click.pass_context
@@ -248,7 +251,7 @@ def command(ctx: click.Context, inputs: tuple[str, ...], output: str | None, con
         progress = _Progress(report, enabled=show_progress() and not quiet)
         stack.enter_context(progress)
         records = convert(progress.wrap(conversations), pipeline, to=writer, report=report,
-                          strip_metadata=bool(cli.get("strip_metadata")))
+                          strip_metadata=bool(cli.get("strip_metadata")), jobs=int(cli.get("jobs", 1)))
         try:
             if to_stdout:
                 count = _write_stdout(records, writer)

@@ -109,7 +109,11 @@ class ConvertReport:
             record = record if record is not None else meta.get("source_record")
         item = SkipRecord(reason=reason, detail=detail, stage=stage, file=file, record=record,
                           conversation_id=conversation_id, step=step)
-        self.skip_counts[reason] += 1
+        return self.add_skip(item)
+
+    def add_skip(self, item: SkipRecord) -> SkipRecord:
+        """Count an already-made skip record (from a worker process, say) and pass it to the sink."""
+        self.skip_counts[item.reason] += 1
         if len(self.skipped) < KEEP_SKIPPED:
             self.skipped.append(item)
         if self.sink is not None:

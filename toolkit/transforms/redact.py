@@ -93,10 +93,11 @@ class RedactPII(Step):
     name = "redact"
 
     def __init__(self, kinds: Iterable[str] | None = None, *, names: Iterable[str] = (), participants: bool = True):
-        # Import here so that a pipeline without redaction never needs the PII module.
+        # Import here so that a pipeline without redaction never needs the PII module; check
+        # the kinds now so that a typo fails before the run starts.
         from toolkit import pii
 
-        self._pii = pii
+        pii.Redactor(kinds=kinds)
         self.kinds = list(kinds) if kinds is not None else None
         self.names = list(names)
         self.participants = participants
@@ -113,10 +114,9 @@ class RedactPII(Step):
         # conversation is the redactor's main set-up cost); keep only the unusual ones.
         emails = [e for e in emails if e.strip().casefold() in blob and not _detected_email(e.strip())]
         phones = [p for p in phones if _phone_tail(p) and _phone_tail(p) in digits]
-        try:
-            return self._pii.Redactor(kinds=self.kinds, names=names, emails=emails, phones=phones)
-        except TypeError:  # an older Redactor without emails/phones keywords
-            return self._pii.Redactor(kinds=self.kinds, names=names)
+        from toolkit.pii import Redactor
+
+        return Redactor(kinds=self.kinds, names=names, emails=emails, phones=phones)
 
     def process(self, conversation: Conversation, report: ConvertReport) -> Conversation:
         redactor = self.make_redactor(conversation)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import orjson
 
@@ -112,12 +112,21 @@ class ShareGPTWriter(Writer):
         record: Record = {"conversations": turns}
         if system:
             record["system"] = "\n\n".join(system)
-            self._has_system = True
         if example.tools:
             functions = [t.get("function", t) if isinstance(t, dict) else t for t in example.tools]
             record["tools"] = _json(functions)
-            self._has_tools = True
         return self.with_metadata(record, example)
+
+    def write(self, path: str | os.PathLike[str], records: Iterable[Record]) -> int:
+        # Which optional columns exist is learnt from the records as they are written (they
+        # may have been encoded in worker processes), for the dataset_info.json entry.
+        return super().write(path, self._observe(records))
+
+    def _observe(self, records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            self._has_system = self._has_system or "system" in record
+            self._has_tools = self._has_tools or "tools" in record
+            yield record
 
     def finish(self, path: str | os.PathLike[str], count: int) -> list[Path]:
         """Write or update ``dataset_info.json`` in the output's folder."""
