@@ -289,3 +289,15 @@ def test_hf_save_to_disk_loads_back_and_is_deterministic(tmp_path):
     assert row["messages"][1]["tool_calls"][0]["function"]["name"] == "lookup_order"
     assert json.loads(row["metadata"]) == META
     assert [p.name for p in tmp_path.iterdir()] == ["ds"]  # no temp folders left behind
+
+
+def test_hf_never_replaces_a_folder_it_did_not_write(tmp_path):
+    precious = tmp_path / "mine"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    writer = get_writer("hf")
+    with pytest.raises(ValueError, match="not a dataset saved by save_to_disk"):
+        writer.write(precious, [writer.encode(Example.from_dict(PLAIN))])
+    assert (precious / "notes.txt").read_text() == "keep me"
+    with pytest.raises(ValueError, match="split name 'my split' is not valid"):
+        get_writer("hf", split="my split")

@@ -410,8 +410,12 @@ def _check_output_path(output: str, writer: Any, inputs: tuple[str, ...]) -> Non
         if name != "-" and Path(name).resolve() == resolved:
             fail(f"{output}: the output would overwrite an input file")
     if writer.directory_output:
-        if out.exists() and not out.is_dir():
-            fail(f"{output}: exists and is not a folder (--to {writer.name} writes a save_to_disk folder)")
+        from toolkit.writers.hf import check_output_folder
+
+        try:
+            check_output_folder(out)
+        except ValueError as exc:
+            fail(str(exc))
     elif out.is_dir():
         fail(f"{output}: is a folder; give a file name (e.g. {output.rstrip('/')}/train{writer.suffix})")
 

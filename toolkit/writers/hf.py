@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,6 +33,8 @@ class HFWriter(ParquetWriter):
 
     def __init__(self, split: str = "train", **options: Any):
         super().__init__(**options)
+        if not _SPLIT_NAME.match(split):
+            raise ValueError(f"split name {split!r} is not valid for datasets (letters, digits, _ and . only)")
         self.split = split
 
     def write(self, path: str | os.PathLike[str], records: Iterable[Record]) -> int:
@@ -39,9 +42,8 @@ class HFWriter(ParquetWriter):
         from datasets.table import MemoryMappedTable
 
         target = Path(path)
+        check_output_folder(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists() and not target.is_dir():
-            raise ValueError(f"{target}: exists and is not a folder; the hf target writes a save_to_disk folder")
         work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
             arrow_path = work / "data.arrow"
@@ -74,6 +76,20 @@ class HFWriter(ParquetWriter):
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return count
+
+
+_SPLIT_NAME = re.compile(r"^\w+(\.\w+)*$")
+
+
+def check_output_folder(target: Path) -> None:
+    """Refuse to replace a folder that is not a previous ``save_to_disk`` output (or empty)."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise ValueError(f"{target}: exists and is not a folder; the hf target writes a save_to_disk folder")
+    if any(target.iterdir()) and not (target / "dataset_dict.json").is_file():
+        raise ValueError(f"{target}: is a folder with other files in it, not a dataset saved by save_to_disk; "
+                         "give a new or empty folder (ftkit replaces only its own output)")
 
 
 def _write_batch(stream: Any, batch: list[Record], digest: Any) -> None:
