@@ -205,12 +205,13 @@ def test_parallel_chunks_give_identical_results(tmp_path):
 
     path, _ = broken_file(tmp_path)
     raw = path.read_bytes()
-    path.write_bytes(raw * 40)  # 1,200 lines, many chunks
+    path.write_bytes(raw * 40 + b'{"messages": [{"role": "us')  # 1,200 lines, many chunks, a cut-off last line
     serial = FileValidation(path, "openai", max_tokens=2000, jobs=1)
     parallel = FileValidation(path, "openai", max_tokens=2000, jobs=2, chunk_bytes=4096)
     a = [d.to_dict() for d in serial]
     b = [d.to_dict() for d in parallel]
     assert a == b and len(a) > 800
+    assert (a[-1]["code"], a[-1]["line"]) == ("J003", 1201)  # the cut-off last line, found by the last worker chunk
     assert serial.report.to_dict() == parallel.report.to_dict()
 
 

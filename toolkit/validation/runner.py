@@ -28,6 +28,7 @@ from toolkit.validation.targets import TARGETS, get_target
 BOM = b"\xef\xbb\xbf"
 CHUNK_BYTES = 1 << 20  # 1 MiB of whole lines per worker task
 DETECT_LINES = 200  # lines looked at to detect the format for --format auto
+PARALLEL_MIN_BLOCKS = 4  # inputs shorter than this many blocks are checked in-process
 
 
 @dataclass
@@ -319,8 +320,14 @@ class FileValidation:
 
     def _run(self, stream: IO[bytes]) -> Iterator[Diagnostic]:
         blocks = _blocks(stream, self.chunk_bytes)
-        first = next(blocks, None)
-        second = next(blocks, None) if first is not None and not first[2] else None
+        # Look a few blocks ahead: a small input is checked in this process (starting workers,
+        # each loading the tokenizer, costs more than checking a few MiB).
+        head: list[tuple[int, bytes, bool]] = []
+        for block in blocks:
+            head.append(block)
+            if block[2] or len(head) >= PARALLEL_MIN_BLOCKS:
+                break
+        first = head[0] if head else None
         target, detected, detected_line = self.target, False, None
         if target == "auto":
             guess, detected_line = _detect_in(first[1]) if first else (None, None)
@@ -334,10 +341,7 @@ class FileValidation:
         crlf, crlf_first = 0, None
 
         def chained() -> Iterator[tuple[int, bytes, bool]]:
-            if first is not None:
-                yield first
-            if second is not None:
-                yield second
+            yield from head
             yield from blocks
 
         def absorb(result: ChunkResult) -> Iterator[Diagnostic]:
@@ -353,7 +357,7 @@ class FileValidation:
                 report.note(diagnostic)
                 yield diagnostic
 
-        parallel = self.jobs > 1 and second is not None
+        parallel = self.jobs > 1 and len(head) >= PARALLEL_MIN_BLOCKS and not head[-1][2]
         if not parallel:
             for first_line, data, final in chained():
                 report.bytes += len(data)
