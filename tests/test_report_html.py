@@ -37,6 +37,12 @@ def _bins(svg: str) -> list[tuple[int, int, int]]:
     return [(int(a), int(b), int(v)) for v, a, b in re.findall(r'data-value="(\d+)" data-bin="(\d+)-(\d+)"', svg)]
 
 
+def _overflow(svg: str) -> tuple[int, int] | None:
+    """``(from, count)`` of the outlier bin, if the chart has one."""
+    match = re.search(r'data-value="(\d+)" data-bin="(\d+)\+"', svg)
+    return (int(match.group(2)), int(match.group(1))) if match else None
+
+
 def _run(args):
     from click.testing import CliRunner
 
@@ -80,11 +86,17 @@ def test_histograms_show_the_fixture_token_lengths(report):
             by_role.setdefault(role, []).append(n)
     for role, values in by_role.items():
         title = "tokens per example" if role == "example" else f"tokens per {role} message"
-        bins = _bins(_svg(page, title))
+        svg = _svg(page, title)
+        bins = _bins(svg)
         edges = [a for a, _, _ in bins] + [bins[-1][1]]
-        expected, _ = np.histogram(values, bins=edges)
+        inside = [v for v in values if v < edges[-1]]
+        expected, _ = np.histogram(inside, bins=edges)
         assert [v for _, _, v in bins] == expected.tolist(), role
-        assert sum(v for _, _, v in bins) == len(values)
+        overflow = _overflow(svg)
+        if overflow:
+            assert overflow == (edges[-1], len(values) - len(inside))
+        else:
+            assert len(inside) == len(values)
 
 
 def test_over_limit_and_split_and_tiles(report):
@@ -290,9 +302,19 @@ def test_report_provider_choice(tmp_path, cli_run):
     assert econ["break_even_days"] is None
 
 
-def test_example_histogram_marks_the_limit_and_the_bins_over_it(report):
+def test_example_histogram_puts_the_outlier_apart_and_flags_the_limit(report):
     svg = _svg(report["html"], "tokens per example")
-    assert 'data-limit="4096"' in svg and "limit 4,096" in svg
-    over = re.findall(r'fill="#c53030" data-value="(\d+)" data-bin="(\d+)-(\d+)"', svg)
-    assert sum(int(v) for v, _, _ in over) == 1  # exactly the planted long example
-    assert all(int(a) > 4096 for _, a, _ in over)
+    # The planted 6,000-token example is a far outlier: it gets its own bin, outlined red
+    # because the 4,096-token limit falls inside it, and the other bars keep a readable scale.
+    start, count = _overflow(svg)
+    assert count == 1 and start <= 4096
+    assert re.search(r'data-over-limit="true" data-value="1" data-bin="\d+\+"', svg)
+
+
+def test_histogram_limit_line_and_red_bins():
+    from toolkit.report.html import svg_histogram
+
+    svg = svg_histogram("t", {"edges": [0, 100, 200, 300, 400], "counts": [5, 3, 2, 1]}, "#000", limit=150)
+    assert 'data-limit="150"' in svg and "limit 150" in svg
+    red = re.findall(r'fill="#c53030" data-value="(\d+)" data-bin="(\d+)-(\d+)"', svg)
+    assert red == [("2", "200", "300"), ("1", "300", "400")]  # bins wholly over the limit

@@ -160,12 +160,16 @@ def test_stats_property_matches_reference(message_lists):
     assert (d["min"], d["max"]) == (min(totals), max(totals))
     assert {k: d[k] for k in ("p50", "p90", "p95", "p99")} == percentiles(totals)
     hist = stats.histograms["example"]
-    assert sum(hist["counts"]) == len(records)
-    assert hist["edges"][0] <= min(totals) and hist["edges"][-1] > max(totals)
+    overflow = hist.get("overflow", {"count": 0})
+    assert sum(hist["counts"]) + overflow["count"] == len(records)
+    assert hist["edges"][0] <= min(totals)
+    assert hist["edges"][-1] > max(totals) or overflow["count"]
     widths = {b - a for a, b in zip(hist["edges"], hist["edges"][1:])}
     assert len(widths) == 1  # equal bins
-    expected, _ = np.histogram(totals, bins=hist["edges"])
+    expected, _ = np.histogram([t for t in totals if t < hist["edges"][-1]], bins=hist["edges"])
     assert hist["counts"] == expected.tolist()
+    if overflow["count"]:
+        assert overflow["count"] == sum(1 for t in totals if t >= hist["edges"][-1]) <= 0.05 * len(totals)
 
 
 def test_stats_streams_in_batches(tmp_path):
@@ -190,6 +194,20 @@ def test_examples_with_nothing_to_learn_and_developer_role(tmp_path, cli_run):
     assert stats["system_prompts"]["distinct"] == 1  # a developer message is the system prompt
     text = cli_run(["stats", path, "--no-cost"]).stdout
     assert "examples with nothing to learn" in text
+
+
+def test_histogram_sets_far_outliers_apart():
+    import polars as pl
+
+    from toolkit.report.stats import histogram
+
+    values = list(range(100, 140)) + [9_000]
+    hist = histogram(pl.Series(values))
+    assert hist["overflow"] == {"from": hist["edges"][-1], "count": 1, "max": 9_000}
+    assert hist["edges"][-1] <= 160 and sum(hist["counts"]) == 40
+    # Not outliers when they are many: 10 of 30 values far out stay in ordinary bins.
+    spread = histogram(pl.Series(list(range(20)) + [5_000] * 10))
+    assert "overflow" not in spread and spread["edges"][-1] > 5_000
 
 
 def test_distribution_sums_do_not_wrap():

@@ -119,9 +119,12 @@ def svg_histogram(title: str, hist: Mapping[str, Any], color: str, *, width: int
     counts: list[int] = list(hist.get("counts") or [])
     if not counts:
         return f'<p class="empty">{esc(title)}: no data</p>'
+    overflow = hist.get("overflow")
     left, right, top, bottom = 40, 10, 14, 34
+    if overflow:
+        right = 52  # room for the overflow bar, set apart from the axis
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max(counts) or 1
+    peak = max(counts + ([overflow["count"]] if overflow else [])) or 1
     bar_w = plot_w / len(counts)
     parts = [
         f'<svg viewBox="0 0 {width} {height}" style="max-width:{width}px" role="img" aria-label="{esc(title)}" data-chart="histogram" data-title="{esc(title)}">',
@@ -155,9 +158,36 @@ def svg_histogram(title: str, hist: Mapping[str, Any], color: str, *, width: int
     for i in range(0, len(edges), step):
         x = left + i * bar_w
         parts.append(f'<text x="{x:.1f}" y="{base + 14}" font-size="10" text-anchor="middle" fill="{PALETTE["muted"]}">{edges[i]:,}</text>')
+    if overflow:
+        count = int(overflow["count"])
+        h = plot_h * count / peak
+        x = width - right + 14
+        w = min(max(bar_w - 2, 8), right - 18)
+        fill = PALETTE["error"] if limit is not None and overflow["from"] > limit else color
+        label = f"{overflow['from']:,}-{overflow['max']:,} tokens (outliers): {count:,}"
+        # Outliers that reach past the model's limit get a red outline even if the bin starts below it.
+        straddles = limit is not None and overflow["from"] <= limit < overflow["max"]
+        stroke = f' stroke="{PALETTE["error"]}" stroke-width="2" data-over-limit="true"' if straddles else ""
+        if straddles:
+            label += f"; the {limit:,}-token limit falls in this bin"
+        parts.append(
+            f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{fill}" fill-opacity="0.75"{stroke} '
+            f'data-value="{count}" data-bin="{overflow["from"]}+"><title>{esc(label)}</title></rect>'
+        )
+        parts.append(f'<text x="{x + w / 2:.1f}" y="{top + plot_h - h - 3:.1f}" font-size="9" text-anchor="middle" fill="{PALETTE["ink"]}">{count:,}</text>')
+        parts.append(f'<text x="{x + w / 2:.1f}" y="{base + 14}" font-size="10" text-anchor="middle" fill="{PALETTE["muted"]}">&#8805;{_short(overflow["from"])}</text>')
     parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle" fill="{PALETTE["muted"]}">tokens</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _short(n: int) -> str:
+    """A compact axis label: 950, 12k, 1.5M."""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.3g}M"
+    if n >= 10_000:
+        return f"{n / 1000:.3g}k"
+    return f"{n:,}"
 
 
 def svg_hbars(rows: Sequence[tuple[str, Sequence[tuple[str, int, str]]]], *, width: int = 520, label_w: int = 190, title: str = "") -> str:

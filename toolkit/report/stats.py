@@ -90,16 +90,8 @@ def _nice_width(span: float, bins: int) -> int:
     return int(10 * magnitude)  # pragma: no cover
 
 
-def histogram(series: pl.Series, bins: int = 20) -> dict[str, Any]:
-    """Counts in about ``bins`` equal bins ``[edge_i, edge_i+1)`` with round edges covering min..max.
-
-    The first edge is the minimum rounded down to the bin width (0 when the data start
-    near 0), so a narrow range far from 0 (system prompts of 24-26 tokens) still gets
-    readable bins.
-    """
-    series = series.drop_nulls()
-    if series.len() == 0:
-        return {"edges": [], "counts": []}
+def _bins(series: pl.Series, bins: int) -> tuple[int, int]:
+    """``(start, width)`` of round, equal bins covering the series' min..max."""
     low = int(series.min())  # type: ignore[arg-type]
     top = int(series.max())  # type: ignore[arg-type]
     width = _nice_width(top - low + 1, bins)
@@ -107,10 +99,41 @@ def histogram(series: pl.Series, bins: int = 20) -> dict[str, Any]:
     if start <= 2 * width:
         start = 0  # data that start near zero: keep the axis at 0
         width = _nice_width(top + 1, bins)
-    n_bins = (top - start) // width + 1
-    counts = ((series - start) // width).value_counts().sort(series.name)
-    by_bin = dict(zip(counts[series.name].to_list(), counts["count"].to_list()))
-    return {"edges": [start + i * width for i in range(n_bins + 1)], "counts": [int(by_bin.get(i, 0)) for i in range(n_bins)]}
+    return start, width
+
+
+OUTLIER_FACTOR = 3  # lengths above 3 x p95 go to one overflow bin ...
+OUTLIER_SHARE = 0.05  # ... when they are at most 5% of the values
+
+
+def histogram(series: pl.Series, bins: int = 20) -> dict[str, Any]:
+    """Counts in about ``bins`` equal bins ``[edge_i, edge_i+1)`` with round edges.
+
+    The first edge is the minimum rounded down to the bin width (0 when the data start
+    near 0), so a narrow range far from 0 (system prompts of 24-26 tokens) still gets
+    readable bins. A few far outliers (above 3 x p95, at most 5% of the values) go to one
+    ``overflow`` bin ``[edges[-1], max]`` instead of squeezing every other bar into one.
+    """
+    series = series.drop_nulls().cast(pl.Int64).rename("v")
+    n = series.len()
+    if n == 0:
+        return {"edges": [], "counts": []}
+    main = series
+    cut = float(series.quantile(0.95, interpolation="linear")) * OUTLIER_FACTOR  # type: ignore[arg-type]
+    outliers = int((series > cut).sum())
+    if n >= 20 and 0 < outliers <= OUTLIER_SHARE * n:
+        main = series.filter(series <= cut)
+    start, width = _bins(main, bins)
+    n_bins = (int(main.max()) - start) // width + 1  # type: ignore[arg-type]
+    end = start + n_bins * width
+    inside = series.filter(series < end)
+    counts = ((inside - start) // width).value_counts().sort("v")
+    by_bin = dict(zip(counts["v"].to_list(), counts["count"].to_list()))
+    out: dict[str, Any] = {"edges": [start + i * width for i in range(n_bins + 1)], "counts": [int(by_bin.get(i, 0)) for i in range(n_bins)]}
+    rest = n - inside.len()
+    if rest:
+        out["overflow"] = {"from": end, "count": rest, "max": int(series.max())}  # type: ignore[arg-type]
+    return out
 
 
 def _round(value: float | None) -> float | None:
