@@ -339,3 +339,29 @@ def test_csv_bom_gzip_multiline_and_encoding_errors(tmp_path):
     latin.write_bytes(b"conversation_id,role,text\n1,customer,caf\xe9\n")
     with pytest.raises(ReaderError, match=r"latin\.csv: not a readable CSV file: .*UTF8.*\(the file is not UTF-8; re-encode it"):
         list(read(latin))
+
+
+def test_intercom_ticket_with_ticket_parts(tmp_path):
+    """GET /tickets/{id} (Intercom API 2.x): ticket_attributes title/description and ticket_parts."""
+    ticket = {
+        "type": "ticket", "id": "611", "ticket_id": "22", "created_at": 1734537732,
+        "ticket_attributes": {"_default_title_": "Broken charger", "_default_description_": "<p>My charger stopped working.</p>"},
+        "ticket_state": {"type": "ticket_state", "id": "7493", "category": "in_progress", "internal_label": "In progress"},
+        "contacts": {"type": "contact.list", "contacts": [{"type": "contact", "id": "c1", "external_id": "70"}]},
+        "ticket_parts": {"type": "ticket_part.list", "ticket_parts": [
+            {"type": "ticket_part", "id": "176", "part_type": "ticket_state_updated_by_admin", "ticket_state": "submitted",
+             "created_at": 1734537951, "author": {"id": "9", "type": "admin", "name": "Lee"}},
+            {"type": "ticket_part", "id": "177", "part_type": "comment", "body": "<p>Sorry! A replacement is on its way.</p>",
+             "created_at": 1734537960, "author": {"id": "9", "type": "admin", "name": "Lee"}},
+            {"type": "ticket_part", "id": "178", "part_type": "note", "body": "<p>Warranty ok</p>",
+             "created_at": 1734537961, "author": {"id": "9", "type": "admin", "name": "Lee"}}]},
+    }
+    path = tmp_path / "ticket.json"
+    path.write_text(json.dumps(ticket), encoding="utf-8")
+    report = ReadReport()
+    [conversation] = list(read(path, report=report))
+    assert (conversation.id, conversation.subject, conversation.status, conversation.customer_id) == ("611", "Broken charger", "in_progress", "c1")
+    assert [(t.speaker, t.text) for t in conversation.turns] == [
+        (Speaker.CUSTOMER, "My charger stopped working."), (Speaker.AGENT, "Sorry! A replacement is on its way."),
+        (Speaker.NOTE, "Warranty ok")]
+    assert [(s.reason, s.part) for s in report.skipped] == [("event without a message body", "part 1")]

@@ -71,3 +71,15 @@ def test_table_reader_survives_random_rows(tmp_path, rows):
         writer.writerow(["conversation_id", "role", "text"])
         writer.writerows(rows)
     _check(path, "table")
+
+
+@settings(max_examples=200, deadline=None)
+@given(html=st.lists(st.sampled_from(list("<>/!-[]&;#x0aph b=\"'divclass") + ["<p>", "</p>", "<br>", "<a href='u'>", "</a>",
+                                                                               "<li>", "<ul>", "&amp;", "<![", "<!--", "-->", "<pre>",
+                                                                               "<div class='message'>", "<b class='author'>"]),
+                     max_size=40).map("".join))
+def test_html_to_text_never_raises(html):
+    from toolkit.readers.html import html_to_text, structured_chat_lines
+
+    assert isinstance(html_to_text(html), str)
+    structured_chat_lines(html)

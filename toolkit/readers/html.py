@@ -166,8 +166,11 @@ def html_to_text(html: str | None) -> str:
     if "<" not in html and "&" not in html:
         return html.strip()
     parser = _TextParser()
-    parser.feed(html)
-    parser.close()
+    try:
+        parser.feed(html)
+        parser.close()
+    except AssertionError:  # html.parser asserts on some broken markup ("<![" ...): fall back to tag stripping
+        return _strip_tags(html)
     text = "".join(parser.out)
     lines = [line.rstrip() for line in text.split("\n")]
     text = "\n".join(lines)
@@ -176,6 +179,17 @@ def html_to_text(html: str | None) -> str:
 
 
 _TAG = re.compile(r"<\s*(p|div|br|span|a|b|i|strong|em|ul|ol|li|img|table|h[1-6]|html|body)\b[^>]*>", re.IGNORECASE)
+
+
+def _strip_tags(html: str) -> str:
+    import html as html_module
+
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", html)
+    text = re.sub(r"(?i)<\s*(br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", "\n", text)
+    text = re.sub(r"<[^>]*>", "", text)
+    text = html_module.unescape(text)
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def looks_like_html(text: str | None) -> bool:
@@ -270,8 +284,11 @@ def structured_chat_lines(html: str) -> list[str] | None:
     (the caller then converts the page as text).
     """
     builder = _TreeBuilder()
-    builder.feed(html)
-    builder.close()
+    try:
+        builder.feed(html)
+        builder.close()
+    except AssertionError:  # broken markup html.parser cannot take: read the page as text instead
+        return None
     messages = []
     for node in builder.root.iter():
         if node.tag in ("script", "style") or not _is_message(node):

@@ -108,13 +108,23 @@ class IntercomReader(Reader):
         state = value.get("state")
         if state is None and isinstance(value.get("open"), bool):
             state = "open" if value["open"] else "closed"
+        ticket_state = value.get("ticket_state")
+        if isinstance(ticket_state, Mapping):  # Intercom tickets: {"category": "submitted", ...}
+            state = ticket_state.get("category") or ticket_state.get("internal_label") or state
+        elif isinstance(ticket_state, str):
+            state = ticket_state
         conversation.status = state
         source = value.get("source") if isinstance(value.get("source"), Mapping) else value.get("conversation_message")
         source = source if isinstance(source, Mapping) else {}  # conversation_message: API 1.x
         conversation.channel = source.get("type") if isinstance(source.get("type"), str) else None
         if conversation.channel == "conversation":
             conversation.channel = "chat"
-        conversation.subject = (value.get("title") or body_text(source.get("subject")) or None)
+        attributes = value.get("ticket_attributes") if isinstance(value.get("ticket_attributes"), Mapping) else {}
+        conversation.subject = (value.get("title") or attributes.get("_default_title_") or body_text(source.get("subject")) or None)
+        if value.get("type") == "ticket":
+            conversation.metadata["intercom_type"] = "ticket"
+            if value.get("ticket_id") is not None:
+                conversation.metadata["ticket_id"] = as_str(value.get("ticket_id"))
         conversation.tags = _tags(value.get("tags"))
         rating = value.get("conversation_rating")
         if isinstance(rating, Mapping) and rating.get("rating") is not None:
@@ -153,8 +163,13 @@ class IntercomReader(Reader):
                 conversation.turns.append(turn)
             elif not source.get("redacted"):
                 self.skip(file, record, R_EVENT_PART, "the opening message (source) has no body", part="source")
-        parts_block = value.get("conversation_parts")
-        parts = parts_block.get("conversation_parts") if isinstance(parts_block, Mapping) else parts_block
+        description = attributes.get("_default_description_")
+        if not conversation.turns and isinstance(description, str) and description.strip():
+            # A ticket's opening message is its description, written by (or for) the contact.
+            conversation.turns.append(Turn(speaker=Speaker.CUSTOMER, text=body_text(description), time=conversation.created_at,
+                                           author_id=conversation.customer_id, metadata={"part_type": "ticket_description"}))
+        parts_block = value.get("conversation_parts", value.get("ticket_parts"))
+        parts = (parts_block.get("conversation_parts", parts_block.get("ticket_parts")) if isinstance(parts_block, Mapping) else parts_block)
         if parts is not None and not isinstance(parts, list):
             self.skip(file, record, R_BAD_FIELD, f"conversation_parts is a JSON {type_name(parts)}", field="conversation_parts")
             return
@@ -231,9 +246,9 @@ def _unwrap(value: Any) -> Any:
 def _is_conversation(value: Any) -> bool:
     if not isinstance(value, Mapping):
         return False
-    if value.get("type") == "conversation":
+    if value.get("type") in ("conversation", "ticket") and ("ticket_parts" in value or value.get("type") == "conversation"):
         return True
-    return "conversation_parts" in value or "conversation_message" in value or (
+    return "conversation_parts" in value or "ticket_parts" in value or "conversation_message" in value or (
         isinstance(value.get("source"), Mapping) and "delivered_as" in value["source"])
 
 

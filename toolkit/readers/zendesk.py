@@ -362,7 +362,7 @@ class ZendeskReader(Reader):
                 turn = self._comment_turn(comment, meta, conversation)
                 if turn is not None:
                     conversation.turns.append(turn)
-        elif self.opts["description"] and (ticket.get("description") or "").strip():
+        elif self.opts["description"] and isinstance(ticket.get("description"), str) and ticket["description"].strip():
             author = as_str(ticket.get("submitter_id")) or meta.get("requester_id")
             turn = Turn(
                 speaker=self._speaker_for(author, meta, public=True, via=meta.get("channel")),
@@ -617,6 +617,10 @@ def _channel(via: Any) -> str | None:
     return None
 
 
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else (str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None)
+
+
 def _via_from(via: Any) -> dict[str, Any] | None:
     source = via.get("source") if isinstance(via, Mapping) else None
     sender = source.get("from") if isinstance(source, Mapping) else None
@@ -639,8 +643,8 @@ def _ticket_meta(ticket: Mapping[str, Any]) -> dict[str, Any]:
         "id": as_str(ticket.get("id")),
         "requester_id": as_str(ticket.get("requester_id")),
         "channel": _channel(ticket.get("via")),
-        "subject": ticket.get("subject") or ticket.get("raw_subject") or None,
-        "status": ticket.get("status") or None,
+        "subject": _text_or_none(ticket.get("subject")) or _text_or_none(ticket.get("raw_subject")),
+        "status": _text_or_none(ticket.get("status")),
         "csat": csat,
         "csat_comment": csat_comment,
         "tags": [str(t) for t in tags] if isinstance(tags, list) else [],
