@@ -314,10 +314,16 @@ def load_all_rules() -> dict[str, type[Rule]]:
 
     import toolkit.linter.rules as package
 
-    for module in pkgutil.iter_modules(package.__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{package.__name__}.{module.name}")
+    global _RULES_IMPORTED
+    if not _RULES_IMPORTED:  # walking the package costs ~1 ms; the engine asks for the registry per finding
+        for module in pkgutil.iter_modules(package.__path__):
+            if not module.name.startswith("_"):
+                importlib.import_module(f"{package.__name__}.{module.name}")
+        _RULES_IMPORTED = True
     return dict(sorted(_REGISTRY.items(), key=lambda item: _code_sort_key(item[0])))
+
+
+_RULES_IMPORTED = False
 
 
 def _code_sort_key(code: str) -> tuple[str, int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable
 
 from toolkit.diagnostics import Severity, Span
@@ -247,6 +248,17 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What the dataset rules keep of one example (computed by ``prepare``, possibly in a worker)."""
+
+    message_index: int
+    pointer: str
+    question: frozenset[str]
+    facts: tuple[tuple[str, str, str, bool], ...]  # (kind, value, text, stated with a condition)
+    conditions: frozenset[str]
+
+
 class _FactDatasetRule(DatasetRule):
     heuristic = True
     options_base: ClassVar[tuple[RuleOption, ...]] = (
@@ -260,18 +272,25 @@ class _FactDatasetRule(DatasetRule):
         super().__init__(options)
         self.kopts = KnowledgeOptions(allow=tuple(self.opts.get("allow") or ()), min_span_score=0.2)
 
-    def _facts(self, ctx: ExampleContext) -> tuple[int | None, list[KnowledgeSpan]]:
+    def prepare(self, ctx: ExampleContext) -> _Facts | None:
+        """The facts the final assistant turn teaches (only turns that reach the knowledge threshold)."""
         last = ctx.last_assistant_index
         if last is None or not _VALUE_HINT.search(ctx.texts[last]):
-            return None, []  # no digit, address, number word or mid-sentence name: no value to repeat
+            return None  # no digit, address, number word or mid-sentence name: no value to repeat
         result = cached_analysis(ctx, self.kopts)
         if not result.turns:
-            return None, []
+            return None
         turn = result.turns[-1]
         if turn.score < DEFAULT_THRESHOLD:
-            return turn.message_index, []  # only turns that teach facts feed the dataset rules
+            return None  # only turns that teach facts feed the dataset rules
         spans = [s for s in turn.spans if s.kind in VALUE_KINDS and s.kind != "number" and s.score >= 0.3]
-        return turn.message_index, spans
+        if not spans:
+            return None
+        text = ctx.texts[turn.message_index]
+        facts = tuple((s.kind, s.value, s.text, bool(_CONDITIONAL.search(text[s.sentence[0]:s.sentence[1]])))
+                      for s in spans)
+        conditions = frozenset(w for t in ctx.texts[:turn.message_index] for w in content_words(t) if w in _CONDITION_WORDS)
+        return _Facts(turn.message_index, turn.pointer, _question_words(ctx, turn.message_index), facts, conditions)
 
 
 @register
@@ -293,23 +312,22 @@ class RepeatedFact(_FactDatasetRule):
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__(options)
-        # fact key -> [(ref, question words, text shown)]
+        # fact key -> [(ref, question words, text shown, pointer)]
         self._seen: dict[tuple[str, str], list[tuple[ExampleRef, frozenset[str], str, str]]] = defaultdict(list)
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
-        index, spans = self._facts(ctx)
-        if index is None or not spans:
+        facts = self.prepared(ctx)
+        if facts is None:
             return ()
-        question = _question_words(ctx, index)
         seen_keys: set[tuple[str, str]] = set()
-        for span in spans:
-            key = (span.kind, span.value)
+        for kind, value, text, _ in facts.facts:
+            key = (kind, value)
             if key in seen_keys:
                 continue
             seen_keys.add(key)
             bucket = self._seen[key]
             if len(bucket) < self.opts["max-per-fact"]:
-                bucket.append((ctx.ref, question, span.text, span.pointer))
+                bucket.append((ctx.ref, facts.question, text, facts.pointer))
         return ()
 
     def finish(self) -> Iterable[Finding]:
@@ -360,38 +378,34 @@ class ConflictingFacts(_FactDatasetRule):
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__(options)
-        self._entries: list[tuple[ExampleRef, frozenset[str], dict[str, dict[str, str]], frozenset[str], str]] = []
+        self._entries: list[tuple[ExampleRef, frozenset[str], dict[str, dict[str, str]], frozenset[str]]] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
-        index, spans = self._facts(ctx)
-        if index is None or not spans:
+        facts = self.prepared(ctx)
+        if facts is None or not facts.question:
             return ()
-        question = _question_words(ctx, index)
-        if not question:
-            return ()
+        question = facts.question
         values: dict[str, dict[str, str]] = defaultdict(dict)
-        text = ctx.texts[index]
-        for span in spans:
-            sentence = text[span.sentence[0]:span.sentence[1]]
-            if _CONDITIONAL.search(sentence):
-                continue  # the answer states its own condition
-            values[span.kind].setdefault(span.value, span.text)
+        for kind, value, text, conditional in facts.facts:
+            if not conditional:  # an answer that states its own condition does not conflict
+                values[kind].setdefault(value, text)
         if not values:
             return ()
-        conditions = frozenset(w for i, (_, t) in enumerate(zip(ctx.messages[:index], ctx.texts[:index]))
-                               for w in content_words(t) if w in _CONDITION_WORDS)
         findings: list[Finding] = []
         candidates: dict[int, int] = defaultdict(int)
         for word in question:
             for other in self._postings.get(word, ()):
                 candidates[other] += 1
+        # Jaccard >= 0.5 needs at least half of this question's words in common: prune before computing it.
+        need = max(1, (len(question) + 1) // 2)
+        threshold = max(0.5, float(self.opts["similarity"]))
         reported: set[str] = set()
-        for other in sorted(candidates):
-            ref, other_q, other_values, other_cond, other_ptr = self._entries[other]
-            if _jaccard(question, other_q) < max(0.5, float(self.opts["similarity"])):
+        for other in sorted(o for o, shared in candidates.items() if shared >= need):
+            ref, other_q, other_values, other_cond = self._entries[other]
+            if _jaccard(question, other_q) < threshold:
                 continue
-            if conditions != other_cond:
+            if facts.conditions != other_cond:
                 continue  # a condition in the context explains a different answer
             for kind, mine in values.items():
                 theirs = other_values.get(kind)
@@ -403,14 +417,13 @@ class ConflictingFacts(_FactDatasetRule):
                 findings.append(Finding(
                     message=f"conflicting facts: this answer says {_quote(my_text)} ({kind}) where line {ref.line} "
                             f"says {_quote(their_text)} for a similar question, and no condition in the context explains it",
-                    pointer=ctx.content_pointer(index),
+                    pointer=facts.pointer,
                     hint="make the answers agree, or state the condition (tier, region, product) in the context",
                     score=0.8,
                     extra={"conflicts_with": {"file": ref.file, "line": ref.line}, "kind": kind},
                 ))
         entry = len(self._entries)
-        self._entries.append((ctx.ref, question, {k: dict(v) for k, v in values.items()}, conditions,
-                              ctx.content_pointer(index)))
+        self._entries.append((ctx.ref, question, {k: dict(v) for k, v in values.items()}, facts.conditions))
         cap = int(self.opts["max-per-fact"])
         for word in question:
             posting = self._postings[word]
