@@ -177,3 +177,26 @@ def test_stdin_input(tmp_path, ftkit_subprocess):
     manifest = json.loads((tmp_path / "out" / "split_manifest.json").read_text())
     assert manifest["inputs"][0]["path"] == "<stdin>"
     assert manifest["inputs"][0]["sha256"] == hashlib.sha256(payload).hexdigest()
+
+
+def test_parquet_in_parquet_out(tmp_path, cli_run):
+    import polars as pl
+
+    records = planted_records(60)
+    rows = [{"messages": r["messages"], "conversation_id": r["metadata"]["conversation_id"],
+             "intent": r["metadata"]["intent"]} for r in records]
+    source = tmp_path / "data.parquet"
+    pl.DataFrame(rows).write_parquet(source)
+    result = cli_run(["split", source, "-o", tmp_path / "out", "--stratify-by", "intent", "--no-tokens"])
+    assert result.exit_code == 0, result.output
+    frames = {name: pl.read_parquet(tmp_path / "out" / f"{name}.parquet") for name in ("train", "validation", "test")}
+    assert sum(f.height for f in frames.values()) == len(rows)
+    assert all(f.schema == pl.read_parquet(source).schema for f in frames.values())
+    seen: dict[str, str] = {}
+    for name, frame in frames.items():
+        for conv in frame["conversation_id"].to_list():
+            assert seen.setdefault(conv, name) == name
+    result = cli_run(["leakage", *(tmp_path / "out" / f"{n}.parquet" for n in ("train", "validation", "test"))])
+    assert result.exit_code == 0, result.output
+    mixed = cli_run(["split", source, write(tmp_path / "x.jsonl", records[:3]), "-o", tmp_path / "o2"])
+    assert mixed.exit_code == 2 and "mix Parquet" in mixed.output

@@ -76,15 +76,70 @@ def _spool_stdin(stack: contextlib.ExitStack) -> str:
     return tmp.name
 
 
-def _records(paths: list[tuple[str, str]], where: list[tuple[str, int]]) -> Iterator[tuple[int, str, int, Any, bytes]]:
-    """``(index, file, line, record, raw bytes)`` of every example, in order (second pass)."""
+def _is_parquet(name: str) -> bool:
+    return name.lower().endswith((".parquet", ".pq"))
+
+
+def _parquet_rows(paths: list[tuple[str, str]]) -> Iterator[tuple[int, str, int, Any]]:
+    """``(index, file, row, record)`` of every row of Parquet inputs (rows count from 1)."""
+    from toolkit.splitting.leakage import iter_split_file
+
+    index = 0
+    for display, path in paths:
+        for row, record, _error in iter_split_file(path):
+            yield index, display, row, record
+            index += 1
+
+
+def _records(paths: list[tuple[str, str]], where: list[tuple[str, int]], parquet: bool = False) -> Iterator[tuple[int, str, int, Any]]:
+    """``(index, file, line, record)`` of every example, in order (second pass)."""
     import orjson
 
     from toolkit.splitting.scan import iter_example_lines
 
+    if parquet:
+        yield from _parquet_rows(paths)
+        return
     for index, raw in iter_example_lines(paths, where):
         file, line = where[index]
-        yield index, file, line, orjson.loads(raw), raw
+        yield index, file, line, orjson.loads(raw)
+
+
+def _write_parquet(out_dir: Path, paths: list[tuple[str, str]], result: Any) -> dict[str, str]:
+    """Parquet in, Parquet out: each split gets the input's rows and schema (atomic files)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from toolkit.io.jsonl import atomic_writer
+
+    schema = pq.ParquetFile(paths[0][1]).schema_arrow
+    for display, path in paths[1:]:
+        other = pq.ParquetFile(path).schema_arrow
+        if not other.equals(schema):
+            raise _WriteError(f"{display}: its Parquet schema differs from {paths[0][0]}'s; split the files separately")
+    names = result.options.names
+    file_names = {name: f"{name}.parquet" for name in names}
+    assignment = result.assignment
+    with contextlib.ExitStack() as stack:
+        writers = {}
+        for name in names:
+            handle = stack.enter_context(atomic_writer(out_dir / file_names[name]))
+            writer = pq.ParquetWriter(handle, schema)
+            stack.callback(writer.close)  # closed before its atomic file is renamed (LIFO)
+            writers[name] = writer
+        index = 0
+        for _display, path in paths:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
+                table = pa.Table.from_batches([batch], schema=schema)
+                labels = assignment[index : index + batch.num_rows]
+                index += batch.num_rows
+                for name in names:
+                    rows = [i for i, label in enumerate(labels) if label == name]
+                    if rows:
+                        writers[name].write_table(table.take(rows))
+        if index != len(assignment):
+            raise _WriteError(f"the input changed while splitting: {index} rows now, {len(assignment)} before")
+    return file_names
 
 
 @click.command(name="split")
@@ -201,15 +256,29 @@ def command(files: tuple[str, ...], output_dir: str, ratios: str | None, counts:
     with contextlib.ExitStack() as stack:
         paths = [("<stdin>", _spool_stdin(stack)) if f == "-" else (f, f) for f in files]
         # ---------------------------------------------------------------- pass 1
-        from toolkit.splitting.scan import scan
+        from toolkit.splitting.scan import ScanResult, scan
 
+        parquet = [_is_parquet(display) for display, _ in paths]
+        if any(parquet) and not all(parquet):
+            fail("the inputs mix Parquet and JSON Lines: split each kind separately (or convert one)")
+        is_parquet = bool(parquet) and all(parquet)
         splitter = Splitter(options)
         try:
-            scanned = scan(paths, splitter, jobs=jobs)
+            if is_parquet:
+                scanned = ScanResult({display: 0 for display, _ in paths})
+                for index, display, row, record in _parquet_rows(paths):
+                    splitter.add(record, display, row)
+                    scanned.examples_per_file[display] += 1
+            else:
+                scanned = scan(paths, splitter, jobs=jobs)
         except SplitError as exc:
             fail(str(exc))
         except OSError as exc:
             fail(f"cannot read input: {exc}")
+        except Exception as exc:  # pyarrow: not a Parquet file, corrupt pages
+            if not is_parquet:
+                raise
+            fail(f"cannot read Parquet input: {type(exc).__name__}: {exc}")
         per_file = scanned.examples_per_file
         if scanned.error_count:
             errors = scanned.errors
@@ -228,10 +297,12 @@ def command(files: tuple[str, ...], output_dir: str, ratios: str | None, counts:
             display.endswith(".gz") for display, _ in paths)
         file_names: dict[str, str] = {}
         try:
-            if writer is None:
+            if writer is None and is_parquet:
+                file_names = _write_parquet(out_dir, paths, result)
+            elif writer is None:
                 file_names = _write_raw(out_dir, paths, splitter.where, result, gz)
             else:
-                file_names = _write_target(out_dir, paths, splitter.where, result, writer)
+                file_names = _write_target(out_dir, paths, splitter.where, result, writer, is_parquet)
         except (_WriteError, SplitError) as exc:
             fail(str(exc))
         except OSError as exc:
@@ -279,7 +350,7 @@ def _write_raw(out_dir: Path, paths: list[tuple[str, str]], where: list[tuple[st
 
 
 def _write_target(out_dir: Path, paths: list[tuple[str, str]], where: list[tuple[str, int]], result: Any,
-                  writer: Any) -> dict[str, str]:
+                  writer: Any, parquet: bool = False) -> dict[str, str]:
     """Re-encode each split through a target writer (one streaming pass per split)."""
     from toolkit.model import Example
     from toolkit.writers import CannotExpress, get_writer
@@ -291,7 +362,7 @@ def _write_target(out_dir: Path, paths: list[tuple[str, str]], where: list[tuple
         file_names[name] = file_name
 
         def encoded(split_name: str = name, w: Any = target_writer) -> Iterator[Any]:
-            for index, display, line, record, _raw in _records(paths, where):
+            for index, display, line, record in _records(paths, where, parquet):
                 if result.assignment[index] != split_name:
                     continue
                 try:
