@@ -337,3 +337,15 @@ def test_jobs_give_identical_output_and_skips(cli_run, tmp_path, monkeypatch):
     assert outputs[0][0] == outputs[1][0] and outputs[0][1] == outputs[1][1]
     assert outputs[0][3] == outputs[1][3]
     assert outputs[0][3]["skipped"] >= 2  # refusals (weights, text with tool call) and filters, counted the same
+
+
+def test_docs_list_every_reason_the_code_reports():
+    import re
+
+    docs = (ROOT / "docs" / "convert.md").read_text(encoding="utf-8")
+    sources = "".join(p.read_text(encoding="utf-8") for folder in ("transforms", "writers")
+                      for p in (ROOT / "toolkit" / folder).glob("*.py"))
+    names = set(re.findall(r'(?:report\.skip|refuse|drop_turns|adjust|on_adjust)\("([a-z-]+)"', sources))
+    assert len(names) > 30
+    missing = sorted(n for n in names if f"`{n}`" not in docs and n not in docs)
+    assert not missing, f"docs/convert.md does not explain: {missing}"
