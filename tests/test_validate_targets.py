@@ -108,6 +108,9 @@ CASES = [
                              {"role": "model", "parts": [{"text": "b"}]}]}, ["S009"]),
     ("sharegpt", sg(("human", "a"), ("function_call", "{bad"), ("observation", "{}"), ("gpt", "b")), ["S011"]),
     ("sharegpt", sg(("human", "a"), ("observation", "{}"), ("gpt", "b")), ["S005", "S009"]),
+    ("openai", {"messages": [U, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}},
+                                                                     {"id": "c2", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}],
+                "tools": [{"type": "function", "function": {"name": "f"}}], "parallel_tool_calls": False}, ["S018"]),
     # empty content
     ("bedrock", {"messages": [U, {"role": "assistant", "content": ""}]}, ["S007"]),
     ("alpaca", {"instruction": "x", "output": " "}, ["S007"]),

@@ -614,7 +614,15 @@ class RecordChecker:
     # ------------------------------------------------------------------ families
 
     def _openai_record(self, record: dict, add) -> list[_Msg]:
-        return self._openai_messages(record.get("messages"), ("messages",), add, tools=record.get("tools"),
+        messages = record.get("messages")
+        if record.get("parallel_tool_calls") is False and isinstance(messages, list):
+            for i, m in enumerate(messages):
+                calls = m.get("tool_calls") if isinstance(m, dict) else None
+                if isinstance(calls, list) and len(calls) > 1:
+                    add("S018", f"parallel_tool_calls is false, but this assistant message makes {len(calls)} calls at once",
+                        pointer("messages", i, "tool_calls"),
+                        hint="split the calls into separate assistant turns, or set parallel_tool_calls to true")
+        return self._openai_messages(messages, ("messages",), add, tools=record.get("tools"),
                                      functions=record.get("functions"), weights=self.target.weight)
 
     def _dpo_record(self, record: dict, add) -> list[_Msg]:
