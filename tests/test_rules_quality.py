@@ -207,3 +207,46 @@ def test_system_prompt_variants_reported_at_their_first_example():
 def test_one_prompt_with_spacing_differences_is_one_variant():
     records = [ex("Sure.", system="Be brief."), ex("Done.", system="be  brief")]
     assert found(records, ["Q008"]) == []
+
+
+# --------------------------------------------------------------------------- robustness (all D/P/Q/A/V rules)
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80) | st.sampled_from(
+    ["", "  ", "ok", "Hi! <think>x</think> a@b.co 4111 1111 1111 1111", "Best regards,\nAnna", "## H\n- a\n- b", "Ã©tÃ©"]
+)
+_CONTENT = (
+    _TEXT
+    | st.none()
+    | st.integers()
+    | st.lists(st.one_of(st.fixed_dictionaries({"type": st.just("text"), "text": _TEXT}), st.integers(), st.text(max_size=5)), max_size=3)
+)
+_MESSAGE = st.one_of(
+    st.fixed_dictionaries(
+        {"role": st.sampled_from(["system", "user", "assistant", "tool", "developer", "bot", 3]), "content": _CONTENT},
+        optional={"weight": st.sampled_from([0, 1, "1", None]), "tool_calls": st.sampled_from([[], None, "x", [{"id": 1}]])},
+    ),
+    st.integers(),
+    st.text(max_size=5),
+)
+_RECORD = st.fixed_dictionaries(
+    {"messages": st.one_of(st.lists(_MESSAGE, max_size=5), st.none(), st.text(max_size=3))},
+    optional={"metadata": st.one_of(st.none(), st.fixed_dictionaries({}, optional={"language": st.one_of(st.text(max_size=5), st.integers()), "id": st.text(max_size=4)}))},
+)
+_SPEC = {
+    "reply-schema": {"type": "object"}, "required-phrases": ["thanks"], "banned-phrases": ["sorry"], "max-chars": 40,
+    "greeting": "required", "sign-off": "forbidden", "markdown": [],
+}
+
+
+@given(st.lists(_RECORD, min_size=1, max_size=12))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_no_record_crashes_any_rule(records):
+    options = {code: {"min-examples": 1} for code in ("Q002", "V008", "V009", "V010")}
+    options["Q005"] = {"min-letters": 1, "min-confidence": 0.0}
+    diagnostics = list(
+        lint(records, select=["D001", "D002", "D003", "P", "Q", "A", "V"], behavior=_SPEC, options=options)
+    )
+    assert all(d.line and 1 <= d.line <= len(records) for d in diagnostics)

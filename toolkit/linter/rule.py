@@ -120,7 +120,15 @@ def fingerprint_of(record: Mapping[str, Any]) -> str:
     if isinstance(meta, Mapping) and meta.get("id") not in (None, ""):
         return f"id:{meta['id']}"
     body = {k: v for k, v in record.items() if k != "metadata"}
-    digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        # records built in Python (library use) may hold what JSON files cannot: integers
+        # beyond 64 bits, non-string keys; the standard library serialises those
+        import json
+
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    digest = hashlib.sha256(canonical).hexdigest()
     return f"sha256:{digest[:16]}"
 
 
