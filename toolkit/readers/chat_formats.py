@@ -55,7 +55,7 @@ class _ChatReader(Reader):
         source = self.json_source(path, name)
         if source.kind == "object":
             doc = source.document() if source.small else None
-            if isinstance(doc, Mapping) and self.record_key in doc:
+            if isinstance(doc, dict) and self.record_key in doc:
                 records: Any = [(1, doc, None)]
             else:
                 keys = source.top_keys()
@@ -70,7 +70,7 @@ class _ChatReader(Reader):
             if error is not None:
                 self.skip(name, number, R_INVALID_JSON, error)
                 continue
-            if not isinstance(value, Mapping):
+            if not isinstance(value, dict):
                 self.skip(name, number, R_NOT_OBJECT, f"got a JSON {type_name(value)}")
                 continue
             conversation = self.convert(value, name, number, stem)
@@ -81,7 +81,7 @@ class _ChatReader(Reader):
         raise NotImplementedError
 
     def _new(self, value: Mapping[str, Any], file: str, number: Any, stem: str, fmt: str) -> Conversation:
-        meta = value.get("metadata") if isinstance(value.get("metadata"), Mapping) else {}
+        meta = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
         cid = as_str(meta.get("conversation_id")) or as_str(meta.get("id")) or as_str(value.get("id")) or f"{stem}-{number}"
         conversation = Conversation(id=cid, source={"file": file, "record": number, "format": fmt})
         if meta:
@@ -104,8 +104,8 @@ class OpenAIChatReader(_ChatReader):
     @classmethod
     def sniff(cls, sample: Sample) -> int:
         for record in sample.records:
-            if isinstance(record, Mapping) and isinstance(record.get("messages"), list):
-                first = next((m for m in record["messages"] if isinstance(m, Mapping)), None)
+            if isinstance(record, dict) and isinstance(record.get("messages"), list):
+                first = next((m for m in record["messages"] if isinstance(m, dict)), None)
                 if first is not None and "role" in first:
                     return 90
         return 0
@@ -124,7 +124,7 @@ class OpenAIChatReader(_ChatReader):
         if value.get("parallel_tool_calls") is not None:
             conversation.metadata["parallel_tool_calls"] = value["parallel_tool_calls"]
         for index, message in enumerate(messages):
-            if not isinstance(message, Mapping):
+            if not isinstance(message, dict):
                 self.skip(file, number, R_NOT_OBJECT, f"messages[{index}] is a JSON {type_name(message)}", part=f"messages[{index}]")
                 continue
             role = message.get("role")
@@ -158,7 +158,7 @@ class OpenAIChatReader(_ChatReader):
                         self.skip(file, number, R_BAD_FIELD, f"messages[{index}] has a malformed tool call", part=f"messages[{index}]")
                         continue
                     turn.tool_calls.append(invocation)
-            elif isinstance(message.get("function_call"), Mapping):  # the legacy functions API
+            elif isinstance(message.get("function_call"), dict):  # the legacy functions API
                 invocation = _openai_call({"function": message["function_call"]})
                 if invocation is not None:
                     turn.tool_calls.append(invocation)
@@ -177,9 +177,9 @@ class ShareGPTReader(_ChatReader):
     @classmethod
     def sniff(cls, sample: Sample) -> int:
         for record in sample.records:
-            if isinstance(record, Mapping):
+            if isinstance(record, dict):
                 turns = record.get("conversations")
-                if isinstance(turns, list) and turns and isinstance(turns[0], Mapping) and "from" in turns[0] and "value" in turns[0]:
+                if isinstance(turns, list) and turns and isinstance(turns[0], dict) and "from" in turns[0] and "value" in turns[0]:
                     return 90
         return 0
 
@@ -204,7 +204,7 @@ class ShareGPTReader(_ChatReader):
             conversation.metadata["tools"] = tools
         pending_ids: list[str] = []
         for index, item in enumerate(turns):
-            if not isinstance(item, Mapping):
+            if not isinstance(item, dict):
                 self.skip(file, number, R_NOT_OBJECT, f"conversations[{index}] is a JSON {type_name(item)}", part=f"conversations[{index}]")
                 continue
             who = _SHAREGPT_FROM.get(str(item.get("from", "")).lower())
@@ -245,7 +245,7 @@ class AlpacaReader(_ChatReader):
     @classmethod
     def sniff(cls, sample: Sample) -> int:
         for record in sample.records:
-            if isinstance(record, Mapping) and "instruction" in record and "output" in record:
+            if isinstance(record, dict) and "instruction" in record and "output" in record:
                 return 90
         return 0
 
@@ -284,14 +284,14 @@ class AlpacaReader(_ChatReader):
 
 
 def _openai_call(call: Any) -> ToolInvocation | None:
-    if not isinstance(call, Mapping):
+    if not isinstance(call, dict):
         return None
-    function = call.get("function") if isinstance(call.get("function"), Mapping) else None
+    function = call.get("function") if isinstance(call.get("function"), dict) else None
     if function is None or not isinstance(function.get("name"), str):
         return None
     arguments = function.get("arguments")
     parsed: dict[str, Any]
-    if isinstance(arguments, Mapping):
+    if isinstance(arguments, dict):
         parsed = dict(arguments)
     elif isinstance(arguments, str) and arguments.strip():
         try:
@@ -312,7 +312,7 @@ def _sharegpt_calls(text: str, default_id: str) -> list[ToolInvocation] | None:
     items = value if isinstance(value, list) else [value]
     calls = []
     for position, item in enumerate(items):
-        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             return None
         arguments = item.get("arguments", item.get("parameters", {}))
         if isinstance(arguments, str):

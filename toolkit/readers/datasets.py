@@ -61,7 +61,7 @@ class _DatasetReader(Reader):
             yield from self._one(value, name, number, "")
 
     def _one(self, value: Any, file: str, record: Any, split: str) -> Iterator[Conversation]:
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             self.skip(file, record, R_NOT_OBJECT, f"got a JSON {type_name(value)}")
             return
         if not self.is_record(value):
@@ -94,7 +94,7 @@ class AbcdReader(_DatasetReader):
         if set(sample.top_keys) & set(cls.splits) and sample.records:
             first = sample.records[0]
             for split in cls.splits:
-                items = first.get(split) if isinstance(first, Mapping) else None
+                items = first.get(split) if isinstance(first, dict) else None
                 if isinstance(items, list) and items and _is_abcd(items[0]):
                     return 90
         return 90 if any(_is_abcd(r) for r in sample.records) else 0
@@ -113,8 +113,8 @@ class AbcdReader(_DatasetReader):
             return None
         delexed = value.get("delexed") if isinstance(value.get("delexed"), list) else []
         conversation = Conversation(id=cid, source={"file": file, "record": record, "format": "abcd"}, channel="chat")
-        scenario = value.get("scenario") if isinstance(value.get("scenario"), Mapping) else {}
-        personal = scenario.get("personal") if isinstance(scenario.get("personal"), Mapping) else {}
+        scenario = value.get("scenario") if isinstance(value.get("scenario"), dict) else {}
+        personal = scenario.get("personal") if isinstance(scenario.get("personal"), dict) else {}
         if personal:
             conversation.customer_id = as_str(personal.get("account_id") or personal.get("username"))
             add_participant(conversation, Participant(
@@ -136,7 +136,7 @@ class AbcdReader(_DatasetReader):
             elif speaker == "agent":
                 conversation.turns.append(Turn(speaker=Speaker.AGENT, text=text))
             elif speaker == "action":
-                targets = delexed[index].get("targets") if index < len(delexed) and isinstance(delexed[index], Mapping) else None
+                targets = delexed[index].get("targets") if index < len(delexed) and isinstance(delexed[index], dict) else None
                 name = targets[2] if isinstance(targets, list) and len(targets) > 3 and isinstance(targets[2], str) else "action"
                 values = targets[3] if isinstance(targets, list) and len(targets) > 3 and isinstance(targets[3], list) else []
                 call_id = f"{cid}-action-{index + 1}"
@@ -170,7 +170,7 @@ class TaskmasterReader(_DatasetReader):
             if value.get(key):
                 conversation.metadata[key] = value[key]
         for index, utterance in enumerate(value.get("utterances") or []):
-            if not isinstance(utterance, Mapping) or not isinstance(utterance.get("text"), str):
+            if not isinstance(utterance, dict) or not isinstance(utterance.get("text"), str):
                 self.skip(file, record, R_BAD_FIELD, f"utterances[{index}] has no text", part=f"utterances[{index}]")
                 continue
             who = str(utterance.get("speaker", "")).lower()
@@ -192,7 +192,7 @@ class TaskmasterReader(_DatasetReader):
         calls: dict[str, dict[str, Any]] = {}
         order: list[str] = []
         for item in annotations:
-            if not isinstance(item, Mapping):
+            if not isinstance(item, dict):
                 continue
             context = str(item.get("context") or "")
             number = context.rsplit("_", 1)[-1]
@@ -239,13 +239,13 @@ class SgdReader(_DatasetReader):
             conversation.metadata["services"] = value["services"]
             conversation.tags = [str(s) for s in value["services"]]
         for index, turn in enumerate(value.get("turns") or []):
-            if not isinstance(turn, Mapping) or not isinstance(turn.get("utterance"), str):
+            if not isinstance(turn, dict) or not isinstance(turn.get("utterance"), str):
                 self.skip(file, record, R_BAD_FIELD, f"turns[{index}] has no utterance", part=f"turns[{index}]")
                 continue
-            frames = [f for f in turn.get("frames") or [] if isinstance(f, Mapping)]
+            frames = [f for f in turn.get("frames") or [] if isinstance(f, dict)]
             actions = [
                 {"service": f.get("service"), **{k: a.get(k) for k in ("act", "slot", "values") if k in a}}
-                for f in frames for a in f.get("actions") or [] if isinstance(a, Mapping)
+                for f in frames for a in f.get("actions") or [] if isinstance(a, dict)
             ]
             speaker = str(turn.get("speaker", "")).upper()
             if speaker == "USER":
@@ -253,7 +253,7 @@ class SgdReader(_DatasetReader):
             elif speaker == "SYSTEM":
                 for position, frame in enumerate(frames):
                     call = frame.get("service_call")
-                    if not isinstance(call, Mapping) or not call.get("method"):
+                    if not isinstance(call, dict) or not call.get("method"):
                         continue
                     call_id = f"{cid}-{index}-{position}"
                     conversation.turns.append(Turn(speaker=Speaker.AGENT, text="", tool_calls=[ToolInvocation(
@@ -269,19 +269,19 @@ class SgdReader(_DatasetReader):
 
 
 def _is_abcd(value: Any) -> bool:
-    return isinstance(value, Mapping) and "convo_id" in value and isinstance(value.get("original"), list)
+    return isinstance(value, dict) and "convo_id" in value and isinstance(value.get("original"), list)
 
 
 def _is_taskmaster(value: Any) -> bool:
-    return isinstance(value, Mapping) and isinstance(value.get("utterances"), list) and (
+    return isinstance(value, dict) and isinstance(value.get("utterances"), list) and (
         "conversation_id" in value or "instruction_id" in value or "conversationId" in value)
 
 
 def _is_sgd(value: Any) -> bool:
-    if not (isinstance(value, Mapping) and "dialogue_id" in value and isinstance(value.get("turns"), list)):
+    if not (isinstance(value, dict) and "dialogue_id" in value and isinstance(value.get("turns"), list)):
         return False
     first = value["turns"][0] if value["turns"] else None
-    return isinstance(first, Mapping) and "utterance" in first
+    return isinstance(first, dict) and "utterance" in first
 
 
 def _json_or_raw(value: Any) -> Any:

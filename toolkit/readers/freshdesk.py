@@ -60,7 +60,7 @@ class FreshdeskReader(Reader):
         if sample.kind not in ("jsonl", "array", "object"):
             return 0
         for record in sample.records:
-            if isinstance(record, Mapping) and isinstance(record.get("results"), list) and record["results"]:
+            if isinstance(record, dict) and isinstance(record.get("results"), list) and record["results"]:
                 record = record["results"][0]
             if _is_ticket(record):
                 return 90
@@ -84,7 +84,7 @@ class FreshdeskReader(Reader):
             for number, value, error in self._items(source):
                 if error is not None:
                     self.skip(source.name, number, R_INVALID_JSON, error)
-                elif not isinstance(value, Mapping):
+                elif not isinstance(value, dict):
                     self.skip(source.name, number, R_NOT_OBJECT, f"got a JSON {type_name(value)}")
                 elif _is_rating(value):
                     tid = as_str(value.get("ticket_id"))
@@ -107,7 +107,7 @@ class FreshdeskReader(Reader):
                 if error is not None:
                     self.skip(source.name, number, R_INVALID_JSON, error)
                     continue
-                if not isinstance(value, Mapping):
+                if not isinstance(value, dict):
                     self.skip(source.name, number, R_NOT_OBJECT, f"got a JSON {type_name(value)}")
                     continue
                 if not _is_ticket(value):
@@ -142,11 +142,11 @@ class FreshdeskReader(Reader):
                     yield index, item, None
                 return
             doc = source.document()
-            if isinstance(doc, Mapping) and isinstance(doc.get("results"), list):
+            if isinstance(doc, dict) and isinstance(doc.get("results"), list):
                 for index, item in enumerate(doc["results"], start=1):
                     yield index, item, None
                 return
-            if isinstance(doc, Mapping) and not (_is_ticket(doc) or _is_conversation(doc) or _is_rating(doc)):
+            if isinstance(doc, dict) and not (_is_ticket(doc) or _is_conversation(doc) or _is_rating(doc)):
                 raise ReaderError(f"not a Freshdesk ticket, conversation or rating (top-level keys: {', '.join(list(doc)[:10])})", file=source.name)
         yield from source.records()
 
@@ -167,7 +167,7 @@ class FreshdeskReader(Reader):
             value = ticket.get(key)
             if value is not None:
                 conversation.metadata[key] = PRIORITY.get(value, value) if key == "priority" else value
-        person = ticket.get("requester") if isinstance(ticket.get("requester"), Mapping) else {}
+        person = ticket.get("requester") if isinstance(ticket.get("requester"), dict) else {}
         if requester is not None or person:
             add_participant(conversation, Participant(
                 id=requester or as_str(person.get("id")), name=person.get("name") or None, email=person.get("email") or None,
@@ -176,9 +176,9 @@ class FreshdeskReader(Reader):
             for email in ticket.get(key) or []:
                 if isinstance(email, str) and email:
                     add_participant(conversation, Participant(email=email, extra={"field": key}))
-        rating = rating or (ticket.get("satisfaction_rating") if isinstance(ticket.get("satisfaction_rating"), Mapping) else None)
+        rating = rating or (ticket.get("satisfaction_rating") if isinstance(ticket.get("satisfaction_rating"), dict) else None)
         if rating:
-            scores = rating.get("ratings") if isinstance(rating.get("ratings"), Mapping) else {}
+            scores = rating.get("ratings") if isinstance(rating.get("ratings"), dict) else {}
             score = scores.get("default_question", rating.get("rating"))
             if score is not None:
                 conversation.csat = RATING.get(score, score)
@@ -199,7 +199,7 @@ class FreshdeskReader(Reader):
         seen: set[str] = set()
         ordered = []
         for position, (item_file, item_record, item) in enumerate(items):
-            if not isinstance(item, Mapping):
+            if not isinstance(item, dict):
                 self.skip(item_file, item_record, R_NOT_OBJECT, f"conversation is a JSON {type_name(item)}", part=f"conversation {position + 1}")
                 continue
             cid = as_str(item.get("id"))
@@ -235,7 +235,7 @@ class FreshdeskReader(Reader):
         if source is not None:
             turn.metadata["source"] = CONVERSATION_SOURCE.get(source, source)
         if item.get("attachments"):
-            turn.metadata["attachments"] = [a.get("name") for a in item["attachments"] if isinstance(a, Mapping)]
+            turn.metadata["attachments"] = [a.get("name") for a in item["attachments"] if isinstance(a, dict)]
         email = item.get("from_email") if isinstance(item.get("from_email"), str) else None
         kind = Speaker.AGENT if speaker is Speaker.NOTE else speaker
         add_participant(conversation, Participant(id=author, email=_address(email), kind=kind,
@@ -269,19 +269,19 @@ def _address(value: str | None) -> str | None:
 
 
 def _is_ticket(value: Any) -> bool:
-    return isinstance(value, Mapping) and "id" in value and (
+    return isinstance(value, dict) and "id" in value and (
         "description_text" in value or ("requester_id" in value and ("responder_id" in value or "fr_escalated" in value))
         or ("description" in value and isinstance(value.get("status"), int) and isinstance(value.get("source"), int))
     )
 
 
 def _is_conversation(value: Any) -> bool:
-    return isinstance(value, Mapping) and "ticket_id" in value and ("incoming" in value or "private" in value) and (
+    return isinstance(value, dict) and "ticket_id" in value and ("incoming" in value or "private" in value) and (
         "body" in value or "body_text" in value)
 
 
 def _is_rating(value: Any) -> bool:
-    return isinstance(value, Mapping) and "ticket_id" in value and isinstance(value.get("ratings"), Mapping)
+    return isinstance(value, dict) and "ticket_id" in value and isinstance(value.get("ratings"), dict)
 
 
 def _file_kind(source: JsonSource) -> str:
@@ -292,7 +292,7 @@ def _file_kind(source: JsonSource) -> str:
         if not source.small:
             return "tickets"
         doc = source.document()
-        first = doc.get("results", [None])[0] if isinstance(doc, Mapping) and isinstance(doc.get("results"), list) and doc["results"] else doc
+        first = doc.get("results", [None])[0] if isinstance(doc, dict) and isinstance(doc.get("results"), list) and doc["results"] else doc
         return "tickets" if _is_ticket(first) else "index"
     for _, value, error in itertools.islice(source.records(), 5):
         if error is None:

@@ -55,7 +55,7 @@ class IntercomReader(Reader):
             return 0
         for record in sample.records:
             record = _unwrap(record)
-            if not isinstance(record, Mapping):
+            if not isinstance(record, dict):
                 continue
             if record.get("type") == "conversation.list" or (isinstance(record.get("conversations"), list) and record.get("conversations") and _is_conversation(record["conversations"][0])):
                 return 90
@@ -78,14 +78,14 @@ class IntercomReader(Reader):
                 self.skip(name, number, R_INVALID_JSON, error)
                 continue
             value = _unwrap(value)
-            if isinstance(value, Mapping) and isinstance(value.get("conversations"), list):
+            if isinstance(value, dict) and isinstance(value.get("conversations"), list):
                 many = source.kind != "jsonl"
                 for index, item in enumerate(value["conversations"], start=1):
                     yield from self._one(item, name, index if many else f"{number}:conversations[{index}]")
             elif source.kind == "object" and not _is_conversation(value):
                 raise ReaderError(
                     "not an Intercom conversation (expected \"type\": \"conversation\" with \"source\" and \"conversation_parts\", "
-                    f"or a conversation list); top-level keys: {', '.join(list(value)[:10]) if isinstance(value, Mapping) else type_name(value)}",
+                    f"or a conversation list); top-level keys: {', '.join(list(value)[:10]) if isinstance(value, dict) else type_name(value)}",
                     file=name,
                 )
             else:
@@ -93,7 +93,7 @@ class IntercomReader(Reader):
 
     def _one(self, value: Any, file: str, record: Any) -> Iterator[Conversation]:
         value = _unwrap(value)
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             self.skip(file, record, R_NOT_OBJECT, f"got a JSON {type_name(value)}")
             return
         if not _is_conversation(value):
@@ -109,17 +109,17 @@ class IntercomReader(Reader):
         if state is None and isinstance(value.get("open"), bool):
             state = "open" if value["open"] else "closed"
         ticket_state = value.get("ticket_state")
-        if isinstance(ticket_state, Mapping):  # Intercom tickets: {"category": "submitted", ...}
+        if isinstance(ticket_state, dict):  # Intercom tickets: {"category": "submitted", ...}
             state = ticket_state.get("category") or ticket_state.get("internal_label") or state
         elif isinstance(ticket_state, str):
             state = ticket_state
         conversation.status = state
-        source = value.get("source") if isinstance(value.get("source"), Mapping) else value.get("conversation_message")
-        source = source if isinstance(source, Mapping) else {}  # conversation_message: API 1.x
+        source = value.get("source") if isinstance(value.get("source"), dict) else value.get("conversation_message")
+        source = source if isinstance(source, dict) else {}  # conversation_message: API 1.x
         conversation.channel = source.get("type") if isinstance(source.get("type"), str) else None
         if conversation.channel == "conversation":
             conversation.channel = "chat"
-        attributes = value.get("ticket_attributes") if isinstance(value.get("ticket_attributes"), Mapping) else {}
+        attributes = value.get("ticket_attributes") if isinstance(value.get("ticket_attributes"), dict) else {}
         conversation.subject = (value.get("title") or attributes.get("_default_title_") or body_text(source.get("subject")) or None)
         if value.get("type") == "ticket":
             conversation.metadata["intercom_type"] = "ticket"
@@ -127,15 +127,15 @@ class IntercomReader(Reader):
                 conversation.metadata["ticket_id"] = as_str(value.get("ticket_id"))
         conversation.tags = _tags(value.get("tags"))
         rating = value.get("conversation_rating")
-        if isinstance(rating, Mapping) and rating.get("rating") is not None:
+        if isinstance(rating, dict) and rating.get("rating") is not None:
             conversation.csat = rating.get("rating")
             if rating.get("remark"):
                 conversation.metadata["csat_remark"] = rating["remark"]
         contacts = value.get("contacts")
-        contact_list = contacts.get("contacts") if isinstance(contacts, Mapping) else contacts
+        contact_list = contacts.get("contacts") if isinstance(contacts, dict) else contacts
         if isinstance(contact_list, list):
             for contact in contact_list:
-                if isinstance(contact, Mapping) and contact.get("id") is not None:
+                if isinstance(contact, dict) and contact.get("id") is not None:
                     if conversation.customer_id is None:
                         conversation.customer_id = as_str(contact.get("id"))
                     add_participant(conversation, Participant(
@@ -143,9 +143,9 @@ class IntercomReader(Reader):
                         phone=contact.get("phone"), kind=Speaker.CUSTOMER,
                         extra={"external_id": contact["external_id"]} if contact.get("external_id") else {}))
         teammates = value.get("teammates")
-        admins = teammates.get("admins") if isinstance(teammates, Mapping) else None
+        admins = teammates.get("admins") if isinstance(teammates, dict) else None
         for admin in admins if isinstance(admins, list) else []:
-            if isinstance(admin, Mapping) and (admin.get("id") is not None or admin.get("name")):
+            if isinstance(admin, dict) and (admin.get("id") is not None or admin.get("name")):
                 add_participant(conversation, Participant(id=as_str(admin.get("id")), name=admin.get("name") or None,
                                                           email=admin.get("email") or None, kind=Speaker.AGENT))
         for key in ("admin_assignee_id", "team_assignee_id", "priority", "ai_agent_participated"):
@@ -169,12 +169,12 @@ class IntercomReader(Reader):
             conversation.turns.append(Turn(speaker=Speaker.CUSTOMER, text=body_text(description), time=conversation.created_at,
                                            author_id=conversation.customer_id, metadata={"part_type": "ticket_description"}))
         parts_block = value.get("conversation_parts", value.get("ticket_parts"))
-        parts = (parts_block.get("conversation_parts", parts_block.get("ticket_parts")) if isinstance(parts_block, Mapping) else parts_block)
+        parts = (parts_block.get("conversation_parts", parts_block.get("ticket_parts")) if isinstance(parts_block, dict) else parts_block)
         if parts is not None and not isinstance(parts, list):
             self.skip(file, record, R_BAD_FIELD, f"conversation_parts is a JSON {type_name(parts)}", field="conversation_parts")
             return
         for index, part in enumerate(parts or [], start=1):
-            if not isinstance(part, Mapping):
+            if not isinstance(part, dict):
                 self.skip(file, record, R_NOT_OBJECT, f"part {index} is a JSON {type_name(part)}", part=f"part {index}")
                 continue
             turn = self._turn(part, conversation, is_source=False)
@@ -183,7 +183,7 @@ class IntercomReader(Reader):
                 self.skip(file, record, R_EVENT_PART, f"{kind} (id {part.get('id')}) has no body", part=f"part {index}")
                 continue
             conversation.turns.append(turn)
-        if isinstance(parts_block, Mapping):
+        if isinstance(parts_block, dict):
             total = parts_block.get("total_count")
             if isinstance(total, int) and total > len(parts or []):
                 self.report.warn(f"intercom: {file}: conversation {cid} lists {total} parts but holds {len(parts or [])} (the API returns at most 500)")
@@ -199,7 +199,7 @@ class IntercomReader(Reader):
         text = body_text(part.get("body") if isinstance(part.get("body"), str) else None)
         if not text:
             return None
-        author = part.get("author") if isinstance(part.get("author"), Mapping) else {}
+        author = part.get("author") if isinstance(part.get("author"), dict) else {}
         kind = str(author.get("type") or "").lower()
         part_type = "source" if is_source else str(part.get("part_type") or "comment")
         if part_type in _NOTE_PARTS:
@@ -227,7 +227,7 @@ class IntercomReader(Reader):
         if author.get("is_ai_answer"):
             turn.metadata["is_ai_answer"] = True
         if part.get("attachments"):
-            turn.metadata["attachments"] = [a.get("name") or a.get("url") for a in part["attachments"] if isinstance(a, Mapping)]
+            turn.metadata["attachments"] = [a.get("name") or a.get("url") for a in part["attachments"] if isinstance(a, dict)]
         participant_kind = Speaker.AGENT if speaker is Speaker.NOTE else speaker
         add_participant(conversation, Participant(id=turn.author_id, name=turn.author, email=author.get("email") or None,
                                                   kind=participant_kind, extra={"type": kind} if kind else {}))
@@ -235,29 +235,29 @@ class IntercomReader(Reader):
 
 
 def _unwrap(value: Any) -> Any:
-    if isinstance(value, Mapping) and not _is_conversation(value) and "conversations" not in value:
+    if isinstance(value, dict) and not _is_conversation(value) and "conversations" not in value:
         for key in _WRAPPERS:
             inner = value.get(key)
-            if isinstance(inner, Mapping) and (_is_conversation(inner) or isinstance(inner.get("conversations"), list)):
+            if isinstance(inner, dict) and (_is_conversation(inner) or isinstance(inner.get("conversations"), list)):
                 return inner
     return value
 
 
 def _is_conversation(value: Any) -> bool:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return False
     if value.get("type") in ("conversation", "ticket") and ("ticket_parts" in value or value.get("type") == "conversation"):
         return True
     return "conversation_parts" in value or "ticket_parts" in value or "conversation_message" in value or (
-        isinstance(value.get("source"), Mapping) and "delivered_as" in value["source"])
+        isinstance(value.get("source"), dict) and "delivered_as" in value["source"])
 
 
 def _tags(value: Any) -> list[str]:
-    items = value.get("tags") if isinstance(value, Mapping) else value
+    items = value.get("tags") if isinstance(value, dict) else value
     out: list[str] = []
     if isinstance(items, list):
         for tag in items:
-            if isinstance(tag, Mapping) and tag.get("name"):
+            if isinstance(tag, dict) and tag.get("name"):
                 out.append(str(tag["name"]))
             elif isinstance(tag, str):
                 out.append(tag)

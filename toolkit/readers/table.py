@@ -115,7 +115,7 @@ class TableReader(Reader):
         columns: list[str] = []
         if sample.kind in ("csv", "parquet"):
             columns = sample.columns
-        elif sample.kind in ("jsonl", "array") and sample.records and isinstance(sample.records[0], Mapping):
+        elif sample.kind in ("jsonl", "array") and sample.records and isinstance(sample.records[0], dict):
             first = sample.records[0]
             if all(not isinstance(v, (dict, list)) for v in first.values()):
                 columns = list(first)
@@ -174,7 +174,7 @@ class TableReader(Reader):
                 raise ReaderError(f"not a readable Parquet file: {exc}", file=name) from exc
         if kind == "jsonl":
             for _, value, error in self.json_source(path, name).records():
-                if error is None and isinstance(value, Mapping):
+                if error is None and isinstance(value, dict):
                     return list(value)
             return []
         try:
@@ -224,7 +224,7 @@ class TableReader(Reader):
                 if error is not None:
                     self.skip(name, number, R_INVALID_JSON, error)
                     yield number, None
-                elif not isinstance(value, Mapping):
+                elif not isinstance(value, dict):
                     self.skip(name, number, R_NOT_OBJECT, f"got a JSON {type_name(value)}")
                     yield number, None
                 else:
@@ -379,7 +379,7 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if hasattr(value, "isoformat"):
         return iso_time(value) if hasattr(value, "tzinfo") and hasattr(value, "hour") else value.isoformat()

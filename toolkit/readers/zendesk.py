@@ -80,9 +80,9 @@ class ZendeskReader(Reader):
         keys = set(sample.top_keys)
         if keys & {"tickets", "audits", "audit", "ticket_events"}:
             return 90
-        if "comments" in keys and isinstance(sample.records[0], Mapping) and _looks_like_comment_list(sample.records[0].get("comments")):
+        if "comments" in keys and isinstance(sample.records[0], dict) and _looks_like_comment_list(sample.records[0].get("comments")):
             return 90
-        if "ticket" in keys and isinstance((sample.records[0] or {}).get("ticket"), Mapping):
+        if "ticket" in keys and isinstance((sample.records[0] or {}).get("ticket"), dict):
             return 80
         if "users" in keys and _is_zendesk_user((sample.records[0].get("users") or [None])[0] if sample.records else None):
             return 85
@@ -90,7 +90,7 @@ class ZendeskReader(Reader):
             first = (sample.records[0].get("results") or [None])[0]
             return 70 if _is_ticket(first) else 0
         for record in sample.records:
-            if isinstance(record, Mapping):
+            if isinstance(record, dict):
                 if any(k in record for k in ("tickets", "audits", "ticket_events")):
                     return 90
                 if _is_ticket(record) or _is_audit(record):
@@ -176,7 +176,7 @@ class ZendeskReader(Reader):
             structure["tickets"] = bool(keys & {"tickets", "results", "ticket"})
             if "users" in keys:
                 for _, item in source.array("users"):
-                    if isinstance(item, Mapping):
+                    if isinstance(item, dict):
                         keep(item)
         elif source.kind == "jsonl":
             # Parse only the lines that can hold users or threads; tickets are recognised by bytes.
@@ -233,24 +233,24 @@ class ZendeskReader(Reader):
             for key in keys:
                 if key == "users" and "user" in want:
                     for index, user in source.array("users"):
-                        if isinstance(user, Mapping):
+                        if isinstance(user, dict):
                             yield "user", user, index
                 elif key in ("tickets", "results") and "ticket" in want:
                     for index, ticket in source.array(key):
-                        if isinstance(ticket, Mapping) and not _is_ticket(ticket) and key == "results":
+                        if isinstance(ticket, dict) and not _is_ticket(ticket) and key == "results":
                             continue  # search results of other types (users, organizations)
                         yield from self._checked("ticket", ticket, index, source.name, quiet)
                 elif key in ("audits", "ticket_events") and want & {"audit", "ticket_event"}:
                     kind = "audit" if key == "audits" else "ticket_event"
                     for index, item in source.array(key):
                         yield from self._checked(kind, item, index, source.name, quiet)
-                elif key == "ticket" and doc is not None and "ticket" in want and isinstance(doc.get("ticket"), Mapping) \
+                elif key == "ticket" and doc is not None and "ticket" in want and isinstance(doc.get("ticket"), dict) \
                         and isinstance(doc.get("comments"), list) and "comments" not in doc["ticket"]:
                     # {"ticket": {...}, "comments": [...]}: the comments are that ticket's thread.
                     yield "ticket", {**doc["ticket"], "comments": doc["comments"]}, 1
                 elif key in ("ticket", "audit") and doc is not None and (key in want):
                     yield from self._checked(key, doc[key], 1, source.name, quiet)
-                elif key == "comments" and doc is not None and isinstance(doc.get("ticket"), Mapping):
+                elif key == "comments" and doc is not None and isinstance(doc.get("ticket"), dict):
                     continue  # read with the ticket above
                 elif key == "comments" and "comments" in want:
                     if doc is not None:
@@ -268,7 +268,7 @@ class ZendeskReader(Reader):
                 if not quiet and "comments" in want:
                     self.skip(source.name, number, R_INVALID_JSON, error)
                 continue
-            if not isinstance(value, Mapping):
+            if not isinstance(value, dict):
                 if not quiet and "comments" in want:
                     self.skip(source.name, number, R_NOT_OBJECT, f"got a JSON {type_name(value)}")
                 continue
@@ -307,7 +307,7 @@ class ZendeskReader(Reader):
         for key, value in page.items():
             if key == "users" and "user" in want and isinstance(value, list):
                 for user in value:
-                    if isinstance(user, Mapping):
+                    if isinstance(user, dict):
                         yield "user", user, number
             elif key in ("tickets", "results") and "ticket" in want and isinstance(value, list):
                 for index, ticket in enumerate(value, start=1):
@@ -323,7 +323,7 @@ class ZendeskReader(Reader):
                 yield "comments", page, number
 
     def _checked(self, kind: str, item: Any, record: Any, file: str, quiet: bool):
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             if not quiet:
                 self.skip(file, record, R_NOT_OBJECT, f"{kind} is a JSON {type_name(item)}")
             return
@@ -356,7 +356,7 @@ class ZendeskReader(Reader):
         comments = ticket.get("comments")
         if isinstance(comments, list) and comments:
             for index, comment in enumerate(comments, start=1):
-                if not isinstance(comment, Mapping):
+                if not isinstance(comment, dict):
                     self.skip(file, record, R_NOT_OBJECT, f"comment {index} is a JSON {type_name(comment)}", part=f"comment {index}")
                     continue
                 turn = self._comment_turn(comment, meta, conversation)
@@ -383,12 +383,12 @@ class ZendeskReader(Reader):
         if not isinstance(comments, list):
             self.skip(file, record, R_BAD_FIELD, f"'comments' is a JSON {type_name(comments)}, expected an array", field="comments")
             return None
-        tid = self.opts["ticket_id"] or next((as_str(c.get("ticket_id")) for c in comments if isinstance(c, Mapping) and c.get("ticket_id")), None) or _id_from_name(file)
+        tid = self.opts["ticket_id"] or next((as_str(c.get("ticket_id")) for c in comments if isinstance(c, dict) and c.get("ticket_id")), None) or _id_from_name(file)
         meta: dict[str, Any] = {"id": tid}
         conversation = self._new_conversation(tid, meta, file, record)
         first_author = None
         for index, comment in enumerate(comments, start=1):
-            if not isinstance(comment, Mapping):
+            if not isinstance(comment, dict):
                 self.skip(file, record, R_NOT_OBJECT, f"comment {index} is a JSON {type_name(comment)}", part=f"comment {index}")
                 continue
             if first_author is None and comment.get("public", True) is not False:
@@ -419,7 +419,7 @@ class ZendeskReader(Reader):
             # The requester is set by a Create event, often after the first comment of the same audit.
             for _, payload in items:
                 for event in payload["item"].get("events") or payload["item"].get("child_events") or []:
-                    if not isinstance(event, Mapping):
+                    if not isinstance(event, dict):
                         continue
                     value = event.get("value") if event.get("field_name") == "requester_id" else event.get("requester_id")
                     if value:
@@ -448,7 +448,7 @@ class ZendeskReader(Reader):
             when = iso_time(item.get("created_at") or item.get("timestamp"))
             conversation.created_at = conversation.created_at or when
             for event in events:
-                if not isinstance(event, Mapping):
+                if not isinstance(event, dict):
                     continue
                 kind = event.get("type") or event.get("event_type")
                 if kind in MESSAGE_EVENTS or (kind is None and "body" in event and "public" in event):
@@ -550,7 +550,7 @@ class ZendeskReader(Reader):
             turn.metadata["event_type"] = comment.get("type")
         attachments = comment.get("attachments")
         if isinstance(attachments, list) and attachments:
-            turn.metadata["attachments"] = [a.get("file_name") or a.get("name") for a in attachments if isinstance(a, Mapping)]
+            turn.metadata["attachments"] = [a.get("file_name") or a.get("name") for a in attachments if isinstance(a, dict)]
         self._attach_author(turn, conversation)
         return turn
 
@@ -603,13 +603,13 @@ def _comment_text(comment: Mapping[str, Any]) -> str:
     if isinstance(plain, str) and plain.strip():
         return plain.strip()
     data = comment.get("data")
-    if isinstance(data, Mapping) and isinstance(data.get("transcription_text"), str):
+    if isinstance(data, dict) and isinstance(data.get("transcription_text"), str):
         return data["transcription_text"].strip()
     return ""
 
 
 def _channel(via: Any) -> str | None:
-    if isinstance(via, Mapping):
+    if isinstance(via, dict):
         channel = via.get("channel")
         return str(channel) if channel not in (None, "") else None
     if isinstance(via, str) and via:
@@ -622,9 +622,9 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def _via_from(via: Any) -> dict[str, Any] | None:
-    source = via.get("source") if isinstance(via, Mapping) else None
-    sender = source.get("from") if isinstance(source, Mapping) else None
-    if isinstance(sender, Mapping) and (sender.get("address") or sender.get("name")):
+    source = via.get("source") if isinstance(via, dict) else None
+    sender = source.get("from") if isinstance(source, dict) else None
+    if isinstance(sender, dict) and (sender.get("address") or sender.get("name")):
         return {"address": sender.get("address") or None, "name": sender.get("name") or None}
     return None
 
@@ -633,7 +633,7 @@ def _ticket_meta(ticket: Mapping[str, Any]) -> dict[str, Any]:
     rating = ticket.get("satisfaction_rating")
     csat = None
     csat_comment = None
-    if isinstance(rating, Mapping):
+    if isinstance(rating, dict):
         score = rating.get("score")
         if isinstance(score, str) and score.lower() in _CSAT_SCORES:
             csat = score.lower()
@@ -690,21 +690,21 @@ def _kind_of(value: Any) -> str:
 
 
 def _is_ticket(value: Any) -> bool:
-    return isinstance(value, Mapping) and "id" in value and (
+    return isinstance(value, dict) and "id" in value and (
         "requester_id" in value or "description" in value or ("subject" in value and ("status" in value or "via" in value))
     ) and "conversation_parts" not in value and "description_text" not in value
 
 
 def _is_audit(value: Any) -> bool:
-    return isinstance(value, Mapping) and isinstance(value.get("events"), list) and "ticket_id" in value
+    return isinstance(value, dict) and isinstance(value.get("events"), list) and "ticket_id" in value
 
 
 def _is_ticket_event(value: Any) -> bool:
-    return isinstance(value, Mapping) and isinstance(value.get("child_events"), list) and "ticket_id" in value
+    return isinstance(value, dict) and isinstance(value.get("child_events"), list) and "ticket_id" in value
 
 
 def _is_comment(value: Any) -> bool:
-    return isinstance(value, Mapping) and "author_id" in value and ("body" in value or "html_body" in value) and (
+    return isinstance(value, dict) and "author_id" in value and ("body" in value or "html_body" in value) and (
         "public" in value or value.get("type") == "Comment")
 
 
@@ -713,4 +713,4 @@ def _looks_like_comment_list(value: Any) -> bool:
 
 
 def _is_zendesk_user(value: Any) -> bool:
-    return isinstance(value, Mapping) and "id" in value and str(value.get("role") or "").lower() in _ROLE_KIND
+    return isinstance(value, dict) and "id" in value and str(value.get("role") or "").lower() in _ROLE_KIND
