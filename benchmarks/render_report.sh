@@ -19,6 +19,11 @@ fi
 # The sample dataset: a generated, realistic support set with a split manifest.
 DATA="$OUT/sample.jsonl"
 python3 benchmarks/gen_support_data.py --examples 400 --out "$DATA" --manifest "$OUT/split_manifest.json"
+# Prefer the real splitter's manifest (grouped by conversation, stratified by channel) when it is installed.
+if python3 -m toolkit split --help >/dev/null 2>&1; then
+  python3 -m toolkit split "$DATA" -o "$OUT/splits" --stratify-by channel >/dev/null
+  cp "$OUT/splits/split_manifest.json" "$OUT/split_manifest.json"
+fi
 
 python3 -m toolkit report "$DATA" -o "$OUT/report.html" --model gpt-4o-mini \
   --manifest "$OUT/split_manifest.json" --prompt-tokens-saved 1200 --requests-per-day 20000 \

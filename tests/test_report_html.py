@@ -318,3 +318,30 @@ def test_histogram_limit_line_and_red_bins():
     assert 'data-limit="150"' in svg and "limit 150" in svg
     red = re.findall(r'fill="#c53030" data-value="(\d+)" data-bin="(\d+)-(\d+)"', svg)
     assert red == [("2", "200", "300"), ("1", "300", "400")]  # bins wholly over the limit
+
+
+def test_report_reads_the_manifest_ftkit_split_writes(tmp_path, cli_run):
+    pytest.importorskip("toolkit.cli.split")
+    sys_path = Path(__file__).resolve().parent.parent / "benchmarks"
+    import random
+    import sys
+
+    sys.path.insert(0, str(sys_path))
+    from gen_support_data import example
+
+    rng = random.Random(2)
+    data = write_jsonl(tmp_path / "d.jsonl", (example(rng, i) for i in range(120)))
+    result = cli_run(["split", data, "-o", tmp_path / "splits", "--stratify-by", "channel"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "splits" / "split_manifest.json").read_text())
+    out = tmp_path / "r.html"
+    result = cli_run(["report", data, "-o", out, "--manifest", tmp_path / "splits" / "split_manifest.json", "--no-lint", "--no-knowledge"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    drawn = dict((label, int(v)) for v, label in re.findall(r'data-value="(\d+)" data-label="([a-z]+)"', _svg(page, "examples per split")))
+    assert drawn == {name: entry["examples"] for name, entry in manifest["splits"].items()}
+    for name, entry in manifest["splits"].items():
+        for stratum, figures in entry["strata"].items():
+            share = figures["examples"] / entry["examples"]
+            assert f"{figures['examples']:,} ({share:.0%})" in page, (name, stratum)
+    assert "stratify-by=channel" in page

@@ -190,7 +190,8 @@ def _short(n: int) -> str:
     return f"{n:,}"
 
 
-def svg_hbars(rows: Sequence[tuple[str, Sequence[tuple[str, int, str]]]], *, width: int = 520, label_w: int = 190, title: str = "") -> str:
+def svg_hbars(rows: Sequence[tuple[str, Sequence[tuple[str, int, str]]]], *, width: int = 520, label_w: int = 190,
+              title: str = "") -> str:
     """Horizontal stacked bars: ``rows`` of ``(label, [(segment name, value, color), ...])``."""
     if not rows:
         return '<p class="empty">nothing to show</p>'
@@ -418,11 +419,29 @@ def _split_count(entry: Mapping[str, Any]) -> int | None:
     return None
 
 
-def normalize_manifest(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Splits from a ``split_manifest.json`` as ``[{name, examples, groups, tokens, strata}]``.
+def _strata_of(strata: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """Strata as ``{label: number}``: counts (``{"chat": {"examples": 12}}`` or ``{"chat": 12}``)
+    or shares (``{"channel": {"chat": 0.6}}``); nested fields become ``field=value`` labels."""
+    out: dict[str, float] = {}
+    for key, value in strata.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            count = _split_count(value)
+            if count is not None:
+                out[name] = float(count)
+            else:
+                out.update(_strata_of(value, name + "="))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[name] = float(value)
+    return out
 
-    Accepts ``{"splits": {"train": {...}}}``, ``{"splits": [{"name": "train", ...}]}`` or a
-    top-level mapping of split name to entry.
+
+def normalize_manifest(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Splits from a ``split_manifest.json`` as ``[{name, examples, groups, tokens, fraction, target, strata}]``.
+
+    Reads ``ftkit split``'s manifest (``{"splits": {"train": {"examples", "groups", "fraction",
+    "target", "tokens": {"total"}, "strata": {"chat": {"examples"}}}}}``) and simpler shapes:
+    ``{"splits": [{"name": "train", "count": n}]}`` or a top-level mapping of split name to entry.
     """
     splits = manifest.get("splits", manifest)
     items: list[tuple[str, Mapping[str, Any]]] = []
@@ -438,26 +457,22 @@ def normalize_manifest(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
         tokens = entry.get("tokens")
         if isinstance(tokens, Mapping):
             tokens = tokens.get("total")
+
+        def number(key: str) -> float | None:
+            value = entry.get(key)
+            return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
         out.append(
             {
                 "name": name,
                 "examples": count,
                 "groups": entry.get("groups") if isinstance(entry.get("groups"), int) else None,
                 "tokens": tokens if isinstance(tokens, (int, float)) else None,
-                "strata": entry.get("strata") if isinstance(entry.get("strata"), Mapping) else {},
+                "fraction": number("fraction"),
+                "target": number("target"),
+                "strata": _strata_of(entry["strata"]) if isinstance(entry.get("strata"), Mapping) else {},
             }
         )
-    return out
-
-
-def _flatten_strata(strata: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
-    out: dict[str, float] = {}
-    for key, value in strata.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_flatten_strata(value, name + "="))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[name] = float(value)
     return out
 
 
@@ -468,24 +483,43 @@ def section_splits(manifest: Mapping[str, Any] | None) -> str:
     if not splits:
         return '<section class="card" id="splits"><h2>Splits</h2><p class="empty">The manifest lists no splits with counts.</p></section>'
     colors = ["#3b6fd8", "#2f855a", "#d97706", "#7b61c9", "#2b8a9e"]
-    chart = svg_hbars([(s["name"], [("examples", s["examples"], colors[i % len(colors)])]) for i, s in enumerate(splits)], title="examples per split")
-    rows = [[esc(s["name"]), fmt_int(s["examples"]), fmt_int(s["groups"]), fmt_int(s["tokens"])] for s in splits]
-    table = _table(["split", "examples", "groups", "tokens"], rows, numeric=(1, 2, 3))
-    strata_keys = sorted({k for s in splits for k in _flatten_strata(s["strata"])})
+    chart = svg_hbars([(s["name"], [("examples", s["examples"], colors[i % len(colors)])]) for i, s in enumerate(splits)],
+                      title="examples per split", width=440, label_w=110)
+    total = sum(s["examples"] for s in splits) or 1
+
+    def share(s: Mapping[str, Any]) -> str:
+        text = fmt_pct(s["fraction"] if s["fraction"] is not None else s["examples"] / total)
+        if s["target"] is not None:
+            text += f" (target {fmt_pct(s['target'])})"
+        return text
+
+    rows = [[esc(s["name"]), fmt_int(s["examples"]), share(s), fmt_int(s["groups"]), fmt_int(s["tokens"])] for s in splits]
+    table = _table(["split", "examples", "share", "groups", "tokens"], rows, numeric=(1, 2, 3, 4))
+    labels = sorted({k for s in splits for k in s["strata"]})
     strata_html = ""
-    if strata_keys:
+    if labels:
         srows = []
-        for key in strata_keys[:40]:
+        for label in labels[:40]:
             cells = []
             for s in splits:
-                value = _flatten_strata(s["strata"]).get(key)
-                cells.append("-" if value is None else (fmt_pct(value) if value <= 1 else fmt_int(value)))
-            srows.append([esc(key), *cells])
-        strata_html = "<h3 style=\"margin-top:14px\">Strata</h3>" + _table(["stratum", *[s["name"] for s in splits]], srows, numeric=range(1, len(splits) + 1))
+                value = s["strata"].get(label)
+                if value is None:
+                    cells.append("-")
+                elif value <= 1 and not float(value).is_integer():
+                    cells.append(fmt_pct(value))  # already a share of the split
+                else:
+                    cells.append(f"{fmt_int(value)} ({fmt_pct(value / s['examples'] if s['examples'] else 0)})")
+            srows.append([esc(label), *cells])
+        strata_html = ('<h3 style="margin-top:14px">Strata (examples, share of the split)</h3>'
+                       + _table(["stratum", *[esc(s["name"]) for s in splits]], srows, numeric=range(1, len(splits) + 1)))
     options = manifest.get("options") if isinstance(manifest.get("options"), Mapping) else None
     opts = ""
     if options:
-        opts = '<p class="note">options: ' + ", ".join(f"<code>{esc(k)}={esc(v)}</code>" for k, v in sorted(options.items())) + "</p>"
+        shown = {k: v for k, v in sorted(options.items()) if v not in (None, [], {}, "")}
+        def show(value: Any) -> str:
+            return ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+
+        opts = '<p class="note">options: ' + ", ".join(f"<code>{esc(k)}={esc(show(v))}</code>" for k, v in shown.items()) + "</p>"
     return f'<section class="card" id="splits"><h2>Splits</h2><div class="grid"><div>{chart}</div><div>{table}</div></div>{strata_html}{opts}</section>'
 
 
