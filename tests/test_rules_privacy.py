@@ -135,3 +135,24 @@ def test_all_p_rules_share_one_scan(monkeypatch):
     monkeypatch.setattr(privacy, "find_pii", counting)
     run([ex(("user", "a@b.co"), ("assistant", "ok then"))])
     assert len(calls) == 2  # two messages, eight rules, one scan each
+
+
+def test_tool_call_arguments_are_scanned_and_redacted(tmp_path, cli_run):
+    record = {"messages": [
+        {"role": "user", "content": "Update my e-mail to kim.lee@example.com please"},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {
+            "name": "update_contact", "arguments": json.dumps({"email": "kim.lee@example.com", "phone": "+44 20 7946 0958"})}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "{\"ok\": true}"},
+        {"role": "assistant", "content": "Done!"},
+    ]}
+    diags = list(lint([record], select=["P001", "P002"]))
+    assert [(d.code, d.pointer, d.message) for d in diags] == [
+        ("P001", "/messages/0/content", "e-mail address in the user message: kim…com"),
+        ("P001", "/messages/1/tool_calls/0/function/arguments", "e-mail address in the arguments of the tool call 'update_contact': kim…com"),
+        ("P002", "/messages/1/tool_calls/0/function/arguments", "phone number in the arguments of the tool call 'update_contact': +44…958"),
+    ]
+    path = write(tmp_path / "tools.jsonl", [record])
+    assert cli_run(["lint", "--isolated", "--select", "P", "--fix", "--unsafe-fixes", str(path)]).exit_code == 0
+    fixed = json.loads(path.read_text(encoding="utf-8"))
+    assert fixed["messages"][0]["content"] == "Update my e-mail to <EMAIL_1> please"
+    assert json.loads(fixed["messages"][1]["tool_calls"][0]["function"]["arguments"]) == {"email": "<EMAIL_1>", "phone": "<PHONE_1>"}

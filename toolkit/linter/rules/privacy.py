@@ -1,7 +1,8 @@
 """P: personal data and secrets left in the text of a dataset.
 
 Detection is :mod:`toolkit.pii`, the same code the converter's redaction transform uses,
-so a dataset produced by ``ftkit convert --redact`` comes out clean. One message's text is
+so a dataset produced by ``ftkit convert --redact`` comes out clean. Message texts and the
+``arguments`` of assistant tool calls are scanned (both are trained on). One message's text is
 scanned once for every kind (the result is cached on the example), so turning on all P
 rules costs about as much as one.
 
@@ -24,6 +25,7 @@ from toolkit.pii import PiiMatch, Redactor, find_pii
 # Everything but "person": the linter does not know the participants' names.
 _SCAN_KINDS = ("secret", "url", "email", "iban", "card", "ip", "phone", "address")
 _CACHE_KEY = "_ftkit_pii"
+_ARGS_CACHE_KEY = "_ftkit_pii_arguments"
 
 _COMMON_OPTIONS = (
     RuleOption(
@@ -49,6 +51,52 @@ def _matches(ctx: ExampleContext) -> list[list[PiiMatch]]:
         cached = [find_pii(text, _SCAN_KINDS) if text else [] for text in ctx.texts]
         ctx.__dict__[_CACHE_KEY] = cached
     return cached
+
+
+def _argument_matches(ctx: ExampleContext) -> list[tuple[int, int, str, list[PiiMatch]]]:
+    """PII in tool-call arguments (they are trained on too): ``(message, call, name, matches)``."""
+    cached = ctx.__dict__.get(_ARGS_CACHE_KEY)
+    if cached is None:
+        cached = []
+        for index, message in enumerate(ctx.messages):
+            calls = message.get("tool_calls")
+            if not isinstance(calls, list):
+                continue
+            for call_index, call in enumerate(calls):
+                function = call.get("function") if isinstance(call, Mapping) else None
+                arguments = function.get("arguments") if isinstance(function, Mapping) else None
+                if isinstance(arguments, str) and arguments:
+                    found = find_pii(arguments, _SCAN_KINDS)
+                    if found:
+                        cached.append((index, call_index, str(function.get("name") or "?"), found))
+        ctx.__dict__[_ARGS_CACHE_KEY] = cached
+    return cached
+
+
+def _map_tool_arguments(record: dict[str, Any], fn: Any, roles: frozenset[str]) -> dict[str, Any]:
+    """``record`` with ``fn`` applied to every tool call's ``arguments`` string (messages of ``roles``)."""
+    messages = record.get("messages")
+    if not isinstance(messages, list):
+        return record
+    changed = False
+    out_messages = []
+    for message in messages:
+        calls = message.get("tool_calls") if isinstance(message, Mapping) else None
+        if not isinstance(calls, list) or message.get("role") not in roles:
+            out_messages.append(message)
+            continue
+        new_calls = []
+        for call in calls:
+            function = call.get("function") if isinstance(call, Mapping) else None
+            arguments = function.get("arguments") if isinstance(function, Mapping) else None
+            if isinstance(arguments, str):
+                redacted = fn(arguments)
+                if redacted != arguments:
+                    changed = True
+                    call = {**call, "function": {**function, "arguments": redacted}}
+            new_calls.append(call)
+        out_messages.append({**message, "tool_calls": new_calls})
+    return {**record, "messages": out_messages} if changed else record
 
 
 class PiiRule(ExampleRule):
@@ -92,12 +140,30 @@ class PiiRule(ExampleRule):
                 pointer=pointer,
                 hint=f"redact with a placeholder (`ftkit lint --fix --unsafe-fixes` writes <{self.kind.upper()}_n>)",
                 spans=[Span(m.start, m.end, mask(m.text), pointer, label=self.kind) for m in hits],
-                fix=Fix(
-                    description=f"replace {self.plural} with <{self.kind.upper()}_n> placeholders",
-                    safety="unsafe",
-                    apply=self._redact_record,
-                ),
+                fix=self._fix(),
             )
+        for index, call_index, name, found in _argument_matches(ctx):
+            role = ctx.messages[index].get("role")
+            hits = [m for m in found if self._wanted(m)]
+            if not hits or role not in self._roles:
+                continue
+            pointer = f"/messages/{index}/tool_calls/{call_index}/function/arguments"
+            shown = ", ".join(mask(m.text) for m in hits[:3]) + (", …" if len(hits) > 3 else "")
+            noun = self.label if len(hits) == 1 else f"{len(hits)} {self.plural}"
+            yield Finding(
+                message=f"{noun} in the arguments of the tool call {name!r}: {shown}",
+                pointer=pointer,
+                hint=f"redact with a placeholder (`ftkit lint --fix --unsafe-fixes` writes <{self.kind.upper()}_n>)",
+                spans=[Span(m.start, m.end, mask(m.text), pointer, label=self.kind) for m in hits],
+                fix=self._fix(),
+            )
+
+    def _fix(self) -> Fix:
+        return Fix(
+            description=f"replace {self.plural} with <{self.kind.upper()}_n> placeholders",
+            safety="unsafe",
+            apply=self._redact_record,
+        )
 
     def _redact_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         # One Redactor per example: the same value gets the same number in every message.
@@ -115,7 +181,8 @@ class PiiRule(ExampleRule):
             out.append(text[position:])
             return "".join(out)
 
-        return map_message_texts(record, redact, roles=self._roles)
+        redacted = map_message_texts(record, redact, roles=self._roles)
+        return _map_tool_arguments(redacted, redact, self._roles)
 
 
 def _line(messages: str) -> str:
