@@ -70,7 +70,7 @@ def _tree(proc: psutil.Process) -> list[psutil.Process]:
         return []
 
 
-def run_lint(path: Path, extra: list[str], report: Path | None) -> tuple[float, int, int, str]:
+def run_lint(path: Path, extra: list[str], report: Path | None) -> tuple[float, int, int, dict[int, float], int]:
     cmd = [sys.executable, "-m", "toolkit", "lint", str(path), "--isolated", "--exit-zero", *extra]
     if report is not None:
         cmd += ["--output-format", "json", "-o", str(report)]
@@ -78,6 +78,7 @@ def run_lint(path: Path, extra: list[str], report: Path | None) -> tuple[float, 
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     ps = psutil.Process(proc.pid)
     peak_rss = peak_pss = 0
+    cpu: dict[int, float] = {}  # pid -> last seen user+system CPU seconds
     while proc.poll() is None:
         rss = pss = 0
         for p in _tree(ps):
@@ -85,6 +86,8 @@ def run_lint(path: Path, extra: list[str], report: Path | None) -> tuple[float, 
                 info = p.memory_full_info()
                 rss += info.rss
                 pss += getattr(info, "pss", info.rss)
+                times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 pass
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
@@ -94,7 +97,7 @@ def run_lint(path: Path, extra: list[str], report: Path | None) -> tuple[float, 
     if proc.returncode != 0:
         print(out.decode()[-3000:], err.decode()[-3000:])
         raise SystemExit(f"ftkit lint exited {proc.returncode}")
-    return elapsed, peak_rss, peak_pss, out.decode().strip().splitlines()[-1] if out.strip() else ""
+    return elapsed, peak_rss, peak_pss, cpu, proc.pid
 
 
 def time_small(path: Path, runs: int, extra: list[str]) -> list[float]:
@@ -167,7 +170,7 @@ def main() -> None:
     print(f"file: {path.name}: {args.examples:,} examples, {mb:,.1f} MB; cpus: {os.cpu_count()}; "
           f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     report = DATA / f"lint_report_{args.examples}.json"
-    elapsed, rss, pss, summary = run_lint(path, extra, report)
+    elapsed, rss, pss, cpu, main_pid = run_lint(path, extra, report)
     diagnostics = json.loads(report.read_text(encoding="utf-8"))
     by_code: dict[str, int] = {}
     for item in diagnostics:
@@ -175,6 +178,14 @@ def main() -> None:
     print(f"ftkit lint (default rules{', minus ' + args.extend_ignore if args.extend_ignore else ''}): "
           f"{elapsed:.1f}s  {args.examples / elapsed:,.0f} examples/s  {mb / elapsed:,.1f} MB/s  (target >= 5,000 examples/s)")
     print(f"  peak memory of the process tree: RSS sum {rss / 2**20:,.0f} MiB, PSS sum {pss / 2**20:,.0f} MiB")
+    # CPU time is steadier than wall time on a shared machine: project the rate on idle cores
+    # as limited by the busier of (the main process) and (all work spread over the cores).
+    total_cpu = sum(cpu.values())
+    main_cpu = cpu.get(main_pid, 0.0)
+    cores = os.cpu_count() or 1
+    bound = max(main_cpu, total_cpu / cores)
+    print(f"  CPU: {total_cpu:,.1f}s in all ({main_cpu:,.1f}s main process, {total_cpu - main_cpu:,.1f}s workers); "
+          f"projected on {cores} idle cores: ~{args.examples / bound:,.0f} examples/s" if bound else "  CPU: not measured")
     print(f"  {len(diagnostics):,} diagnostics: " + ", ".join(f"{c} {n:,}" for c, n in sorted(by_code.items())))
 
     small = head(path, 1000)
