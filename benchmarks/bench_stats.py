@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "_data"
+DATA = HERE / "_data" / "report_bench"  # our own folder: _data is shared by every benchmark
 
 CHILD = r"""
 import json, resource, sys, time
