@@ -200,3 +200,12 @@ def test_parquet_in_parquet_out(tmp_path, cli_run):
     assert result.exit_code == 0, result.output
     mixed = cli_run(["split", source, write(tmp_path / "x.jsonl", records[:3]), "-o", tmp_path / "o2"])
     assert mixed.exit_code == 2 and "mix Parquet" in mixed.output
+
+
+def test_dry_run_writes_nothing(tmp_path, cli_run):
+    data = write(tmp_path / "data.jsonl", planted_records(40))
+    result = cli_run(["split", data, "-o", tmp_path / "out", "--dry-run", "--output-format", "json", "--no-tokens"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(result.output)
+    assert manifest["dry_run"] is True and sum(s["examples"] for s in manifest["splits"].values()) == len(_lines(data))
+    assert not (tmp_path / "out").exists()

@@ -174,13 +174,14 @@ def _write_parquet(out_dir: Path, paths: list[tuple[str, str]], result: Any) -> 
 @click.option("--no-tokens", is_flag=True, help="Skip token estimates in the manifest (faster).")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Summary on stdout: a table, or the manifest as JSON.")
+@click.option("--dry-run", is_flag=True, help="Group and assign, print the summary, write nothing.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes for the first pass (default: one per CPU for inputs over 8 MB).")
 def command(files: tuple[str, ...], output_dir: str, ratios: str | None, counts: str | None, names: str | None,
             group_by: tuple[str, ...], stratify_by: str | None, seed: int | None, near_duplicates: bool | None,
             threshold: float | None, max_examples_per_group: int | None, by_time: str | None,
             cutoffs: tuple[str, ...], assignment: str | None, target: str | None, hf_dir: str | None,
-            encoding: str | None, no_tokens: bool, output_format: str, jobs: int | None) -> None:
+            encoding: str | None, no_tokens: bool, output_format: str, dry_run: bool, jobs: int | None) -> None:
     """Split FILE... into train/validation/test files in OUTPUT_DIR without leakage.
 
     Examples of one conversation or customer (metadata conversation_id, customer_id),
@@ -291,6 +292,19 @@ def command(files: tuple[str, ...], output_dir: str, ratios: str | None, counts:
             result = splitter.finish()
         except SplitError as exc:
             fail(str(exc))
+
+        if dry_run:
+            names = result.options.names
+            manifest = _manifest(__version__, paths, per_file, result, {name: None for name in names},
+                                 writer.name if writer else None)
+            manifest["dry_run"] = True
+            for warning in result.warnings:
+                err_console.print(f"ftkit: warning: {warning}", markup=False)
+            if output_format == "json":
+                click.echo(json.dumps(manifest, indent=2, ensure_ascii=False))
+            else:
+                _print_summary(manifest, out_dir, written=False)
+            sys.exit(EXIT_OK)
 
         # ---------------------------------------------------------------- pass 2
         gz = all(display.endswith(".gz") for display, _ in paths if display != "<stdin>") and any(
@@ -430,7 +444,7 @@ def _manifest(version: str, paths: list[tuple[str, str]], per_file: dict[str, in
     }
 
 
-def _print_summary(manifest: dict[str, Any], out_dir: Path) -> None:
+def _print_summary(manifest: dict[str, Any], out_dir: Path, written: bool = True) -> None:
     totals = manifest["totals"]
     rows = [["split", "file", "examples", "groups", "share", "target", "tokens (estimate)"]]
     encoding = None
@@ -452,4 +466,4 @@ def _print_summary(manifest: dict[str, Any], out_dir: Path) -> None:
     click.echo(line)
     if encoding:
         click.echo(f"token counts are estimates with {encoding}")
-    click.echo(f"manifest: {out_dir / MANIFEST}")
+    click.echo(f"manifest: {out_dir / MANIFEST}" if written else "dry run: nothing was written")
