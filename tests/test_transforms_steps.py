@@ -344,3 +344,13 @@ def test_redact_greeting_of_a_user_handle():
     c = conv(Turn(C, "where is my parcel", author="jules_k"), Turn(A, "Sorry to hear that, Jules!", author="Support Team"))
     [out], _ = run(RedactPII(), c)
     assert out.turns[1].text == "Sorry to hear that, <PERSON_1>!"
+
+
+def test_default_pipeline_never_modifies_the_callers_conversations():
+    call = ToolInvocation("lookup", {"email": "jane@example.com"}, id="c1")
+    c = conv(Turn(S, "joined"), Turn(C, "Hi, I'm Jane Doe\n\nSent from my iPhone", author="Jane Doe"), (C, "jane@example.com"),
+             Turn(A, "Checking", tool_calls=[call]), Turn(T, "{}", tool_call_id="c1"), (A, "Done, Jane.\n\nBest,\nDana"),
+             (C, "thanks"), participants=[Participant(name="Jane Doe", email="jane@example.com")])
+    before = c.to_dict()
+    examples = list(build_pipeline(system_prompt="Be kind.", examples="per-reply")([c]))
+    assert examples and c.to_dict() == before

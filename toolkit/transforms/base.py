@@ -142,6 +142,16 @@ class ConvertReport:
         }
 
 
+def evolve(obj: Any, **changes: Any) -> Any:
+    """A shallow copy of a model dataclass with some fields changed (``dataclasses.replace``
+    semantics, about three times faster: steps copy every conversation they change, and the
+    caller's objects are never modified)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 

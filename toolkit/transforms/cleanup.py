@@ -16,10 +16,9 @@ then drops the empty turn and counts it.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from toolkit.model import Conversation, Speaker
-from toolkit.transforms.base import ConvertReport, Step
+from toolkit.transforms.base import ConvertReport, Step, evolve
 
 # Everything from one of these lines on is quoted history.
 _QUOTE_HEADERS = [
@@ -185,7 +184,7 @@ class StripQuotedText(Step):
                 text = self.clean(turn.text, turn.author)
                 if text != turn.text:
                     changed += 1
-                    turn = replace(turn, text=text)
+                    turn = evolve(turn, text=text)
             turns.append(turn)
         report.adjust("stripped-quotes-or-signature", changed)
-        return replace(conversation, turns=turns)
+        return evolve(conversation, turns=turns)

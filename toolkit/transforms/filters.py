@@ -13,11 +13,10 @@ report and written to ``--skipped FILE`` with the conversation's file, record an
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import replace
 from typing import Any, Iterable
 
 from toolkit.model import Conversation, Speaker
-from toolkit.transforms.base import ConvertReport, Step
+from toolkit.transforms.base import ConvertReport, Step, evolve
 
 
 def csat_value(csat: Any) -> str | None:
@@ -243,4 +242,4 @@ class RequireTurns(Step):
             report.skip("too-few-turns", f"{messages} message(s), fewer than {self.min_turns}", conversation=conversation,
                         step=self.name)
             return None
-        return replace(conversation, turns=turns)
+        return evolve(conversation, turns=turns)

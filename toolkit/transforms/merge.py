@@ -13,10 +13,9 @@ come between). Merges are counted in the report as adjustments.
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from toolkit.model import Conversation, Speaker, Turn
-from toolkit.transforms.base import ConvertReport, Step
+from toolkit.transforms.base import ConvertReport, Step, evolve
 
 
 class MergeConsecutive(Step):
@@ -49,8 +48,8 @@ class MergeConsecutive(Step):
                     merged_ids.append(turn.id)
                 if merged_ids:
                     metadata["merged_turn_ids"] = merged_ids
-                out[-1] = replace(previous, text=text, tool_calls=list(turn.tool_calls), metadata=metadata)
+                out[-1] = evolve(previous, text=text, tool_calls=list(turn.tool_calls), metadata=metadata)
                 report.adjust("merged-turns")
                 continue
             out.append(turn)
-        return replace(conversation, turns=out)
+        return evolve(conversation, turns=out)

@@ -12,12 +12,11 @@ the JSON stays valid).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Iterable
 
 from toolkit.model import Conversation, ToolInvocation
-from toolkit.transforms.base import ConvertReport, Step
+from toolkit.transforms.base import ConvertReport, Step, evolve
 
 # Names shorter than this are not passed as names: "Al" or "Jo" would hit ordinary words.
 _MIN_NAME_LENGTH = 3
@@ -129,10 +128,10 @@ class RedactPII(Step):
             ]
             if text != turn.text or calls != turn.tool_calls:
                 changed += 1
-                turn = replace(turn, text=text, tool_calls=calls)
+                turn = evolve(turn, text=text, tool_calls=calls)
             turns.append(turn)
         report.adjust("redacted-turns", changed)
-        return replace(conversation, turns=turns)
+        return evolve(conversation, turns=turns)
 
 
 @lru_cache(maxsize=4096)

@@ -13,11 +13,10 @@ turn is CUSTOMER, AGENT or TOOL, which is what :class:`ToExamples` expects.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Iterable, Mapping
 
 from toolkit.model import Conversation, Speaker
-from toolkit.transforms.base import ConvertReport, Step
+from toolkit.transforms.base import ConvertReport, Step, evolve
 
 # Target of a speaker: "user", "assistant", "tool" or "drop".
 ROLE_CHOICES = ("user", "assistant", "tool", "drop")
@@ -101,8 +100,8 @@ class MapRoles(Step):
                 report.drop_turns("system-event")
                 continue
             speaker = _TARGET_SPEAKER[target]
-            turns.append(turn if speaker is turn.speaker else replace(turn, speaker=speaker))
-        return replace(conversation, turns=turns)
+            turns.append(turn if speaker is turn.speaker else evolve(turn, speaker=speaker))
+        return evolve(conversation, turns=turns)
 
     def __repr__(self) -> str:
         changed = {k.value: v for k, v in self.mapping.items() if DEFAULT_ROLES.get(k) != v}

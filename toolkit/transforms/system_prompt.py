@@ -9,11 +9,10 @@ already had (an OpenAI / ShareGPT input); ``mode="keep"`` only fills it in where
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from toolkit.model import Conversation
-from toolkit.transforms.base import ConvertReport, Step
+from toolkit.transforms.base import ConvertReport, Step, evolve
 
 SYSTEM_PROMPT_KEY = "system_prompt"
 
@@ -62,4 +61,4 @@ class SystemPrompt(Step):
             if metadata.get(SYSTEM_PROMPT_KEY) not in (None, self.text):
                 report.adjust("system-prompt-replaced")
             metadata[SYSTEM_PROMPT_KEY] = self.text
-        return replace(conversation, metadata=metadata)
+        return evolve(conversation, metadata=metadata)
