@@ -178,7 +178,6 @@ class NearDuplicate(DatasetRule):
             raise ValueError(f"{self.code}: option 'threshold' must be in (0, 1], got {threshold}")
         self._roles = tuple(self.opts["roles"])
         self._index = NearDuplicateIndex(threshold)
-        self._where: dict[int, tuple[str, int]] = {}
         self._exact: set[bytes] = set()
         self._pending: list[tuple[int, str, ExampleRef]] = []
 
@@ -202,14 +201,15 @@ class NearDuplicate(DatasetRule):
         pending, self._pending = self._pending, []
         if not pending:
             return []
-        results = self._index.add_many(((index, text) for index, text, _ in pending), max_matches=8)
+        # keyed by location: the index's own member lists then say where each match is
+        # (the run-wide index keeps keys unique even when one file is given twice)
+        results = self._index.add_many((((ref.file, ref.line, ref.index), text) for _, text, ref in pending), max_matches=8)
         findings = []
-        for (index, _text, ref), matches in zip(pending, results):
-            self._where[index] = (ref.file, ref.line)
+        for (_index, _text, ref), matches in zip(pending, results):
             if not matches:
                 continue
             best = matches[0]
-            file, line = self._where[best.key]  # type: ignore[index]
+            file, line, _ = best.key  # type: ignore[misc]
             others = f" and {len(matches) - 1}{'+' if len(matches) >= 8 else ''} more" if len(matches) > 1 else ""
             findings.append(
                 Finding(
