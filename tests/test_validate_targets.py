@@ -307,3 +307,28 @@ def test_fast_path_covers_tools_and_tool_calls():
               "tools": [_fast_tool], "parallel_tool_calls": False, "metadata": {"id": "x"}}
     assert _CHECKERS["openai"]._fast_valid(record)
     assert not _CHECKERS["mistral"]._fast_valid(record)  # 'call_1' is not a Mistral id: the schema reports it
+
+
+def test_pointers_escape_keys_per_rfc_6901():
+    found, _ = RecordChecker("openai").check({"messages": [U, A], "a/b~c": 1})
+    assert [(d.code, d.pointer) for d in found] == [("S001", "/a~1b~0c")]
+
+
+@pytest.mark.parametrize("record,expected", [
+    ({"messages": [U, A]}, "openai"),
+    ({"messages": [U, {"role": "assistant", "tool_calls": [{"id": "abc123XYZ"}]}]}, "mistral"),
+    ({"messages": [U, {"role": "assistant", "tool_calls": [{"id": "call_1"}]}]}, "openai"),
+    ({"system": "Be brief.", "messages": [U, A]}, "bedrock"),
+    ({"schemaVersion": "bedrock-conversation-2024", "messages": []}, "bedrock"),
+    ({"contents": []}, "vertex"),
+    ({"conversations": []}, "sharegpt"),
+    ({"instruction": "x", "output": "y"}, "alpaca"),
+    ({"input": {"messages": [U]}, "preferred_output": [A], "non_preferred_output": [A]}, "openai-dpo"),
+    ({"prompt": "x", "completion": "y"}, "trl"),
+    ({"prompt": [U], "chosen": [A], "rejected": [A]}, "trl"),
+    ({"text": "hello", "id": 3}, "trl"),
+    ({"question": "x", "answer": "y"}, None),
+    ([1, 2], None),
+])
+def test_detect_target(record, expected):
+    assert detect_target(record) == expected
