@@ -92,7 +92,7 @@ def command(files, output, model, encoding, provider, epochs, prices_file, manif
             fh.write(page.encode("utf-8"))
         if data_json:
             with atomic_writer(data_json) as fh:
-                fh.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+                fh.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
     except OSError as exc:
         fail(f"{exc.filename or output}: cannot write: {exc.strerror}")
     verdict = data["verdict"]
