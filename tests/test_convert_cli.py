@@ -231,6 +231,10 @@ def test_per_reply_and_trl_prompt_completion(cli_run, tmp_path, monkeypatch):
     (["--to", "vertex", "-o", "-", "samples/raw/alpaca.json"], "add --strip-metadata or write to a file"),
     (["--to", "parquet", "-o", "-", "samples/raw/alpaca.json"], "--to parquet cannot write to stdout"),
     (["--tools", "{tmp}/none.json", "-o", "{tmp}/o.jsonl", "samples/raw/alpaca.json"], "none.json: tools file not found"),
+    (["-o", "{tmp}/o.jsonl", "--skipped", "{tmp}/o.jsonl", "samples/raw/alpaca.json"], "must not be the output or an input"),
+    (["-o", "-", "--output-format", "json", "samples/raw/alpaca.json"], "write the data to a file"),
+    (["--pii-kinds", "emial", "-o", "{tmp}/o.jsonl", "samples/raw/alpaca.json"], "unknown PII kind(s): emial"),
+    (["--to", "hf", "--split-name", "a b", "-o", "{tmp}/ds", "samples/raw/alpaca.json"], "split name 'a b' is not valid"),
 ])
 def test_usage_errors_exit_2_with_a_clear_message(cli_run, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(ROOT)

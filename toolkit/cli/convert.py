@@ -229,8 +229,16 @@ def command(ctx: click.Context, inputs: tuple[str, ...], output: str | None, con
         fail(f"--to {target} cannot write to stdout; give a file name with -o")
     if to_stdout and not writer.metadata_inline and not cli.get("strip_metadata"):
         fail(f"--to {target} keeps provenance in a sidecar file, which stdout cannot hold; add --strip-metadata or write to a file")
+    if to_stdout and output_format == "json":
+        fail("--output-format json prints the summary on stdout, where -o - writes the data; write the data to a file")
     if not to_stdout:
         _check_output_path(output, writer, inputs)
+    skipped_target = cli.get("skipped")
+    if skipped_target:
+        resolved = Path(skipped_target).resolve()
+        if (not to_stdout and resolved == Path(output).resolve()) or any(
+                n != "-" and Path(n).resolve() == resolved for n in inputs):
+            fail(f"--skipped {skipped_target}: must not be the output or an input file")
 
     report = ConvertReport()
     with ExitStack() as stack:
