@@ -92,7 +92,7 @@ class ReplySchema(ExampleRule):
     why = (
         "If the model must always answer in one JSON format, every training reply must be that format: "
         "a few free-text or off-schema replies teach it that the format is optional, and the parser "
-        "downstream breaks in production."
+        "downstream breaks in production. The examples assume a schema requiring `intent` and `reply` strings."
     )
     bad = _line(_user("Where is my order 5521?"), _assistant("Your order is on its way!"))
     good = _line(
@@ -184,7 +184,8 @@ class RequiredPhrase(ExampleRule):
     summary = "An assistant reply lacks a phrase or pattern the behavior spec requires."
     why = (
         "Whatever the model must always say (a disclosure, a closing question, a ticket reference) it "
-        "learns only from replies that say it. Every reply without it teaches that it is optional."
+        "learns only from replies that say it. Every reply without it teaches that it is optional. The "
+        "examples assume `required-phrases = [\"Is there anything else I can help with?\"]`."
     )
     bad = _line(_user("Can I upgrade my plan?"), _assistant("Yes, open Billing and choose Upgrade."))
     good = _line(
@@ -243,7 +244,8 @@ class BannedPhrase(ExampleRule):
     summary = "An assistant reply uses a phrase or pattern the behavior spec bans."
     why = (
         "Phrases you never want from the model (blame, legalese, competitor names, 'unfortunately') are "
-        "learned from the replies that use them, however few."
+        "learned from the replies that use them, however few. The examples assume "
+        "`banned-phrases = [\"unfortunately\", \"as per our policy\"]`."
     )
     bad = _line(
         _user("Why was I charged twice?"), _assistant("Unfortunately, as per our policy, double charges take 10 days to reverse.")
@@ -301,12 +303,14 @@ class ReplyLength(ExampleRule):
     why = (
         "Reply length is behavior: a model trained on 2,000-character replies writes essays in a chat "
         "widget. Bounds in the spec keep every example within the length you want the model to learn. "
-        "Token counts are estimates with the named tiktoken encoding."
+        "Token counts are estimates with the named tiktoken encoding. The examples assume `max-chars = 200`."
     )
     bad = _line(
         _user("Do you have a student discount?"),
         _assistant(
-            "Yes! We offer a student discount on all plans. " + "Here is everything you need to know about eligibility, documents and renewal. " * 6
+            "Yes! We offer a student discount on all plans. You are eligible while you are enrolled at a college or "
+            "university, and you can verify with your student e-mail address or a photo of your student card. The "
+            "discount renews every year as long as you re-verify, and it can be combined with the annual billing option."
         ),
     )
     good = _line(_user("Do you have a student discount?"), _assistant("Yes, 50% off any plan with a valid student e-mail address."))
@@ -468,7 +472,8 @@ class GreetingConvention(_ConventionRule):
     summary = "The opening reply greets when the spec forbids it, or does not when the spec requires it."
     why = (
         "Whether the assistant opens with 'Hi!' is a convention the model copies from the data; a spec "
-        "makes it deliberate. Checks the first assistant message of each example (when it is trainable)."
+        "makes it deliberate. Checks the first assistant message of each example (when it is trainable). "
+        "The examples assume `greeting = \"required\"`."
     )
     bad = _line(_user("My invoice shows the wrong VAT number."), _assistant("Thanks, I have corrected it and re-sent the invoice."))
     good = _line(
@@ -496,7 +501,8 @@ class SignOffConvention(_ConventionRule):
     summary = "The closing reply signs off when the spec forbids it, or does not when the spec requires it."
     why = (
         "Sign-offs ('Best regards, Anna') are e-mail habits that look odd in chat, or a brand requirement "
-        "the model must learn everywhere. Checks the last assistant message of each example."
+        "the model must learn everywhere. Checks the last assistant message of each example. The examples "
+        "assume `sign-off = \"forbidden\"`."
     )
     bad = _line(_user("Thanks, that worked!"), _assistant("Glad to hear it!\\n\\nBest regards,\\nAnna"))
     good = _line(_user("Thanks, that worked!"), _assistant("Glad to hear it!"))
@@ -579,7 +585,8 @@ class MarkdownNotAllowed(ExampleRule):
     why = (
         "Markdown renders in some channels and shows as raw asterisks and pound signs in others (SMS, "
         "e-mail, many chat widgets). The model reproduces whatever formatting its examples use; list the "
-        "elements your channel renders. Elements: " + ", ".join(MARKDOWN_ELEMENTS) + "."
+        "elements your channel renders. Elements: " + ", ".join(MARKDOWN_ELEMENTS) + ". The examples assume "
+        "`markdown = []` (plain text only)."
     )
     bad = _line(_user("How do I export my data?"), _assistant("## Export\\n\\n1. Open **Settings**\\n2. Choose Export"))
     good = _line(_user("How do I export my data?"), _assistant("Open Settings and choose Export."))
@@ -696,7 +703,7 @@ class InconsistentFormatting(DatasetRule):
         "When comparable replies are formatted in two ways, the model learns no convention and switches "
         "at random. Only replies long enough to need structure (`min-reply-chars`) are compared, so short "
         "answers do not count as 'no lists'. Each inconsistent element is reported once, at the first "
-        "example of its minority style."
+        "example of its minority style. The examples set `min-examples = 4` and `min-reply-chars = 60`."
     )
     bad = "\n".join(
         [
@@ -767,7 +774,8 @@ class InconsistentGreeting(DatasetRule):
     summary = "Some opening replies greet and others do not (dataset-level share of greetings)."
     why = (
         "A greeting in 40% of opening replies teaches the model to greet at random. Decide, then make the "
-        "data agree (and state it in the spec: `greeting = \"required\"` or `\"forbidden\"`)."
+        "data agree (and state it in the spec: `greeting = \"required\"` or `\"forbidden\"`). The examples "
+        "set `min-examples = 4`."
     )
     bad = "\n".join(
         [
@@ -829,7 +837,8 @@ class InconsistentSignOff(DatasetRule):
     summary = "Closing replies disagree on signing off: some do and some do not, or they use several different sign-offs."
     why = (
         "Mixed sign-offs ('Best regards', 'Cheers', none at all) teach the model to pick one at random. "
-        "Both the share of replies that sign off and the variety of the sign-offs used are measured."
+        "Both the share of replies that sign off and the variety of the sign-offs used are measured. The "
+        "examples set `min-examples = 4`."
     )
     bad = "\n".join(
         [
