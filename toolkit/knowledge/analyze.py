@@ -315,10 +315,10 @@ class Context:
         for i, (a, _) in enumerate(values):
             for b, _ in values[i + 1:]:
                 candidates = [a + b, abs(a - b), a * b]
-                if b:
-                    candidates += [a / b, a * b / 100, a - a * b / 100]
+                if b:  # ratios, percentages of, discounts, tips / taxes, percentage changes
+                    candidates += [a / b, a * b / 100, a - a * b / 100, a + a * b / 100, abs(a - b) / b * 100]
                 if a:
-                    candidates += [b / a, b * a / 100, b - b * a / 100]
+                    candidates += [b / a, b * a / 100, b - b * a / 100, b + b * a / 100, abs(a - b) / a * 100]
                 for c in candidates:
                     out.setdefault(_canon(c), "arithmetic on numbers in the context")
         if 2 < len(values) <= 8:
@@ -786,6 +786,14 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
             grounded.append(span)
             continue
         ungrounded.append(span)
+    # "Yes." has no words to ground: it is grounded when everything else the answer states is.
+    yes_no = [sp for sp in ungrounded if sp.reason.startswith("a yes/no answer")]
+    if yes_no and len(yes_no) == len(ungrounded) and any(g.grounded and g.grounded != "below the minimum span score"
+                                                          for g in grounded):
+        for span in yes_no:
+            span.grounded = "the rest of the answer is grounded"
+            grounded.append(span)
+        ungrounded = []
     ungrounded = _dedupe(ungrounded)
     product = 1.0
     for span in ungrounded:

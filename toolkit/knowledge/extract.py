@@ -276,6 +276,9 @@ POLICY_RES: tuple[tuple[re.Pattern[str], str, float], ...] = (
                 r"free (?:entry|admission|parking|wi-?fi|breakfast)|(?:pets|dogs|smoking|children|kids) (?:are |is )?(?:not )?"
                 r"(?:allowed|welcome|permitted))\b", _I),
      "a policy term (fees, guarantees, free services, hours)", 0.6),
+    (re.compile(r"\b(?:charge|fee|deduction|hold|surcharge|payment|debit)\s+(?:is|was)\s+(?:the|a|an|your|our)\s+"
+                r"(?:[\w-]+\s+){0,4}?(?:fee|charge|surcharge|tax|deposit|hold|subscription|rental|penalty|premium|interest)\b", _I),
+     "an explanation of a fee or charge", 0.55),
     (re.compile(r"\b(?:plan|tier|subscription|membership|package|bundle|license|edition|account|card|policy|warranty|trial)\s+"
                 r"(?:includes|comes with|gives you|covers|lasts|renews|expires|is billed|costs|allows|supports|offers|"
                 r"doesn't include|does not include|starts at)\b", _I),
@@ -499,7 +502,7 @@ _DIGIT_START = re.compile(r"(?<![\w.,])\d")
 _NUM_AT = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+(?:-[A-Za-z]+)?")
 _DURATION_AT = re.compile(
     r"(" + _NUM_TOKEN + r")(?:\s?(?:-|–|to|or)\s?(" + _NUM_TOKEN + r"))?[\s-]+(?:full\s+)?(?:business |working |calendar )?"
-    r"(?:days?|weeks?|months?|years?|hours?|hrs?|minutes?|mins?|nights?)\b",
+    r"(?:days?|weeks?|months?|years?|hours?|hrs?|minutes?|mins?|seconds?|secs?|nights?)\b",
     _I,
 )
 _COUNT_AT = re.compile(
@@ -575,7 +578,9 @@ def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[i
                 continue
             if _GENERIC_ADVICE.search(clean):
                 continue
-            generic = all(word.lower().strip("?!.,:;") in _GENERIC_UI for word in clean.split())
+            # "click Save" is generic; "the Home button" names a control of this product
+            named_control = re.search(r"\s(?:button|tab|menu|icon|toggle|switch|panel|dropdown)\b", m.group(0)) is not None
+            generic = not named_control and all(word.lower().strip("?!.,:;") in _GENERIC_UI for word in clean.split())
             _add(out, taken, s, e, name, "ui_element", N.normalize_phrase(clean), 0.3 if generic else 0.55,
                  "a generic UI element" if generic else "a named button, menu or screen of the product")
 
@@ -651,7 +656,7 @@ def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSp
         _add(out, taken, gs, ge, name, kind, N.normalize_phrase(name), min(score, 0.9), reason)
 
 
-assert len(POLICY_RES) == 11  # keep _POLICY_GATES aligned with POLICY_RES
+assert len(POLICY_RES) == 12  # keep _POLICY_GATES aligned with POLICY_RES
 
 # Literal words one of which each policy pattern needs (checked before running the pattern: speed).
 _POLICY_GATES: tuple[tuple[str, ...], ...] = (
@@ -668,6 +673,7 @@ _POLICY_GATES: tuple[tuple[str, ...], ...] = (
     ("coming", "launching", "rolling out", "released", "available", "added", "supported"),
     ("refundable", "final sale", "no ", "free", "guarantee", "restocking", "fee", "warranty", "open ", "24/7", "hours",
      "allowed", "welcome", "permitted", "included", "extra"),
+    ("charge", "fee", "deduction", "hold", "surcharge", "payment", "debit"),
     ("plan", "tier", "subscription", "membership", "package", "bundle", "license", "edition", "account", "card", "policy",
      "warranty", "trial"),
     ("promo", "coupon", "voucher", "gift card", "points", "credit", "offer", "deal", "discount", "sale", "price"),
