@@ -165,7 +165,7 @@ def test_config_section_supplies_defaults(tmp_path, cli_run, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = cli_run(["split", data, "-o", tmp_path / "out", "--no-tokens", "--output-format", "json"])
     assert result.exit_code == 0, result.output
-    manifest = json.loads(result.output)
+    manifest = json.loads(result.stdout)
     assert list(manifest["splits"]) == ["a", "b"] and manifest["seed"] == 9
     assert manifest["options"]["near-duplicates"] is False
 
@@ -206,6 +206,6 @@ def test_dry_run_writes_nothing(tmp_path, cli_run):
     data = write(tmp_path / "data.jsonl", planted_records(40))
     result = cli_run(["split", data, "-o", tmp_path / "out", "--dry-run", "--output-format", "json", "--no-tokens"])
     assert result.exit_code == 0, result.output
-    manifest = json.loads(result.output)
+    manifest = json.loads(result.stdout)
     assert manifest["dry_run"] is True and sum(s["examples"] for s in manifest["splits"].values()) == len(_lines(data))
     assert not (tmp_path / "out").exists()
