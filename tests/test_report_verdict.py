@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from report_helpers import make_records
@@ -102,3 +104,25 @@ def test_knowledge_summary_is_the_same_in_parallel():
     assert one.top_facts[0]["examples"] > 1
     values = [f["value"] for f in one.top_facts]
     assert "49" in values or "30 days" in values
+
+
+def test_kb_passages_from_jsonl_json_and_folders(tmp_path):
+    from toolkit.report.verdict import kb_passage_tokens
+    from toolkit.tokens import get_encoding
+
+    enc = get_encoding("o200k_base")
+    paragraph = "Refunds are possible within 30 days of purchase for annual plans."
+    n = len(enc.encode_ordinary(paragraph))
+    docs = tmp_path / "kb.jsonl"
+    docs.write_text("\n".join(json.dumps({"id": i, "text": "\n\n".join([paragraph] * 3)}) for i in range(4)) + "\n")
+    mean, count = kb_passage_tokens(docs, enc, target=2 * n)
+    assert (mean, count) == (1.5 * n, 8)  # each document packs into passages of 2 and 1 paragraphs
+    guidelines = tmp_path / "g.json"
+    guidelines.write_text(json.dumps({"refund": {"policy": [paragraph, "ok"]}}))
+    assert kb_passage_tokens(guidelines, enc) == (n, 1)  # short strings are not passages
+    with pytest.raises(FileNotFoundError, match="no such knowledge base"):
+        kb_passage_tokens(tmp_path / "missing", enc)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="no text found"):
+        kb_passage_tokens(empty, enc)
