@@ -46,6 +46,16 @@ def _check_inputs(files: tuple[str, ...]) -> None:
             fail(f"{name}: permission denied")
 
 
+def _closed_stdout() -> None:
+    """The reader of our output went away (``ftkit validate ... | head``): stop quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(EXIT_PROBLEMS)
+
+
 def _read_error(exc: BaseException) -> str:
     """A reading error as a user sees it (a cut-off .gz raises EOFError, a corrupt one zlib.error)."""
     if isinstance(exc, EOFError):
@@ -128,57 +138,62 @@ def command(files: tuple[str, ...], target: str | None, model: str | None, max_t
     first = True
     reports = []
     failed = False
-    for name in files:
-        validation = FileValidation(name, target, model=model, max_tokens=max_tokens, encoding=encoding, jobs=jobs,
-                                    min_examples=not no_min_examples)
-        announced = False
-        try:
-            for diagnostic in validation:
+    try:
+        for name in files:
+            validation = FileValidation(name, target, model=model, max_tokens=max_tokens, encoding=encoding, jobs=jobs,
+                                        min_examples=not no_min_examples)
+            announced = False
+            try:
+                for diagnostic in validation:
+                    if json_out:
+                        write(("\n  " if first else ",\n  ") + orjson.dumps(diagnostic.to_dict()).decode())
+                        first = False
+                    else:
+                        if not announced and target == "auto":
+                            announced = True
+                            _announce(validation)
+                        write(diagnostic.format_text() + "\n")
+            except (OSError, EOFError, zlib.error) as exc:
+                if isinstance(exc, BrokenPipeError):
+                    raise
                 if json_out:
-                    write(("\n  " if first else ",\n  ") + orjson.dumps(diagnostic.to_dict()).decode())
-                    first = False
-                else:
-                    if not announced and target == "auto":
-                        announced = True
-                        _announce(validation)
-                    write(diagnostic.format_text() + "\n")
-        except (OSError, EOFError, zlib.error) as exc:
-            if json_out:
-                write("\n]}\n")
-            out.flush()
-            fail(f"{name}: {_read_error(exc)}")
-        report = validation.report
-        assert report is not None
-        reports.append(report)
-        problems = report.errors + (report.warnings if strict else 0)
-        if problems or not report.valid:
-            failed = True
-        if not json_out:
-            if target == "auto" and not announced:
-                _announce(validation)
-            label = report.target + (" (detected)" if report.detected else "")
-            for line in _summary_lines(report, label, strict):
-                write(line + "\n")
-    if json_out:
-        files_out = [r.to_dict() for r in reports]
-        for entry, report in zip(files_out, reports):
-            entry["passed"] = report.valid and not (strict and report.warnings)
-        summary = {
-            "files": len(reports),
-            "examples": sum(r.examples for r in reports),
-            "errors": sum(r.errors for r in reports),
-            "warnings": sum(r.warnings for r in reports),
-            "passed": not failed,
-            "counts": _merged_counts(reports),
-        }
-        write("\n],\n" if not first else "],\n")
-        write('"files": ' + orjson.dumps(files_out).decode() + ",\n")
-        write('"summary": ' + orjson.dumps(summary).decode() + "}\n")
-    elif len(reports) > 1:
-        total = sum(r.examples for r in reports)
-        write(f"{len(reports)} files, {total:,} example(s): {'FAILED' if failed else 'passed'}\n")
-    out.flush()
-    sys.exit(EXIT_PROBLEMS if failed else EXIT_OK)
+                    write("\n]}\n")
+                out.flush()
+                fail(f"{name}: {_read_error(exc)}")
+            report = validation.report
+            assert report is not None
+            reports.append(report)
+            problems = report.errors + (report.warnings if strict else 0)
+            if problems or not report.valid:
+                failed = True
+            if not json_out:
+                if target == "auto" and not announced:
+                    _announce(validation)
+                label = report.target + (" (detected)" if report.detected else "")
+                for line in _summary_lines(report, label, strict):
+                    write(line + "\n")
+        if json_out:
+            files_out = [r.to_dict() for r in reports]
+            for entry, report in zip(files_out, reports):
+                entry["passed"] = report.valid and not (strict and report.warnings)
+            summary = {
+                "files": len(reports),
+                "examples": sum(r.examples for r in reports),
+                "errors": sum(r.errors for r in reports),
+                "warnings": sum(r.warnings for r in reports),
+                "passed": not failed,
+                "counts": _merged_counts(reports),
+            }
+            write("\n],\n" if not first else "],\n")
+            write('"files": ' + orjson.dumps(files_out).decode() + ",\n")
+            write('"summary": ' + orjson.dumps(summary).decode() + "}\n")
+        elif len(reports) > 1:
+            total = sum(r.examples for r in reports)
+            write(f"{len(reports)} files, {total:,} example(s): {'FAILED' if failed else 'passed'}\n")
+        out.flush()
+        sys.exit(EXIT_PROBLEMS if failed else EXIT_OK)
+    except BrokenPipeError:
+        _closed_stdout()
 
 
 def _announce(validation) -> None:
