@@ -4,11 +4,13 @@
 as a :class:`~toolkit.diagnostics.Diagnostic` plus the record's token figures. It keeps no
 state between records, so chunks of a file can be checked in worker processes.
 
-Speed: a JSON Schema check per record is the slow part of validation, so plain chat
-records of the OpenAI-style targets go through a hand-written *conservative* fast check
-first: it only says "valid" for shapes it fully understands (string contents, no tools) and
-otherwise defers to the real schema. Problems are always reported by the schema itself,
-so both paths report the same diagnostics.
+Speed: a JSON Schema check per record is the slow part of validation (about 1 ms for a
+record with tools), so records of the OpenAI-style targets go through a hand-written
+*conservative* mirror of the schema first (string or text-part contents, tools, tool calls
+and results, weights: about 70 us with token counting). It only says "valid" for shapes it
+fully understands and otherwise defers to the real schema; problems are always reported by
+the schema itself, so both paths report the same diagnostics (a hypothesis test checks
+that the mirror never accepts what the schema rejects).
 """
 
 from __future__ import annotations
