@@ -345,3 +345,12 @@ def test_report_reads_the_manifest_ftkit_split_writes(tmp_path, cli_run):
             share = figures["examples"] / entry["examples"]
             assert f"{figures['examples']:,} ({share:.0%})" in page, (name, stratum)
     assert "stratify-by=channel" in page
+
+
+def test_written_files_get_the_usual_mode(report):
+    # atomic_writer's temp file is 0600; the report must end up readable like any file the user writes.
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    assert report["out"].stat().st_mode & 0o777 == 0o666 & ~umask
