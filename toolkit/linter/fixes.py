@@ -86,7 +86,11 @@ def set_at_pointer(record: dict[str, Any], pointer: str, value: Any) -> dict[str
 
 def text_fix(description: str, transform: Callable[[str], str], *, safety: str = "safe",
              roles: tuple[str, ...] | None = None) -> Fix:
-    """A fix applying ``transform`` to every message text (``transform`` must be picklable-free of state)."""
+    """A fix applying ``transform`` to every message text (of ``roles``, or all).
+
+    ``transform`` must be a pure function of the text: fixes may be applied to a record
+    that other fixes changed first.
+    """
     return Fix(description, safety, lambda record: map_texts(record, transform, roles=roles))  # type: ignore[arg-type]
 
 
@@ -179,11 +183,6 @@ class FileChange:
     changed: bool = False
 
 
-def _lines_with_ends(stream: Any) -> Iterator[bytes]:
-    for chunk in stream:
-        yield chunk
-
-
 def apply_file_fixes(path: str, plan: Any, *, write: bool = True, keep_text: bool = False) -> FileChange:
     """Rewrite ``path`` applying a :class:`toolkit.linter.engine.FileFixes` plan.
 
@@ -200,7 +199,8 @@ def apply_file_fixes(path: str, plan: Any, *, write: bool = True, keep_text: boo
     def produce() -> Iterator[bytes]:
         nonlocal applied, dropped, crlf_fixed
         with open_binary(path) as stream:
-            for number, chunk in enumerate(_lines_with_ends(stream), start=1):
+            # Iterating a binary stream yields lines with their b"\n" (the last may lack one).
+            for number, chunk in enumerate(stream, start=1):
                 if keep_text:
                     before_parts.append(chunk)
                 body, end = (chunk[:-1], b"\n") if chunk.endswith(b"\n") else (chunk, b"")
