@@ -238,6 +238,7 @@ def test_group_buffer_spills_to_disk_in_order():
     ("*** Chat started ***", (None, "Chat started", None, True)),
     ("Priya has joined the chat", (None, "Priya has joined the chat", None, True)),
     ("Note: the price is $5", ("Note", "the price is $5", None, False)),
+    ("[10:02] Eric (HomeNet): hello", ("Eric (HomeNet)", "hello", "10:02", False)),
 ])
 def test_parse_line_examples(line, expected):
     if expected[0] == "Note":
@@ -365,3 +366,18 @@ def test_intercom_ticket_with_ticket_parts(tmp_path):
         (Speaker.CUSTOMER, "My charger stopped working."), (Speaker.AGENT, "Sorry! A replacement is on its way."),
         (Speaker.NOTE, "Warranty ok")]
     assert [(s.reason, s.part) for s in report.skipped] == [("event without a message body", "part 1")]
+
+
+def test_agent_names_match_without_a_parenthetical(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("[10:00] Ana: hi\n[10:01] Eric (HomeNet Support): hello Ana\n", encoding="utf-8")
+    [conversation] = list(read(path, agents=["eric"]))
+    assert [(t.speaker, t.author) for t in conversation.turns] == [(Speaker.CUSTOMER, "Ana"), (Speaker.AGENT, "Eric (HomeNet Support)")]
+
+
+def test_broken_json_is_not_mistaken_for_a_transcript(tmp_path):
+    path = tmp_path / "tickets.json"
+    path.write_text('{"tickets": [\n  {"id": 1,}\n]}\n', encoding="utf-8")
+    with pytest.raises(ReaderError, match=r"cannot tell the input format from the content \(it starts like JSON but is not valid JSON: "
+                                          r"invalid JSON: trailing comma is not allowed"):
+        detect_format(path)

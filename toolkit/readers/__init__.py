@@ -182,7 +182,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     best_score, best = scores[0]
     if best_score < _MIN_SCORE:
         raise ReaderError(
-            "cannot tell the input format from the content",
+            "cannot tell the input format from the content" + (f" ({sample.note})" if sample.note else ""),
             file=sample.name,
             hint="pass --from " + "|".join(READERS),
         )
@@ -247,8 +247,10 @@ def _json_sample(source: JsonSource, head: bytes, max_records: int) -> Sample:
                 if first_array is not None:
                     first = [value for _, value in itertools.islice(source.array(first_array), max_records)]
                     sample.records = [{first_array: first, **{k: None for k in sample.top_keys if k != first_array}}]
-    except ReaderError:
-        pass
+    except ReaderError as exc:
+        # Starts like JSON but is not (e.g. a transcript whose lines start with "[10:02]"):
+        # detect it as text, remembering why in case no reader recognises it.
+        return Sample(source.name, head, "text", note=f"it starts like JSON but is not valid JSON: {exc.reason}")
     return sample
 
 

@@ -433,6 +433,7 @@ class Sample:
     top_keys: list[str] = field(default_factory=list)
     records: list[Any] = field(default_factory=list)  # first few records (JSON) / rows (tables)
     columns: list[str] = field(default_factory=list)
+    note: str = ""  # why detection may fail (shown in the error)
 
     @property
     def text(self) -> str:

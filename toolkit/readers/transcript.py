@@ -51,7 +51,7 @@ _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\.?)?"
 _DATE = r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}\.\d{1,2}\.\d{2,4}"
 _STAMP = rf"(?:(?:{_DATE})[ T,]\s*)?{_CLOCK}(?:\s?(?:Z|UTC|GMT|[+-]\d{{2}}:?\d{{2}}))?"
 _OFFSET = r"(?:\d+\s*h\s*)?(?:\d+\s*m\s*)?\d+\s*s"
-_NAME = r"[^\s:\[\]()|*<>][^:\[\]()|<>]{0,47}?"
+_NAME = r"[^\s:\[\]()|*<>{}\"][^:\[\]|<>{}\"]{0,47}?"
 
 _BRACKETED = re.compile(rf"^\s*[\[(]\s*(?P<stamp>{_STAMP}|{_OFFSET})\s*[\])]\s*(?:[-\u2013\u2014]\s+)?(?P<rest>.*)$")
 _BARE_STAMP = re.compile(rf"^\s*(?P<stamp>{_STAMP})\s*(?:\s[-\u2013\u2014]\s|\s)\s*(?P<rest>.*)$")
@@ -131,7 +131,7 @@ class TranscriptReader(Reader):
     def sniff(cls, sample: Sample) -> int:
         if sample.kind == "html":
             return 70
-        if sample.kind != "text":
+        if sample.kind != "text" or sample.name.lower().endswith((".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".csv", ".tsv")):
             return 0
         lines = [line for line in sample.text.splitlines()[:60] if line.strip()]
         if not lines:
@@ -302,9 +302,10 @@ class TranscriptReader(Reader):
         guessing = not self._agents and self._agent_re is None
         for name in names:
             folded = name.casefold().strip()
-            if folded in self._bots or (self._bot_re is not None and self._bot_re.search(name)):
+            base = re.sub(r"\s*\([^)]*\)$", "", folded)  # "Eric (Support)" is Eric
+            if {folded, base} & self._bots or (self._bot_re is not None and self._bot_re.search(name)):
                 roles[name] = (Speaker.BOT, "given")
-            elif folded in self._agents or (self._agent_re is not None and self._agent_re.search(name)):
+            elif {folded, base} & self._agents or (self._agent_re is not None and self._agent_re.search(name)):
                 roles[name] = (Speaker.AGENT, "given")
             elif _BOT_WORDS.search(name) and not self._bots and self._bot_re is None:
                 roles[name] = (Speaker.BOT, "name")
