@@ -34,6 +34,7 @@ from toolkit.model import Conversation, Example, FunctionCall, Message, Speaker,
 from toolkit.tokens import count_example, get_encoding
 from toolkit.tokens.counting import TOKENS_FOR_TOOLS, TOKENS_PER_REPLY
 from toolkit.transforms.base import ConvertReport, Step
+from toolkit.transforms.filters import csat_value
 from toolkit.transforms.system_prompt import SYSTEM_PROMPT_KEY
 
 MODES = ("conversation", "per-reply")
@@ -153,7 +154,8 @@ def provenance(conversation: Conversation) -> dict[str, Any]:
     if conversation.tags:
         meta["tags"] = list(conversation.tags)
     if conversation.csat is not None:
-        meta["csat"] = conversation.csat
+        # A rating object may carry the customer's free-text comment (unredacted): keep the score.
+        meta["csat"] = csat_value(conversation.csat) if isinstance(conversation.csat, dict) else conversation.csat
     return meta
 
 
