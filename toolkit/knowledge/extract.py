@@ -181,9 +181,9 @@ ADDRESS_RE = re.compile(
 UI_PATH_RE = re.compile(
     r"[\"'“‘*]*[A-Z][\w&'/-]*(?: [\w&'/-]+){0,3}[\"'”’*]*(?:\s*(?:>|→|->|»|›|/(?=\s))\s*[\"'“‘*]*[A-Z][\w&'/-]*(?: [\w&'/-]+){0,3}[\"'”’*]*){1,6}"
 )
-_UI_LEAD = re.compile(r"(?:go to|open|click(?: on)?|tap(?: on)?|navigate to|head to|select|choose|visit|under|in)\s+(?:the\s+)?", _I)
+_UI_LEAD = re.compile(r"\b(?:go to|open|click(?: on)?|tap(?: on)?|navigate to|head to|select|choose|visit|under|in|from)\s+(?:the\s+)?", _I)
 _UI_TAIL = re.compile(r"\s+(?:and|then|to|or|in|on|at|for|from|where|which)\b.*$", _I)
-_UI_VERB = r"(?:click(?:ing)?(?: on)?|tap(?:ping)?(?: on)?|press(?:ing)?|select(?:ing)?|choose|choosing|hit|open(?:ing)?|go(?:ing)? to|head(?:ing)? (?:over )?to|navigate to|toggle|enable|disable|find|look for|use|switch to|under|from the|in the)"
+_UI_VERB = r"(?:switch|turn (?:on|off)|check|uncheck|tick|untick|click(?:ing)?(?: on)?|tap(?:ping)?(?: on)?|press(?:ing)?|select(?:ing)?|choose|choosing|hit|open(?:ing)?|go(?:ing)? to|head(?:ing)? (?:over )?to|navigate to|toggle|enable|disable|find|look for|use|switch to|under|from the|in the)"
 UI_ELEMENT_RE = re.compile(
     r"\b" + _UI_VERB + r"\s+(?:the\s+)?(?:[\"'“‘*`]+([^\"'”’*`\n]{2,40})[\"'”’*`]+|((?:[A-Z][\w&'-]*)(?:\s+[A-Z][\w&'-]*){0,3}))"
     r"(?:\s+(?:button|tab|menu|link|page|icon|option|toggle|switch|section|screen|panel|dropdown|field|setting|settings|dashboard|app|portal))?"
@@ -349,7 +349,9 @@ VOLATILE_RE = re.compile(
     r"starting|effective|no longer|recently|this quarter)\b",
     _I,
 )
-PLACEHOLDER_RE = re.compile(r"\{\{\s*[\w.-]+\s*\}\}|\{[a-z_][\w.-]*\}|\[[A-Z][A-Z0-9_ ]+\]|<[a-z_][a-z0-9_]*>|%\([\w]+\)s|\$\{[\w.]+\}")
+# Template slots and redaction placeholders ({{refund_window}}, {status}, [ORDER_ID], <EMAIL_1>, ${name}):
+# the value is not in the text, so nothing is taught.
+PLACEHOLDER_RE = re.compile(r"\{\{\s*[\w.-]+\s*\}\}|\{[a-z_][\w.-]*\}|\[[A-Z][A-Z0-9_ ]+\]|<[A-Za-z_][A-Za-z0-9_]*>|%\([\w]+\)s|\$\{[\w.]+\}")
 _WORD_RE = re.compile(r"[A-Za-z][\w'&.-]*[\w]|[A-Za-z]")
 
 _AVAILABLE_AFTER = re.compile(r"\s+(?:is |are )?(?:available|in stock|on sale|open|has|have|offers?|serves?|costs?)\b", _I)
@@ -550,9 +552,10 @@ def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[i
         for m in UI_PATH_RE.finditer(text):
             if re.search(r">|→|->|»|›", m.group()):
                 start, end = m.span()
-                lead = _UI_LEAD.match(text, start, end)
-                if lead:
-                    start = lead.end()
+                first_arrow = re.search(r">|→|->|»|›", text[start:end])
+                leads = list(_UI_LEAD.finditer(text, start, start + first_arrow.start())) if first_arrow else []
+                if leads:  # "Could you open Settings > ..." -> "Settings > ..."
+                    start = leads[-1].end()
                 tail = _UI_TAIL.search(text, start, end)
                 if tail and re.search(r">|→|->|»|›", text[start:tail.start()]):
                     end = tail.start()
