@@ -255,3 +255,26 @@ def test_splitter_streaming_api_and_token_estimates():
     assert all(t["encoding"] == "o200k_base" and t["estimate"] is True for t in tokens)
     assert sum(t["total"] for t in tokens) > 1000
     assert splitter.where[0] == ("data.jsonl", 1)
+
+
+@pytest.mark.parametrize("seed", [6, 9, 21])
+def test_appending_keeps_assignments_even_when_old_groups_grow(seed):
+    """New data that continues old conversations (returning customers) must not move anything."""
+    rng = random.Random(seed)
+
+    def make(n_groups: int, start: int, old: list[str] | None = None) -> list[dict]:
+        rows = []
+        for g in range(start, start + n_groups):
+            size = rng.choice([1, 2, 3, 5, 60, 120]) if rng.random() < 0.1 else rng.choice([1, 2, 3])
+            conv = f"g{g}" if not old or rng.random() < 0.7 else rng.choice(old)
+            stratum = rng.choice("ab")
+            rows += [{"messages": [{"role": "user", "content": f"t{g} {k} {rng.random()}"}],
+                      "metadata": {"conversation_id": conv, "s": stratum}} for k in range(size)]
+        return rows
+
+    base = make(200, 0)
+    extra = make(40, 10**6, sorted({r["metadata"]["conversation_id"] for r in base}))
+    for stratify in (None, "s"):
+        first = split(base, stratify_by=stratify, near_duplicates=False, seed=seed)
+        second = split(base + extra, stratify_by=stratify, near_duplicates=False, seed=seed)
+        assert second.assignment[: len(base)] == first.assignment

@@ -21,7 +21,6 @@ How a split is made (:class:`Splitter`):
      key), weighted by how far below target each is. Every split's count per stratum
      stays within about one group of the requested ratio when a group's examples are
      adjacent (as the converters write them; scattered groups balance more loosely).
-     A group larger than half the smallest split's target goes to the largest split.
      Each decision depends only on the component's key, the seed and the examples up
      to its first run, so **appending** new data (next month's tickets, even of old
      customers) never changes an earlier assignment. Re-ordering the input, or
@@ -273,7 +272,6 @@ class Splitter:
         self._missing_group_at: tuple[str, int] | None = None
         self._missing_stratum = 0
         self._missing_stratum_at: tuple[str, int] | None = None
-        self._oversized = 0
         self.files: list[str] = []
 
     def __len__(self) -> int:
@@ -456,12 +454,11 @@ class Splitter:
             smallest = min((r for r in self._ratios(kept_total) if r > 0), default=0.0) * kept_total
             largest = max(groups, key=lambda g: g.size, default=None)
             if largest is not None and smallest and largest.size > smallest / 2:
-                placed = (f"; {self._oversized} such group(s) went to {names[int(np.argmax(self._ratios(kept_total)))]!r}, "
-                          "the largest split" if opts.assignment == "balanced" and self._oversized else "")
                 warnings.append(
                     f"the largest group ({largest.key!r}, {largest.size} examples, {largest.size / kept_total:.1%} of the data) "
                     f"is more than half the smallest split's target ({smallest:.0f}): proportions can only be met "
-                    f"within that group's size{placed} (check --group-by fields and the near-duplicate threshold)"
+                    "within that group's size (it may land in a small split; check the --group-by fields and the "
+                    "near-duplicate threshold, or give that split a larger share)"
                 )
         return SplitResult(opts, assignment, group_of, groups, stats, warnings)
 
@@ -486,15 +483,6 @@ class Splitter:
         seed = self.options.seed
         counts: dict[str, np.ndarray] = {}
         split_of_comp = [-1] * len(groups)
-        # A group larger than half the smallest split's target cannot be balanced anywhere
-        # but the largest split: put it there (instead of flooding a small split) and say so.
-        kept_total = sum(kept)
-        smallest = min((x for x in ratios if x > 0), default=0.0) * kept_total
-        largest_split = int(np.argmax(r))
-        oversized = [comp for comp, g in enumerate(groups) if smallest and g.size > smallest / 2]
-        for comp in oversized:
-            split_of_comp[comp] = largest_split
-        self._oversized = len(oversized)
         # Run length: how many kept examples of the same group and stratum follow in a row
         # from each position. Converters write a conversation's examples together, so at
         # a group's first example this is usually its size; it depends only on the lines
