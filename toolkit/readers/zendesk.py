@@ -23,8 +23,10 @@ objects, or JSON Lines with one object or one saved page per line; ``.gz`` is fi
   ``role`` ``end-user`` is the customer, ``agent`` / ``admin`` are agents.
 
 Comments with ``public: false`` are internal notes (:attr:`Speaker.NOTE`); comments made through
-Answer Bot / AI agent channels are :attr:`Speaker.BOT`. Without a user list the requester is the
-customer and every other author is taken as an agent (a warning says so).
+Answer Bot / AI agent channels are :attr:`Speaker.BOT`; the requester is the customer (even a
+staff requester: internal tickets); other authors take their user role (end-user -> customer,
+agent/admin -> agent). Without a user list every author but the requester is taken as an agent
+(a warning says so).
 """
 
 from __future__ import annotations
@@ -559,6 +561,9 @@ class ZendeskReader(Reader):
             return Speaker.NOTE
         if via and via.lower().startswith(_BOT_CHANNELS):
             return Speaker.BOT
+        if author is not None and author == meta.get("requester_id"):
+            # The requester is the customer of this ticket, even when they are staff (internal tickets).
+            return Speaker.CUSTOMER
         user = self.users.get(author) if (author and hasattr(self, "users")) else None
         if user is not None:
             role = str(user.get("role") or "").lower()
@@ -566,8 +571,6 @@ class ZendeskReader(Reader):
                 return _ROLE_KIND[role]
         if author in ("-1",):
             return Speaker.SYSTEM
-        if author is not None and author == meta.get("requester_id"):
-            return Speaker.CUSTOMER
         if not getattr(self, "_warned_roles", False):
             self._warned_roles = True
             self.report.warn("zendesk: author roles unknown (no users given): the requester is the customer, other authors are taken as agents; pass the users file to be exact")
