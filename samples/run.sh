@@ -40,9 +40,9 @@ convert chat_transcript_html --from transcript "$RAW/chat_transcript.html" --age
 convert messages_csv        --from table "$RAW/messages.csv"
 convert messages_parquet    --from table "$RAW/messages.parquet"
 convert messages_threads    --from table "$RAW/messages_threads.csv"
-convert openai_chat         --from openai "$RAW/openai_chat.jsonl" --system-prompt-mode keep
-convert sharegpt            --from sharegpt "$RAW/sharegpt.json" --system-prompt-mode keep
-convert alpaca              --from alpaca "$RAW/alpaca.json" --system-prompt-mode keep
+convert openai_chat         --from openai "$RAW/openai_chat.jsonl"
+convert sharegpt            --from sharegpt "$RAW/sharegpt.json"
+convert alpaca              --from alpaca "$RAW/alpaca.json"
 
 # Everything in one training file (the skipped records of every run in one report).
 # messages.parquet holds the same rows as messages.csv, so only the CSV's examples go in.
