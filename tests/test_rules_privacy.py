@@ -54,9 +54,9 @@ def test_message_masks_value_and_spans_locate_it():
 
 
 def test_allow_option_keeps_own_support_contacts():
-    record = ex(("user", "Who do I call?"), ("assistant", "Call 020 7946 0000 or write to help@acme.example"))
+    record = ex(("user", "Who do I call?"), ("assistant", "Call 020 7946 0000 or write to maria@acme.example"))
     assert {d.code for d in run([record], select=["P001", "P002"])} == {"P001", "P002"}
-    options = {"P001": {"allow": [r"help@acme\.example"]}, "P002": {"allow": [r"020 7946 0000"]}}
+    options = {"P001": {"allow": [r"maria@acme\.example"]}, "P002": {"allow": [r"020 7946 0000"]}}
     assert run([record], select=["P001", "P002"], options=options) == []
 
 
@@ -156,3 +156,14 @@ def test_tool_call_arguments_are_scanned_and_redacted(tmp_path, cli_run):
     fixed = json.loads(path.read_text(encoding="utf-8"))
     assert fixed["messages"][0]["content"] == "Update my e-mail to <EMAIL_1> please"
     assert json.loads(fixed["messages"][1]["tool_calls"][0]["function"]["arguments"]) == {"email": "<EMAIL_1>", "phone": "<PHONE_1>"}
+
+
+def test_role_mailboxes_are_not_personal_data():
+    record = ex(("user", "I wrote to support@acme.example and billing-eu@acme.example"), ("assistant", "Please use no-reply@acme.example? No: write to help@acme.example or to anna.schmidt@acme.example."))
+    (diag,) = run([record], select=["P001"])
+    assert diag.message == "e-mail address in the assistant message: ann…ple"
+    strict = run([record], select=["P001"], options={"P001": {"role-addresses": True}})
+    assert [d.message for d in strict] == [
+        "2 e-mail addresses in the user message: sup…ple, bil…ple",
+        "3 e-mail addresses in the assistant message: no-…ple, hel…ple, ann…ple",
+    ]

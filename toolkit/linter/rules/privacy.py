@@ -210,6 +210,32 @@ class PiiEmail(PiiRule):
         '{"role": "user", "content": "I never got the reset mail, my address is <EMAIL_1>"}, '
         '{"role": "assistant", "content": "I have re-sent the reset link to <EMAIL_1>."}'
     )
+    options = (
+        *_COMMON_OPTIONS,
+        RuleOption(
+            "role-addresses",
+            "bool",
+            False,
+            "Also report role mailboxes (support@, help@, info@, billing@, noreply@ ...): they are a company's, "
+            "not a person's (the K rules judge them as knowledge).",
+        ),
+    )
+
+    def _wanted(self, match: PiiMatch) -> bool:
+        if not super()._wanted(match):
+            return False
+        if self.opts["role-addresses"]:
+            return True
+        local = match.text.split("@", 1)[0].casefold()
+        return _ROLE_LOCAL.fullmatch(local) is None
+
+
+_ROLE_LOCAL = re.compile(
+    r"(?:customer[._-]?)?(?:support|help|helpdesk|info|contact|sales|billing|invoices?|accounts?|noreply|no[._-]reply|"
+    r"donotreply|do[._-]not[._-]reply|hello|team|admin|service|services|care|customercare|customerservice|feedback|"
+    r"press|media|privacy|legal|security|abuse|postmaster|webmaster|hostmaster|orders?|returns|refunds|shop|store|"
+    r"office|careers|jobs|hr|marketing|newsletter|notifications?|alerts?|bounce|mailer[._-]daemon)(?:[._+-][a-z0-9]+)?"
+)
 
 
 @register
