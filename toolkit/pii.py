@@ -48,7 +48,7 @@ from typing import Iterable, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 import phonenumbers
-from phonenumbers import Leniency, PhoneNumberFormat
+from phonenumbers import Leniency
 
 __all__ = [
     "KINDS",
