@@ -381,3 +381,14 @@ def test_broken_json_is_not_mistaken_for_a_transcript(tmp_path):
     with pytest.raises(ReaderError, match=r"cannot tell the input format from the content \(it starts like JSON but is not valid JSON: "
                                           r"invalid JSON: trailing comma is not allowed"):
         detect_format(path)
+
+
+def test_intercom_list_without_parts_warns(tmp_path, samples):
+    data = json.loads((samples / "raw" / "intercom_conversations.json").read_text(encoding="utf-8"))
+    for conversation in data["conversations"]:
+        conversation.pop("conversation_parts")
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    report = ReadReport()
+    assert [(c.id, len(c.turns)) for c in read(path, report=report)] == [("7001", 1), ("7002", 1)]
+    assert len(report.warnings) == 1 and "GET /conversations/{id}" in report.warnings[0]

@@ -183,6 +183,10 @@ class IntercomReader(Reader):
                 self.skip(file, record, R_EVENT_PART, f"{kind} (id {part.get('id')}) has no body", part=f"part {index}")
                 continue
             conversation.turns.append(turn)
+        if parts_block is None and value.get("type") == "conversation" and not getattr(self, "_warned_no_parts", False):
+            self._warned_no_parts = True
+            self.report.warn(f"intercom: {file}: conversations without conversation_parts (list and search responses omit them): "
+                             "only the opening message is read; export each with GET /conversations/{id}")
         if isinstance(parts_block, dict):
             total = parts_block.get("total_count")
             if isinstance(total, int) and total > len(parts or []):
