@@ -185,3 +185,23 @@ def test_abcd_guidelines_json_is_a_knowledge_base(corpora, tmp_path):
     found = list(lint(str(write(tmp_path, records)), select=["K201"], kb=str(corpora / "abcd" / "guidelines.json")))
     assert [(d.line, d.code) for d in found] == [(1, "K201")]
     assert "Promo Code" in found[0].extra["source"]
+
+
+def test_worker_processes_give_the_same_k_diagnostics(tmp_path):
+    """K101/K102 compute their facts in prepare() inside the workers; results must not depend on --jobs."""
+    base = [
+        chat("How long is the return window?", "You have 30 days to return it."),
+        chat("What's the return window for shoes?", "Shoes can be returned within 30 days."),
+        chat("How long is the return window?", "You have 14 days to return it."),
+        chat("Thanks!", "You're welcome! Have a great day."),
+        chat("Do you ship to PO boxes?", "Sorry, we don't ship to PO boxes."),
+    ]
+    records = [dict(r, metadata={"id": f"r{i}"}) for i, r in enumerate(base * 220)]  # 1100 > the parallel minimum
+    path = write(tmp_path, records)
+
+    def run(jobs: int) -> list[tuple]:
+        return [(d.line, d.code, d.message) for d in lint(str(path), select=["K"], jobs=jobs)]
+
+    single = run(1)
+    assert single == run(2)
+    assert {code for _, code, _ in single} >= {"K001", "K004", "K101", "K102"}
