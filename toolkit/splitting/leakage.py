@@ -311,11 +311,15 @@ def iter_split_file(path: str) -> Iterator[tuple[int, Any, str | None]]:
                 yield row, record, None
         return
     if lower.endswith(".csv"):
-        import polars as pl
+        import csv
 
-        frame = pl.read_csv(path, infer_schema_length=0)
-        for row, record in enumerate(frame.iter_rows(named=True), start=2):
-            yield row, record, None
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            start = 2
+            for record in reader:
+                # reader.line_num is the line the record ends on (a field may span lines).
+                yield start, dict(record), None
+                start = reader.line_num + 1
         return
     if lower.endswith(".json"):
         import orjson
