@@ -176,7 +176,7 @@ PROMO_RE = re.compile(r"\b(?:promo(?:tion(?:al)?)?\s+code|discount code|coupon(?
 CODE_RE = re.compile(r"\b(?:Form|Model|Part|Item|SKU|Article|Schedule|Publication|Policy|Plan)\s+(?:No\.?\s*|#\s*)?[A-Z0-9-]*\d[A-Z0-9-]*\b|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9](?:[A-Z0-9-]{2,}[A-Z0-9])\b|\b[a-z]+(?:-[a-z]+)*-\d{3,}\b")
 ADDRESS_RE = re.compile(
     r"\b\d{1,5}\s+(?:[A-Z0-9][\w.'-]*\s+){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Way|Court|Ct|"
-    r"Place|Pl|Parkway|Pkwy|Square|Sq|Highway|Hwy|Row|Terrace|Circle|Plaza|Alley)\b\.?(?:\s*(?:#|Suite|Ste\.?|Unit)\s*\w+)?"
+    r"Place|Pl|Parkway|Pkwy|Square|Sq|Highway|Hwy|Row|Terrace|Circle|Plaza|Alley)\b\.?(?:,?\s*(?:#|Suite|Ste\.?|Unit|Apt\.?|Floor)\s*\w+)?"
 )
 UI_PATH_RE = re.compile(
     r"[\"'“‘*]*[A-Z][\w&'/-]*(?: [\w&'/-]+){0,3}[\"'”’*]*(?:\s*(?:>|→|->|»|›|/(?=\s))\s*[\"'“‘*]*[A-Z][\w&'/-]*(?: [\w&'/-]+){0,3}[\"'”’*]*){1,6}"
@@ -276,6 +276,9 @@ POLICY_RES: tuple[tuple[re.Pattern[str], str, float], ...] = (
                 r"free (?:entry|admission|parking|wi-?fi|breakfast)|(?:pets|dogs|smoking|children|kids) (?:are |is )?(?:not )?"
                 r"(?:allowed|welcome|permitted))\b", _I),
      "a policy term (fees, guarantees, free services, hours)", 0.6),
+    (re.compile(r"\byou(?:'ll| will)?\s+(?:won't|will not|don't|do not|never)\s+(?:be charged|be billed|pay|have to pay|need to pay|"
+                r"lose|be refunded|get a refund)\b|\byou(?:'ll| will)\s+(?:be charged|be billed|be refunded|pay only|only pay)\b", _I),
+     "a statement of what the customer pays or gets", 0.55),
     (re.compile(r"\b(?:charge|fee|deduction|hold|surcharge|payment|debit)\s+(?:is|was)\s+(?:the|a|an|your|our)\s+"
                 r"(?:[\w-]+\s+){0,4}?(?:fee|charge|surcharge|tax|deposit|hold|subscription|rental|penalty|premium|interest)\b", _I),
      "an explanation of a fee or charge", 0.55),
@@ -438,6 +441,11 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         _add(out, taken, *m.span(), m.group(), "duration", N.normalize_quantity(value, unit),
              0.35 if weak else 0.4 if short else 0.6, "a wait time" if short else "a duration or time window")
     if has_digit:
+        for m in LABELED_NUMBER_RE.finditer(text):
+            nums = N.numbers_in(m.group())
+            if nums:
+                _add(out, taken, *m.span(), m.group(), "count", "-".join(N.canonical_number(v) for v in nums), 0.5,
+                     "a numbered place, size or range")
         for m in RATING_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "rating", N.canonical_number(N.numbers_in(m.group())[0]), 0.55, "a rating")
     for p in starts:
@@ -510,6 +518,12 @@ _DURATION_AT = re.compile(
 _COUNT_AT = re.compile(
     r"" + _NUM_TOKEN + r"\s+(?:(?:\w+[\s-]){0,2})?(?P<result>" + _RESULT_NOUNS + r")\b"
     r"|" + _NUM_TOKEN + r"\s+(?:" + _COUNT_NOUNS + r")\b",
+    _I,
+)
+# "ages 4 to 9", "gate B12", "platform 3", "size 10": a number that names something specific
+LABELED_NUMBER_RE = re.compile(
+    r"\b(?:ages?|aged|sizes?|grades?|levels?|gate|terminal|platform|aisle|row|seat|room|suite|building|channel|"
+    r"extension|ext\.|pier|dock|lane|counter|window|booth|stand|locker)\s+#?[A-Z]?\d+[A-Z]?(?:\s*(?:to|-|–|through|and)\s*\d+)?\b",
     _I,
 )
 _LIMIT_BEFORE = re.compile(r"\b" + _LIMIT_PREFIX + r"\s+$", _I)
@@ -659,7 +673,7 @@ def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSp
         _add(out, taken, gs, ge, name, kind, N.normalize_phrase(name), min(score, 0.9), reason)
 
 
-assert len(POLICY_RES) == 12  # keep _POLICY_GATES aligned with POLICY_RES
+assert len(POLICY_RES) == 13  # keep _POLICY_GATES aligned with POLICY_RES
 
 # Literal words one of which each policy pattern needs (checked before running the pattern: speed).
 _POLICY_GATES: tuple[tuple[str, ...], ...] = (
@@ -676,6 +690,7 @@ _POLICY_GATES: tuple[tuple[str, ...], ...] = (
     ("coming", "launching", "rolling out", "released", "available", "added", "supported"),
     ("refundable", "final sale", "no ", "free", "guarantee", "restocking", "fee", "warranty", "open ", "24/7", "hours",
      "allowed", "welcome", "permitted", "included", "extra"),
+    ("you",),
     ("charge", "fee", "deduction", "hold", "surcharge", "payment", "debit"),
     ("plan", "tier", "subscription", "membership", "package", "bundle", "license", "edition", "account", "card", "policy",
      "warranty", "trial"),
