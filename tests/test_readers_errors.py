@@ -392,3 +392,14 @@ def test_intercom_list_without_parts_warns(tmp_path, samples):
     report = ReadReport()
     assert [(c.id, len(c.turns)) for c in read(path, report=report)] == [("7001", 1), ("7002", 1)]
     assert len(report.warnings) == 1 and "GET /conversations/{id}" in report.warnings[0]
+
+
+def test_jsonl_name_with_bad_first_line_or_pretty_document(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"messages": [oops\n{"messages": [{"role": "user", "content": "hi"}]}\n', encoding="utf-8")
+    report = ReadReport()
+    assert [c.source["record"] for c in read(bad, "openai", report=report)] == [2]
+    assert [(s.record, s.reason) for s in report.skipped] == [(1, "invalid JSON")]
+    pretty = tmp_path / "pretty.jsonl"
+    pretty.write_text('{\n  "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]\n}\n', encoding="utf-8")
+    assert [len(c.turns) for c in read(pretty, "openai")] == [2]

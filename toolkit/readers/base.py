@@ -261,8 +261,7 @@ class JsonSource:
     # content follows; a JSON document otherwise.
     def _detect_kind(self) -> str:
         lower = self.name.lower()
-        if lower.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
-            return "jsonl"
+        jsonl_name = lower.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"))
         try:
             with open_binary(self.path) as stream:
                 head = stream.read(1 << 16)
@@ -291,13 +290,23 @@ class JsonSource:
                 record=first_index + 1,
                 hint="pass --from to choose a reader for this file",
             )
-        if any(line.strip() for line in lines[first_index + 1:]):
+        try:
+            value = orjson.loads(first_line)
+        except orjson.JSONDecodeError:
+            value = _UNSET
+        if jsonl_name:
+            if value is not _UNSET:
+                return "jsonl"  # a .jsonl file whose first line is a complete value
+            following = next((line.strip() for line in lines[first_index + 1:-1] if line.strip()), None)
             try:
-                value = orjson.loads(first_line)
+                second = orjson.loads(following) if following is not None else _UNSET
             except orjson.JSONDecodeError:
-                value = _UNSET
-            if isinstance(value, dict):
-                return "jsonl"
+                second = _UNSET
+            if isinstance(second, dict):
+                return "jsonl"  # a bad first line in JSON Lines: reported as a skipped line
+            # otherwise a pretty-printed JSON document that was named .jsonl
+        if any(line.strip() for line in lines[first_index + 1:]) and isinstance(value, dict):
+            return "jsonl"
         return "array" if stripped.startswith(b"[") else "object"
 
     @property
