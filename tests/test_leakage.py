@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _split_fixtures import TEMPLATE_AGENT, TEMPLATE_USER, naive_random_split, planted_records, write  # noqa: E402
@@ -175,3 +176,36 @@ def test_lint_rules_d010_d011(tmp_path, cli_run):
     b = write(tmp_path / "part-2.jsonl", [_chat("How do I reset my password?", "Use the link.", conversation_id="A")])
     result = cli_run(["lint", a, b, "--select", "D010,D011"])
     assert "D010" not in result.output and "D011" not in result.output
+
+
+def test_lint_rule_options_files_all_and_split_of_file(tmp_path):
+    from toolkit.linter.engine import Linter
+    from toolkit.linter.rules.leakage import split_of_file
+    from toolkit.linter.settings import build_settings
+
+    assert split_of_file("data/train.jsonl") == "train"
+    assert split_of_file("out/validation-00001-of-00002.jsonl") == "validation"
+    assert split_of_file("my_dev_set.jsonl.gz") == "validation"
+    assert split_of_file("holdout.parquet") == "test"
+    assert split_of_file("part-1.jsonl") is None and split_of_file("contest.jsonl") is None
+
+    a = write(tmp_path / "part-1.jsonl", [_chat("How do I reset my password?", "Use the link.", conversation_id="A")])
+    b = write(tmp_path / "part-2.jsonl", [_chat("How do I reset my password?", "Use the link.", conversation_id="A")])
+    settings = build_settings({}, select=["D010", "D011"], options={"D010": {"files": "all"}, "D011": {"files": "all"}})
+    codes = sorted((d.code, d.file, d.line) for d in Linter(settings, jobs=1).run([str(a), str(b)]))
+    assert codes == [("D010", str(b), 1), ("D011", str(b), 1)]
+    with pytest.raises(ValueError, match="files"):
+        Linter(build_settings({}, select=["D010"], options={"D010": {"files": "some"}}), jobs=1).run([str(a)])
+
+
+def test_gzip_split_files_and_missing_split_field_warning(tmp_path, cli_run):
+    import gzip
+
+    rows = [_chat("same question w1 w2 w3", "same answer w4 w5 w6", conversation_id="1")]
+    a = tmp_path / "train.jsonl.gz"
+    a.write_bytes(gzip.compress(b"".join(orjson.dumps(r) + b"\n" for r in rows)))
+    b = write(tmp_path / "test.jsonl", rows)
+    result = cli_run(["leakage", a, b, "--split-field", "split"])
+    assert result.exit_code == 1
+    assert "have no 'split' field: their file is their split" in result.output
+    assert f"{b}:1 ~ {a}:1  exact duplicate" in result.output
