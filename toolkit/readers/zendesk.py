@@ -142,7 +142,9 @@ class ZendeskReader(Reader):
                     if tid is None:
                         self.skip(source.name, record, R_MISSING_FIELD, f"{kind} has no ticket_id", field="ticket_id")
                         continue
-                    buffer.add(tid, [iso_time(item.get("created_at") or item.get("timestamp")) or "", as_str(item.get("id")) or ""],
+                    audit_id = item.get("id")
+                    order = audit_id if isinstance(audit_id, int) and not isinstance(audit_id, bool) else (as_str(audit_id) or "")
+                    buffer.add(tid, [iso_time(item.get("created_at") or item.get("timestamp")) or "", order],
                                [source.name, record], {"kind": kind, "item": item})
             for tid, items in buffer.groups():
                 threaded.add(tid)
