@@ -45,7 +45,7 @@ import hashlib
 import math
 from dataclasses import dataclass, field, fields, replace
 from collections.abc import Mapping
-from typing import Any, Iterable, Iterator, Literal, Sequence
+from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np
 
