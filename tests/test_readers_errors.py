@@ -403,3 +403,19 @@ def test_jsonl_name_with_bad_first_line_or_pretty_document(tmp_path):
     pretty = tmp_path / "pretty.jsonl"
     pretty.write_text('{\n  "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]\n}\n', encoding="utf-8")
     assert [len(c.turns) for c in read(pretty, "openai")] == [2]
+
+
+def test_zendesk_tickets_file_with_audits_file(tmp_path, samples):
+    """Audits give the thread, the tickets file the metadata; a ticket in both is read once."""
+    tickets = tmp_path / "tickets.json"
+    tickets.write_text(json.dumps({"tickets": [
+        {"id": 812, "requester_id": 9002, "subject": "Desk order", "description": "Hello, I ordered the Aurora standing desk",
+         "status": "closed", "tags": ["vip"], "via": {"channel": "email"}, "satisfaction_rating": {"score": "good"}},
+        {"id": 999, "requester_id": 9003, "subject": "Other", "description": "Only in the tickets file", "status": "open"}]}),
+        encoding="utf-8")
+    convs = list(read([samples / "raw" / "zendesk_audits.json", tickets, samples / "raw" / "zendesk_users.json"]))
+    assert [c.id for c in convs] == ["812", "813", "999"]
+    desk = convs[0]
+    assert (desk.subject, desk.status, desk.tags) == ("Desk order", "closed", ["vip"])
+    assert len(desk.turns) == 5 and desk.source["file"] == str(samples / "raw" / "zendesk_audits.json")
+    assert [t.text for t in convs[2].turns] == ["Only in the tickets file"]
