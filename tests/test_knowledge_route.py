@@ -187,3 +187,16 @@ def test_abcd_agent_turns_restating_guidelines_go_to_knowledge_with_the_guidelin
     promo = next(c for c in candidates if "promo codes expire" in c["answer"])
     assert promo["source_ids"] == ["3695"] and promo["kb_sources"] == sources_7
     assert promo["question"] == "No, I just want to see how long they last for."
+
+
+def test_config_errors_and_stdin(tmp_path, cli_run, monkeypatch):
+    (tmp_path / "ftkit.toml").write_text("[route]\ntreshold = 0.7\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    src = write(tmp_path / "data.jsonl", RECORDS)
+    result = cli_run(["route", str(src), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "route" in result.output and "treshold" in result.output
+    (tmp_path / "ftkit.toml").write_text("[route]\nthreshold = 0.5\n", encoding="utf-8")
+    data = "".join(json.dumps(r) + "\n" for r in RECORDS)
+    result = cli_run(["route", "-", "-o", str(tmp_path / "out"), "--output-format", "json"], input=data)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["knowledge"] == 2
