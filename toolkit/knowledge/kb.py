@@ -395,11 +395,14 @@ def kb_grounding_passages(record: Mapping[str, Any], kb: KnowledgeBase, *, every
     """The passages to insert into an example's context to ground it (RAFT): KB matches first, then search."""
     found: list[Passage] = []
     seen: set[int] = set()
+    texts: set[str] = set()  # guidelines repeat passages word for word under several headings: insert one
     for match in kb_matches(record, kb, every_turn=every_turn):
         for passage in kb.passages:
             if passage.source == match.source and passage.text == match.passage_text and passage.index not in seen:
                 seen.add(passage.index)
-                found.append(passage)
+                if passage.text not in texts:
+                    texts.add(passage.text)
+                    found.append(passage)
                 break
     if len(found) < limit:
         result = analyze(record, KnowledgeOptions(every_turn=every_turn))
@@ -407,7 +410,8 @@ def kb_grounding_passages(record: Mapping[str, Any], kb: KnowledgeBase, *, every
             words = content_words(turn.text)
             for _, passage in kb.search(words, limit=limit):
                 specifics = {(s.kind, s.value) for s in turn.spans}
-                if passage.index not in seen and (specifics & passage.specifics):
+                if passage.index not in seen and passage.text not in texts and (specifics & passage.specifics):
                     seen.add(passage.index)
+                    texts.add(passage.text)
                     found.append(passage)
     return found[:limit]
