@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 
 FILES = ("behavior.jsonl", "knowledge.jsonl", "kb_candidates.jsonl", "summary.json")
 
