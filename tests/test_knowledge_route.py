@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 FILES = ("behavior.jsonl", "knowledge.jsonl", "kb_candidates.jsonl", "summary.json")
 
 
@@ -36,8 +35,7 @@ def read_jsonl(path: Path) -> list[dict]:
 def test_route_writes_the_four_outputs_exactly(tmp_path, cli_run):
     src = write(tmp_path / "data.jsonl", RECORDS)
     out = tmp_path / "out"
-    result = cli_run(["route", str(src), "-o", str(out), "--config", str(tmp_path / "none.toml")]) \
-        if False else cli_run(["route", str(src), "-o", str(out)])
+    result = cli_run(["route", str(src), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "routed 4 examples: 2 behavior, 2 knowledge (50.0% of the dataset teaches facts" in result.output
     assert read_jsonl(out / "behavior.jsonl") == [RECORDS[1], RECORDS[3]]
