@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=200_000)
     parser.add_argument("--data", choices=["chat", "support"], default="chat")
     parser.add_argument("--jobs", type=int, default=None, help="--jobs for ftkit split (default: one per CPU)")
+    parser.add_argument("--no-tokens", action="store_true", help="pass --no-tokens (skip the token estimates)")
     args = parser.parse_args()
 
     if args.data == "chat":
@@ -97,6 +98,8 @@ def main() -> None:
     cmd = ["split", str(path), "-o", str(out), *stratify]
     if args.jobs:
         cmd += ["--jobs", str(args.jobs)]
+    if args.no_tokens:
+        cmd.append("--no-tokens")
     seconds, rss, pss, code, stdout = run(cmd)
     print(f"ftkit {' '.join(cmd[:1] + cmd[2:])}")
     print(stdout.rstrip())
