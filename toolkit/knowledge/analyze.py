@@ -92,6 +92,8 @@ CONFIRM_RE = re.compile(
     re.IGNORECASE,
 )
 
+_SIGN_OFF = re.compile(r"^\W*(?:best|regards|kind regards|best regards|warm regards|cheers|sincerely|thanks|thank you|"
+                       r"take care|all the best)\b", re.IGNORECASE)
 _CONDITIONAL_BEFORE = re.compile(r"\b(?:if|once|when|unless|until|after|whether|before)\s+$", re.IGNORECASE)
 _FOLLOWING_WORDS = re.compile(r"\s+((?:[A-Za-z-]+\s+){0,2}[A-Za-z-]+)")
 _COUNT_NOUN_RE = re.compile(r"[A-Za-z-]+$")
@@ -739,6 +741,8 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
             if opener:
                 brk = X.CLAUSE_BREAK_RE.search(sentence, opener.end())
                 greeting_end = span.sentence[0] + (brk.start() if brk else len(sentence))
+                if _SIGN_OFF.match(sentence) and len(sentence.split()) <= 10:
+                    greeting_end = span.sentence[1]  # "Best, Kevin from the Northwind team" is all sign-off
             info = {
                 "greeting_end": greeting_end,
                 "question": sentence.rstrip().endswith("?"),

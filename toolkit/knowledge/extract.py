@@ -207,6 +207,17 @@ _COMMON_CAPS = frozenset(
     am pm faq pdf usb api url sms otp pin id ios android wifi wi-fi tv ok dm cc bcc eta asap fyi tbd
     mr mrs ms dr sir madam ma'am team support customer agent bye goodbye cheers new use""".split()
 )
+# Well-known third-party products and companies: naming them teaches nothing about this business
+# ("try Chrome or Firefox", "restart your Windows PC"). What this business accepts or supports is
+# still caught by the availability patterns ("we accept Visa and PayPal").
+_WELL_KNOWN = frozenset(
+    """chrome firefox safari edge opera brave internet explorer windows macos mac os ios android linux ubuntu
+    iphone ipad mac macbook pc chromebook pixel galaxy samsung apple google microsoft amazon facebook meta
+    instagram whatsapp twitter youtube tiktok gmail outlook yahoo hotmail icloud office excel word powerpoint
+    teams zoom slack skype paypal visa mastercard amex american express discover venmo zelle stripe
+    ups fedex usps dhl royal mail wifi wi-fi bluetooth usb hdmi siri alexa google maps app store play store
+    google play""".split()
+)
 _GENERIC_UI = frozenset(
     """settings setting save ok cancel submit next continue back done close home menu help login log sign
     profile account search send apply confirm delete edit update refresh reload start yes no forgot password reset
@@ -658,6 +669,8 @@ def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSp
             continue
         before = text[max(0, gs - 40):gs]
         if _PERSON_CUE.search(before):
+            continue
+        if name.lower() in _WELL_KNOWN or all(w[2].lower() in _WELL_KNOWN for w in group):
             continue
         kind, score, reason = "name", (0.45 if len(group) > 1 else 0.35), "a product, place or brand name"
         suffix = _PLAN_SUFFIX.match(text, ge)
