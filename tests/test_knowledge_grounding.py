@@ -60,6 +60,13 @@ BEHAVIOR = {
     "confirmation of what the user said": ex(
         ("user", "Table for 4 at 7:30 pm on Friday, please, under Chen."),
         ("assistant", "Great, a table for 4 on Friday at 7:30 pm under the name Chen. Shall I confirm it?")),
+    "well-known third-party products": ex(
+        ("user", "It doesn't work in my browser."),
+        ("assistant", "Sorry about that! Could you try opening it in Chrome or Firefox and let me know if it loads?")),
+    "sign-off with the team name": ex(("user", "Thanks!"), ("assistant", "Anytime! Best, Kevin from the Northwind Support Team")),
+    "redaction placeholders": ex(
+        ("user", "<PERSON_1>, <PHONE_1>"),
+        ("assistant", "Thanks <PERSON_1>! You can switch at <URL_1> whenever you like.")),
     "number words echo digits": ex(
         ("user", "There are four of us, arriving at 5 in the evening."),
         ("assistant", "Got it: 4 guests arriving at 5 pm. Anything else?")),
