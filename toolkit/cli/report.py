@@ -11,6 +11,14 @@ from toolkit.cli.common import EXIT_OK, console, err_console, fail
 from toolkit.cli.stats import report_config
 
 
+def _progress(stage: str) -> None:
+    """Say which pass is running, on an interactive terminal only (stderr; CI logs stay clean)."""
+    from toolkit.cli.common import show_progress
+
+    if show_progress():
+        err_console.print(f"[dim]ftkit report: {stage}...[/dim]")
+
+
 @click.command("report")
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=False, dir_okay=False))
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
@@ -81,6 +89,7 @@ def command(files, output, model, encoding, provider, epochs, prices_file, manif
             with_knowledge=not no_knowledge,
             title=title,
             jobs=jobs,
+            progress=_progress,
         )
     except (ReportInputError, PriceTableError) as exc:
         fail(str(exc))

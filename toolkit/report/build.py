@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from toolkit import __version__
 from toolkit.report.cost import CostLine, PriceTable, cost_summary, cost_table, load_prices, training_cost
@@ -95,10 +95,13 @@ def build_report(
     with_knowledge: bool = True,
     title: str | None = None,
     jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Compute the report's data. Raises ``OSError`` for unreadable inputs, :class:`ReportInputError`
     and ``PriceTableError`` for malformed ones."""
     t = {**DEFAULTS, **(thresholds or {})}
+    say = progress or (lambda message: None)
+    say("statistics and token counts")
     stats = compute_stats(list(files), model=model, encoding=encoding)
     table = load_prices(prices)
     lines = cost_table(table, stats.totals(), epochs=epochs, providers=list(providers) if providers else None)
@@ -106,11 +109,15 @@ def build_report(
 
     manifest_data = load_manifest(manifest) if manifest else None
 
+    if with_knowledge:
+        say(f"knowledge analysis of {stats.examples:,} examples")
     knowledge = (
         summarize_knowledge(_records(files), top=int(t["top_facts"]), jobs=jobs)
         if with_knowledge
         else KnowledgeSummary(available=False, reason="skipped (--no-knowledge)")
     )
+    if with_lint:
+        say("lint")
     lint = lint_files(list(files), stats.examples, jobs=jobs) if with_lint else LintSummary(available=False, reason="skipped (--no-lint)")
 
     # Per-request token figures: the user's, else the dataset's own averages.

@@ -185,13 +185,11 @@ def compute_columns(
         from toolkit.tokens import resolve_encoding
 
         enc = resolve_encoding(model, encoding)
-        counts = [count_example(record, enc) for record in records]
-        if "tokens" in wanted:
-            out["tokens"] = [c.total for c in counts]
-        if "prompt_tokens" in wanted:
-            out["prompt_tokens"] = [c.prompt for c in counts]
-        if "trainable_tokens" in wanted:
-            out["trainable_tokens"] = [c.trainable for c in counts]
+        # The same per-record function `ftkit stats` streams through.
+        rows = [token_row(record, enc)[0] for record in records]
+        for name in ("tokens", "prompt_tokens", "trainable_tokens"):
+            if name in wanted:
+                out[name] = [row[name] for row in rows]
     if wanted & {"valid", "validation_codes"}:
         codes = validation_codes(records, target=target, model=model)
         if "valid" in wanted:
