@@ -301,3 +301,30 @@ def test_hf_never_replaces_a_folder_it_did_not_write(tmp_path):
     assert (precious / "notes.txt").read_text() == "keep me"
     with pytest.raises(ValueError, match="split name 'my split' is not valid"):
         get_writer("hf", split="my split")
+
+
+def test_sharegpt_parallel_calls_and_results():
+    record = encode("sharegpt", {"messages": [
+        {"role": "user", "content": "Status of A-1 and A-2?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"order":"A-1"}'}},
+            {"id": "c2", "type": "function", "function": {"name": "lookup", "arguments": '{"order":"A-2"}'}}]},
+        {"role": "tool", "content": "shipped", "tool_call_id": "c1"},
+        {"role": "tool", "content": "packed", "tool_call_id": "c2"},
+        {"role": "assistant", "content": "A-1 shipped, A-2 is packed."},
+    ]})
+    assert [t["from"] for t in record["conversations"]] == ["human", "function_call", "observation", "gpt"]
+    assert json.loads(record["conversations"][1]["value"]) == [
+        {"name": "lookup", "arguments": {"order": "A-1"}}, {"name": "lookup", "arguments": {"order": "A-2"}}]
+    assert json.loads(record["conversations"][2]["value"]) == ["shipped", "packed"]
+
+
+def test_gzip_output_is_deterministic(tmp_path):
+    writer = get_writer("openai")
+    records = [writer.encode(Example.from_dict(r)) for r in (PLAIN, TOOLS)]
+    writer.write(tmp_path / "a.jsonl.gz", records)
+    writer.write(tmp_path / "b.jsonl.gz", records)
+    import gzip
+
+    assert (tmp_path / "a.jsonl.gz").read_bytes() == (tmp_path / "b.jsonl.gz").read_bytes()
+    assert gzip.decompress((tmp_path / "a.jsonl.gz").read_bytes()).count(b"\n") == 2
