@@ -419,3 +419,25 @@ def test_zendesk_tickets_file_with_audits_file(tmp_path, samples):
     assert (desk.subject, desk.status, desk.tags) == ("Desk order", "closed", ["vip"])
     assert len(desk.turns) == 5 and desk.source["file"] == str(samples / "raw" / "zendesk_audits.json")
     assert [t.text for t in convs[2].turns] == ["Only in the tickets file"]
+
+
+def test_zendesk_legacy_chat_comment_is_split_into_turns(tmp_path):
+    ticket = {"ticket": {"id": 4410, "requester_id": 31, "subject": "Chat with Visitor 88", "via": {"channel": "chat"}, "status": "solved"},
+              "comments": [{"id": 1, "author_id": 31, "public": True, "via": {"channel": "chat"}, "created_at": "2021-05-03T09:15:00Z",
+                            "body": "Chat started: 2021-05-03 09:15 AM UTC\n\n(09:15:02 AM) Visitor 88: Hi, I can't log in\n"
+                                    "(09:15:30 AM) *** Sam joined the chat ***\n(09:15:41 AM) Sam: Hi! Sorry about that. What error do you see?\n"
+                                    "(09:16:05 AM) Visitor 88: It says invalid token\n(09:16:40 AM) Sam: I've reset your session.\nTry again now."}],
+              "users": [{"id": 31, "name": "Visitor 88", "role": "end-user"}, {"id": 7, "name": "Sam", "role": "agent"}]}
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps(ticket), encoding="utf-8")
+    [conversation] = list(read(path))
+    assert [(t.speaker, t.author, t.time, t.text) for t in conversation.turns] == [
+        (Speaker.CUSTOMER, "Visitor 88", "2021-05-03T09:15:02", "Hi, I can't log in"),
+        (Speaker.SYSTEM, None, "2021-05-03T09:15:30", "Sam joined the chat"),
+        (Speaker.AGENT, "Sam", "2021-05-03T09:15:41", "Hi! Sorry about that. What error do you see?"),
+        (Speaker.CUSTOMER, "Visitor 88", "2021-05-03T09:16:05", "It says invalid token"),
+        (Speaker.AGENT, "Sam", "2021-05-03T09:16:40", "I've reset your session.\nTry again now."),
+    ]
+    assert [t.id for t in conversation.turns] == ["1", "1.1", "1.2", "1.3", "1.4"]
+    [whole] = list(read(path, split_chats=False))
+    assert len(whole.turns) == 1 and whole.turns[0].speaker is Speaker.CUSTOMER

@@ -76,7 +76,7 @@ _HEADER = re.compile(
     re.IGNORECASE,
 )
 _META = re.compile(
-    r"^\s*(?P<key>date|started|start(?:ed)? at|ended|end(?:ed)? at|email|e-mail|phone|department|channel|subject|"
+    r"^\s*(?P<key>date|started|start(?:ed)? at|(?:chat|conversation|session) started(?: at)?|ended|end(?:ed)? at|email|e-mail|phone|department|channel|subject|"
     r"rating|tags|url|page|duration|location|ip|browser|os|visitor email|customer email|customer id|visitor id|"
     r"language|status|id)\s*:\s*(?P<value>.*)$",
     re.IGNORECASE,
@@ -234,7 +234,8 @@ class TranscriptReader(Reader):
     def _conversation(self, transcript: _Transcript, file: str, stem: str, index: int) -> Conversation | None:
         cid = transcript.header_id or transcript.meta.get("id") or f"{stem}-{index}"
         conversation = Conversation(id=str(cid), source={"file": file, "record": transcript.line, "format": "transcript"})
-        date = _date(transcript.meta.get("date") or transcript.meta.get("started") or transcript.meta.get("started at")) or self.opts["date"]
+        started = next((v for k, v in transcript.meta.items() if "start" in k), None)
+        date = _date(transcript.meta.get("date") or started) or self.opts["date"]
         for key in ("subject", "channel", "status", "language"):
             if transcript.meta.get(key):
                 setattr(conversation, key, transcript.meta[key])
@@ -371,7 +372,7 @@ def _parse_line(line: str) -> tuple[str | None, str, str | None, bool] | None:
 
 
 def _is_system(text: str) -> bool:
-    if _SYSTEM_STARS.match(text):
+    if _SYSTEM_STARS.match(text) or _SYSTEM_PHRASES.match(text):
         return True
     if _SPEAKER.match(text):
         return False

@@ -22,7 +22,8 @@ objects, or JSON Lines with one object or one saved page per line; ``.gz`` is fi
   response (``include=users``) or given as separate input files or the ``users`` option:
   ``role`` ``end-user`` is the customer, ``agent`` / ``admin`` are agents.
 
-Comments with ``public: false`` are internal notes (:attr:`Speaker.NOTE`); comments made through
+A chat-channel comment holding a whole legacy Zendesk Chat transcript is split into one turn
+per chat message (``split_chats``). Comments with ``public: false`` are internal notes (:attr:`Speaker.NOTE`); comments made through
 Answer Bot / AI agent channels are :attr:`Speaker.BOT`; the requester is the customer (even a
 staff requester: internal tickets); other authors take their user role (end-user -> customer,
 agent/admin -> agent). Without a user list every author but the requester is taken as an agent
@@ -71,6 +72,7 @@ class ZendeskReader(Reader):
         ReaderOption("users", "list[str]", [], "users files (GET /api/v2/users responses or JSONL of users) resolving author_id to a role"),
         ReaderOption("ticket_id", "str", None, "conversation id for a bare ticket-comments response (default: from the comments or the file name)"),
         ReaderOption("description", "bool", True, "use a ticket's description as its first turn when no comments or audits are given"),
+        ReaderOption("split_chats", "bool", True, "split a chat-channel comment holding a whole chat transcript into one turn per message"),
     )
 
     # ------------------------------------------------------------------ detection
@@ -365,7 +367,7 @@ class ZendeskReader(Reader):
                     continue
                 turn = self._comment_turn(comment, meta, conversation)
                 if turn is not None:
-                    conversation.turns.append(turn)
+                    conversation.turns.extend(self._expand_chat(turn, conversation, meta))
         elif self.opts["description"] and isinstance(ticket.get("description"), str) and ticket["description"].strip():
             author = as_str(ticket.get("submitter_id")) or meta.get("requester_id")
             turn = Turn(
@@ -403,7 +405,7 @@ class ZendeskReader(Reader):
                     conversation.customer_id = first_author
             turn = self._comment_turn(comment, meta, conversation)
             if turn is not None:
-                conversation.turns.append(turn)
+                conversation.turns.extend(self._expand_chat(turn, conversation, meta))
         if conversation.turns:
             conversation.created_at = conversation.created_at or conversation.turns[0].time
         if not conversation.turns:
@@ -463,7 +465,7 @@ class ZendeskReader(Reader):
                         enriched["via"] = via
                     turn = self._comment_turn(enriched, meta, conversation, fields=fields)
                     if turn is not None:
-                        conversation.turns.append(turn)
+                        conversation.turns.extend(self._expand_chat(turn, conversation, meta))
                         if turn.id is not None:
                             turns_by_comment[turn.id] = turn
                 elif kind in ("Create", "Change"):
@@ -557,6 +559,45 @@ class ZendeskReader(Reader):
             turn.metadata["attachments"] = [a.get("file_name") or a.get("name") for a in attachments if isinstance(a, dict)]
         self._attach_author(turn, conversation)
         return turn
+
+    def _expand_chat(self, turn: Turn, conversation: Conversation, meta: Mapping[str, Any]) -> list[Turn]:
+        """A legacy Zendesk Chat ticket keeps the whole chat in one comment ("(10:02:33 AM) Name: text"
+        lines): split it into one turn per chat message, so the roles are right. Other comments
+        come back unchanged."""
+        channel = (turn.metadata.get("channel") or conversation.channel or "").lower()
+        if not self.opts["split_chats"] or turn.speaker is Speaker.NOTE or "chat" not in channel or "\n" not in turn.text:
+            return [turn]
+        from toolkit.readers.transcript import TranscriptReader, _parse_line
+
+        lines = turn.text.split("\n")
+        parsed = [_parse_line(line) for line in lines if line.strip()]
+        named = [p for p in parsed if p is not None and p[0]]
+        if len(named) < 2 or len({p[0] for p in named}) < 2 or sum(p is not None for p in parsed) < len(parsed) / 2:
+            return [turn]
+        agents = [u["name"] for u in self.users.values() if u.get("name") and str(u.get("role") or "").lower() in ("agent", "admin")]
+        requester = self.users.get(meta.get("requester_id") or "") or {}
+        reader = TranscriptReader(agents=agents, split_blank_lines=0)
+        reader.report = self.report
+        transcript = next(reader._split(enumerate(lines, start=1)), None)
+        if transcript is None:
+            return [turn]
+        chat = reader._conversation(transcript, conversation.source.get("file", ""), conversation.id, 1)
+        if chat is None:
+            return [turn]
+        customer_name = (requester.get("name") or "").casefold()
+        out = []
+        for index, item in enumerate(chat.turns):
+            if customer_name and item.author and item.author.casefold() == customer_name:
+                item.speaker = Speaker.CUSTOMER
+                item.metadata["role_from"] = "requester"
+            item.id = turn.id if index == 0 else (f"{turn.id}.{index}" if turn.id else None)
+            item.metadata = {**{k: v for k, v in turn.metadata.items() if k != "line"}, **item.metadata, "chat_transcript_of": turn.id}
+            if item.time is None and turn.time and index == 0:
+                item.time = turn.time
+            out.append(item)
+            if item.author and not any(p.name == item.author for p in conversation.participants):
+                add_participant(conversation, Participant(name=item.author, kind=item.speaker if item.speaker is not Speaker.NOTE else Speaker.AGENT))
+        return out
 
     def _speaker_for(self, author: str | None, meta: Mapping[str, Any], *, public: bool, via: str | None) -> Speaker:
         if not public:
