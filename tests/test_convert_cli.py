@@ -353,3 +353,37 @@ def test_docs_list_every_reason_the_code_reports():
     assert len(names) > 30
     missing = sorted(n for n in names if f"`{n}`" not in docs and n not in docs)
     assert not missing, f"docs/convert.md does not explain: {missing}"
+
+
+def test_progress_line_only_on_a_terminal(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    source = tmp_path / "many.jsonl"
+    rows = [{"instruction": f"Question {i}?", "output": f"Answer {i}."} for i in range(450)]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    command = [sys.executable, "-m", "toolkit", "convert", "--isolated", "--from", "alpaca", "--no-redact", "-o",
+               str(tmp_path / "o.jsonl"), str(source)]
+
+    master, slave = pty.openpty()
+    proc = subprocess.run(command, stderr=slave, stdout=subprocess.PIPE, env=env, cwd=tmp_path, timeout=120)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.returncode == 0
+    assert b"conversations read, " in seen and b"examples written" in seen
+
+    piped = subprocess.run(command, capture_output=True, env=env, cwd=tmp_path, timeout=120)
+    assert piped.returncode == 0 and b"conversations read, " not in piped.stderr
+    assert b"conversations read: 450" in piped.stdout
