@@ -126,3 +126,14 @@ def test_kb_passages_from_jsonl_json_and_folders(tmp_path):
     empty.mkdir()
     with pytest.raises(ValueError, match="no text found"):
         kb_passage_tokens(empty, enc)
+
+
+def test_empty_input_gets_no_verdict(tmp_path, cli_run):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"not": "an example"}\n')
+    result = cli_run(["report", empty, "-o", tmp_path / "r.html", "--data-json", tmp_path / "r.json"])
+    assert result.exit_code == 0, result.output
+    verdict = json.loads((tmp_path / "r.json").read_text())["verdict"]
+    assert verdict["recommendation"] == "none" and "no usable examples" in verdict["headline"]
+    page = (tmp_path / "r.html").read_text()
+    assert "No verdict" in page and "unusable lines" in page

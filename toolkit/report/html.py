@@ -35,8 +35,8 @@ ROLE_COLORS = {
     "assistant": "#2f855a",
     "tool": "#b7791f",
 }
-VERDICT_COLORS = {"rag": "#d97706", "fine-tune": "#2f855a", "both": "#3b6fd8"}
-VERDICT_LABELS = {"rag": "RAG", "fine-tune": "Fine-tune", "both": "Both: RAG + fine-tune"}
+VERDICT_COLORS = {"rag": "#d97706", "fine-tune": "#2f855a", "both": "#3b6fd8", "none": "#616e7c"}
+VERDICT_LABELS = {"rag": "RAG", "fine-tune": "Fine-tune", "both": "Both: RAG + fine-tune", "none": "No verdict"}
 
 CSS = """
 *{box-sizing:border-box}

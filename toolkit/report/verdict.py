@@ -457,7 +457,7 @@ def _json_texts(data: Any) -> list[str]:
 
 @dataclass
 class Verdict:
-    recommendation: str  # "rag" | "fine-tune" | "both"
+    recommendation: str  # "rag" | "fine-tune" | "both" ("none" only when there are no examples)
     headline: str
     reasons: list[str]
     cautions: list[str]
@@ -507,6 +507,11 @@ def decide(
     t = {**DEFAULTS, **(thresholds or {})}
     reasons: list[str] = []
     cautions: list[str] = []
+    if n_examples == 0:
+        # Nothing to weigh: say so rather than recommend anything.
+        return Verdict(recommendation="none", headline="No verdict: the input holds no usable examples",
+                       reasons=[], cautions=["every line was unusable or the files were empty; see the problems listed by `ftkit stats`"],
+                       knowledge=knowledge, lint=lint, economics=econ, thresholds={k: t[k] for k in sorted(t)})
 
     share = knowledge.share if knowledge.available else None
     if share is not None:
