@@ -65,12 +65,13 @@ def test_manifest_contents(tmp_path, cli_run):
 def test_outputs_are_byte_identical_across_runs_and_jobs(tmp_path, ftkit_subprocess):
     data = write(tmp_path / "data.jsonl", planted_records(120))
     digests = []
-    for run, jobs in enumerate(["1", "2", "1"]):
+    for run, jobs in enumerate(["1", "2"]):
         out = tmp_path / f"out{run}"
         proc = ftkit_subprocess(["split", data, "-o", out, "--jobs", jobs, "--stratify-by", "intent"])
         assert proc.returncode == 0, proc.stderr
         digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})
-    assert digests[0] == digests[1] == digests[2]
+    assert digests[0] == digests[1]
+    assert set(digests[0]) == {"train.jsonl", "validation.jsonl", "test.jsonl", "split_manifest.json"}
 
 
 def test_appended_file_keeps_original_splits_via_cli(tmp_path, cli_run):
