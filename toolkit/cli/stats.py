@@ -74,6 +74,8 @@ def print_stats(stats: dict[str, Any]) -> None:
     if stats["examples_without_trainable_tokens"]:
         overview.add_row("[yellow]examples with nothing to learn[/yellow]", _fmt_int(stats["examples_without_trainable_tokens"]))
     limit = stats["over_limit"]["limit"]
+    if limit is None and stats.get("model"):
+        overview.add_row("over the model's limit", f"- (no documented per-example limit for {stats['model']})")
     if limit is not None:
         label = f"over the model's {limit:,}-token limit"
         overview.add_row(f"[red]{label}[/red]" if stats["over_limit"]["count"] else label, _fmt_int(stats["over_limit"]["count"]))
