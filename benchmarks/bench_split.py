@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,11 @@ def _tree(proc: psutil.Process) -> list[psutil.Process]:
 
 
 def run(args: list[str]) -> tuple[float, int, int, int, str]:
-    """Wall seconds, peak RSS sum, peak PSS sum, exit code and stdout of ``python -m toolkit ARGS``."""
+    """Wall seconds, peak RSS sum, peak PSS sum, exit code and stdout of ``python -m toolkit ARGS``.
+
+    Also sets ``run.cpu``: user + system seconds of the command and its worker processes.
+    """
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "toolkit", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             cwd=ROOT)
@@ -64,6 +69,8 @@ def run(args: list[str]) -> tuple[float, int, int, int, str]:
         time.sleep(0.2)
     out, err = proc.communicate()
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)  # type: ignore[attr-defined]
     if proc.returncode not in (0, 1):
         print(err.decode(errors="replace"), file=sys.stderr)
     return elapsed, peak_rss, peak_pss, proc.returncode, out.decode(errors="replace")
@@ -105,6 +112,9 @@ def main() -> None:
     print(stdout.rstrip())
     print(f"split: {seconds:.1f}s wall, {args.examples / seconds:,.0f} examples/s, {mb / seconds:,.1f} MB/s; "
           f"peak memory: RSS sum {rss / 2**20:,.0f} MiB, PSS sum {pss / 2**20:,.0f} MiB; exit {code}")
+    cpu = run.cpu  # type: ignore[attr-defined]
+    print(f"CPU time of the split and its workers: {cpu:.1f}s (user+sys); on 2 uncontended cores the wall time "
+          f"is about {cpu / 2:.0f}-{cpu / 1.6:.0f}s (the load average shows how shared the machine was)")
     print(f"targets: < 60 s: {'met' if seconds < 60 else 'NOT met'}; < 1.5 GB: {'met' if rss < 1.5 * 2**30 else 'NOT met'} (RSS sum)")
     files = sorted(str(p) for p in out.glob("*.jsonl"))
     seconds, rss, _pss, code, stdout = run(["leakage", *files, "--max-pairs", "5"])
