@@ -146,7 +146,8 @@ def test_config_section_sets_threshold_and_allow(tmp_path, cli_run, monkeypatch)
 
 
 def abcd_examples(corpora: Path) -> list[dict]:
-    """One example per ABCD agent turn: the conversation so far as context, action turns as tool results."""
+    """One example per ABCD agent turn (as `ftkit convert --examples per-reply` makes them): the conversation so
+    far as context with earlier agent turns at weight 0, action turns as tool results."""
     out = []
     for conversation in json.loads((corpora / "abcd" / "abcd_sample.json").read_text()):
         messages: list[dict] = []
@@ -159,7 +160,7 @@ def abcd_examples(corpora: Path) -> list[dict]:
                 out.append({"messages": messages + [{"role": "assistant", "content": text}],
                             "metadata": {"id": f"{conversation['convo_id']}-{index}",
                                          "conversation_id": str(conversation["convo_id"])}})
-                messages.append({"role": "assistant", "content": text})
+                messages.append({"role": "assistant", "content": text, "weight": 0})
     return out
 
 
@@ -197,3 +198,23 @@ def test_config_errors_and_stdin(tmp_path, cli_run, monkeypatch):
     result = cli_run(["route", "-", "-o", str(tmp_path / "out"), "--output-format", "json"], input=data)
     assert result.exit_code == 0
     assert json.loads(result.stdout)["knowledge"] == 2
+
+
+def test_route_judges_every_trainable_turn_of_converted_abcd_conversations(corpora, tmp_path, cli_run):
+    """The real pipeline: `ftkit convert` makes one example per conversation; every trained turn counts."""
+    converted = tmp_path / "abcd.jsonl"
+    result = cli_run(["convert", str(corpora / "abcd" / "abcd_sample.json"), "--isolated", "-o", str(converted)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    result = cli_run(["route", str(converted), "-o", str(out), "--kb", str(corpora / "abcd" / "guidelines.json")])
+    assert result.exit_code == 0, result.output
+    knowledge = read_jsonl(out / "knowledge.jsonl")
+    sentences = {s["sentence"]: s["source"] for k in knowledge for s in k["metadata"]["knowledge"]["kb_sources"]}
+    ninety = next(src for sentence, src in sentences.items() if "more than 90 days" in sentence)
+    promo = next(src for sentence, src in sentences.items() if "promo codes expire after 7 days" in sentence)
+    assert ninety.startswith("guidelines.json: ") and "Membership Privileges" in ninety
+    assert promo == "guidelines.json: Purchase Dispute > Promo Code Invalid > N/A"
+    # only the final turn: a goodbye, nothing to route
+    result = cli_run(["route", str(converted), "-o", str(tmp_path / "final"), "--turns", "final",
+                      "--kb", str(corpora / "abcd" / "guidelines.json")])
+    assert read_jsonl(tmp_path / "final" / "knowledge.jsonl") == []

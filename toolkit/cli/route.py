@@ -26,15 +26,16 @@ from toolkit.cli.common import EXIT_OK, EXIT_PROBLEMS, console, err_console, fai
               help="Keep flagged examples with values replaced by named placeholders ({{refund_window}}).")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
               help="Knowledge score at which an example is routed as knowledge (default 0.5).")
-@click.option("--every-turn/--final-turn", "every_turn", default=None,
-              help="Judge every assistant turn, or only the final one (default).")
+@click.option("--turns", "turns", type=click.Choice(["trainable", "final", "every"]), default=None,
+              help="Which assistant turns to judge: every turn a trainer learns from (default: no weight 0), only the "
+                   "final one, or every one.")
 @click.option("--allow", multiple=True, help="A fact that is part of the voice (company name, support address); repeatable.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Configuration file (default: discover ftkit.toml / pyproject.toml).")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text", help="How to print the summary.")
 @click.option("--top", type=click.IntRange(1, 1000), default=10, help="How many recurring facts to show.")
 def command(file: str, output_dir: str, kb: str | None, mode: str | None, threshold: float | None,
-            every_turn: bool | None, allow: tuple[str, ...], config_path: str | None, output_format: str, top: int) -> None:
+            turns: str | None, allow: tuple[str, ...], config_path: str | None, output_format: str, top: int) -> None:
     """Route FILE (chat JSONL) into behavior and knowledge.
 
     \b
@@ -56,7 +57,7 @@ def command(file: str, output_dir: str, kb: str | None, mode: str | None, thresh
     section: dict[str, Any] = loaded.section("route")
     root = loaded.root
     threshold = threshold if threshold is not None else float(section.get("threshold", DEFAULT_THRESHOLD))
-    every = every_turn if every_turn is not None else bool(section.get("every-turn", False))
+    turns = turns or section.get("turns") or "trainable"
     allow_list = tuple(section.get("allow", ())) + tuple(allow)
     mode = mode or section.get("mode") or "route"
     if kb is None and section.get("kb"):
@@ -75,7 +76,8 @@ def command(file: str, output_dir: str, kb: str | None, mode: str | None, thresh
         fail(f"{file}: no such file")
     options = RouteOptions(
         mode=mode,  # type: ignore[arg-type]
-        knowledge=KnowledgeOptions(threshold=threshold, every_turn=every, allow=allow_list),
+        knowledge=KnowledgeOptions(threshold=threshold, every_turn=turns == "every", trainable_turns=turns == "trainable",
+                                   allow=allow_list),
         kb=knowledge_base,
     )
     router = Router(options)

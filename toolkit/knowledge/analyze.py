@@ -121,6 +121,7 @@ class KnowledgeOptions:
     threshold: float = DEFAULT_THRESHOLD  # score at which an example is knowledge (warning)
     error_threshold: float = DEFAULT_ERROR_THRESHOLD  # score at which a K rule reports an error
     every_turn: bool = False  # judge every assistant turn, not only the final one
+    trainable_turns: bool = False  # judge every assistant turn a trainer learns from (weight != 0)
     allow: tuple[str, ...] = ()  # allow-listed facts that are part of the voice (company name, support address)
     min_span_score: float = 0.2  # ignore spans whose final score is below this
     ground_on_assistant: bool = True  # earlier assistant turns ground confirmations and questions (never statements)
@@ -141,7 +142,8 @@ class KnowledgeOptions:
 
     @property
     def key(self) -> tuple[Any, ...]:
-        return (self.threshold, self.error_threshold, self.every_turn, self.allow, self.min_span_score, self.ground_on_assistant)
+        return (self.threshold, self.error_threshold, self.every_turn, self.allow, self.min_span_score, self.ground_on_assistant,
+                self.trainable_turns)
 
 
 _DEFAULT_OPTIONS = KnowledgeOptions()
@@ -614,19 +616,29 @@ def _source_of(role: Any) -> str | None:
     return None
 
 
+def judged_turns(messages: Sequence[Mapping[str, Any]], candidates: list[int], *, every_turn: bool = False,
+                 trainable_turns: bool = False) -> list[int]:
+    """Which assistant turns (indexes into ``messages``) are judged: final, every, or every trainable one."""
+    if every_turn:
+        return candidates
+    if trainable_turns:
+        return [i for i in candidates if messages[i].get("weight") != 0]
+    return candidates[-1:]
+
+
 def analyze(record: Mapping[str, Any] | Any, options: KnowledgeOptions | Mapping[str, Any] | None = None) -> KnowledgeResult:
     """Analyse one example (a record dict or an :class:`~toolkit.model.Example`).
 
     Returns a :class:`KnowledgeResult`: the knowledge score in [0, 1], the label
     ("knowledge" when the score reaches ``options.threshold``), the ungrounded spans, and
-    per-turn detail. Only the final assistant turn is judged unless ``every_turn`` is set.
+    per-turn detail. Only the final assistant turn is judged unless ``every_turn`` (all assistant
+    turns) or ``trainable_turns`` (all assistant turns without ``weight: 0``) is set.
     """
     opts = KnowledgeOptions.coerce(options)
     messages = _message_dicts(record)
     texts = [content_text(m.get("content")) for m in messages]
     targets = [i for i, m in enumerate(messages) if m.get("role") == "assistant" and texts[i].strip()]
-    if not opts.every_turn:
-        targets = targets[-1:]
+    targets = judged_turns(messages, targets, every_turn=opts.every_turn, trainable_turns=opts.trainable_turns)
     turns: list[TurnResult] = []
     for index in targets:
         sources: list[tuple[str, str]] = []

@@ -31,7 +31,7 @@ from typing import Any, Iterator, Mapping
 import orjson
 
 from toolkit.knowledge import normalize as N
-from toolkit.knowledge.analyze import KnowledgeOptions, analyze, content_words
+from toolkit.knowledge.analyze import KnowledgeOptions, analyze, content_words, judged_turns
 from toolkit.knowledge.extract import VALUE_KINDS, KnowledgeSpan, extract_spans, sentences
 
 _TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".rst", ".html", ".htm"}
@@ -322,15 +322,14 @@ _REQUEST_OR_ACTION = re.compile(
 
 
 def kb_matches(record: Mapping[str, Any], kb: KnowledgeBase, *, min_similarity: float = 0.35,
-               every_turn: bool = False, min_shared: int = 3) -> list[KbMatch]:
+               every_turn: bool = False, trainable_turns: bool = False, min_shared: int = 3) -> list[KbMatch]:
     """Assistant sentences of ``record`` that restate a KB passage not present in the context."""
     from toolkit.model import content_text
 
     messages = [m for m in record.get("messages") or [] if isinstance(m, Mapping)]
     texts = [content_text(m.get("content")) for m in messages]
     targets = [i for i, m in enumerate(messages) if m.get("role") == "assistant" and texts[i].strip()]
-    if not every_turn:
-        targets = targets[-1:]
+    targets = judged_turns(messages, targets, every_turn=every_turn, trainable_turns=trainable_turns)
     matches: list[KbMatch] = []
     user_words: set[str] = set()
     for index in targets:
@@ -391,12 +390,12 @@ def kb_matches(record: Mapping[str, Any], kb: KnowledgeBase, *, min_similarity: 
 
 
 def kb_grounding_passages(record: Mapping[str, Any], kb: KnowledgeBase, *, every_turn: bool = False,
-                          limit: int = 3) -> list[Passage]:
+                          trainable_turns: bool = False, limit: int = 3) -> list[Passage]:
     """The passages to insert into an example's context to ground it (RAFT): KB matches first, then search."""
     found: list[Passage] = []
     seen: set[int] = set()
     texts: set[str] = set()  # guidelines repeat passages word for word under several headings: insert one
-    for match in kb_matches(record, kb, every_turn=every_turn):
+    for match in kb_matches(record, kb, every_turn=every_turn, trainable_turns=trainable_turns):
         for passage in kb.passages:
             if passage.source == match.source and passage.text == match.passage_text and passage.index not in seen:
                 seen.add(passage.index)
@@ -405,7 +404,7 @@ def kb_grounding_passages(record: Mapping[str, Any], kb: KnowledgeBase, *, every
                     found.append(passage)
                 break
     if len(found) < limit:
-        result = analyze(record, KnowledgeOptions(every_turn=every_turn))
+        result = analyze(record, KnowledgeOptions(every_turn=every_turn, trainable_turns=trainable_turns))
         for turn in result.turns:
             words = content_words(turn.text)
             for _, passage in kb.search(words, limit=limit):

@@ -123,11 +123,8 @@ class Router:
     def route(self, record: Mapping[str, Any], *, file: str = "<input>", line: int = 0) -> RouteDecision:
         opts = self.options
         kopts = opts.knowledge
-        if opts.mode == "mask" and not kopts.every_turn:
-            # masking works turn by turn: judge every assistant turn
-            kopts = KnowledgeOptions(**{**kopts.__dict__, "every_turn": True})
         result = analyze(record, kopts)
-        kb_sources = self._kb_sources(record, kopts.every_turn)
+        kb_sources = self._kb_sources(record, kopts)
         flagged_turns = [t for t in result.turns if t.score >= kopts.threshold and t.spans]
         kb_turns = {s["message_index"] for s in kb_sources}
         is_knowledge = bool(flagged_turns) or bool(kb_sources)
@@ -161,13 +158,14 @@ class Router:
             self.summary.treated[treatment] += 1
         return RouteDecision("knowledge", result, kb_sources, behavior_record, knowledge_record, treatment)
 
-    def _kb_sources(self, record: Mapping[str, Any], every_turn: bool) -> list[dict[str, Any]]:
+    def _kb_sources(self, record: Mapping[str, Any], kopts: KnowledgeOptions) -> list[dict[str, Any]]:
         if self.options.kb is None:
             return []
         from toolkit.knowledge.kb import kb_matches
 
         out = []
-        for match in kb_matches(record, self.options.kb, min_similarity=self.options.kb_min_similarity, every_turn=every_turn):
+        for match in kb_matches(record, self.options.kb, min_similarity=self.options.kb_min_similarity,
+                                every_turn=kopts.every_turn, trainable_turns=kopts.trainable_turns):
             out.append({
                 "message_index": match.message_index, "pointer": match.pointer, "start": match.start, "end": match.end,
                 "sentence": match.sentence, "source": match.source, "passage": match.passage_text,
@@ -291,7 +289,8 @@ class Router:
             return None
         from toolkit.knowledge.kb import kb_grounding_passages
 
-        passages = kb_grounding_passages(record, self.options.kb, every_turn=self.options.knowledge.every_turn)
+        passages = kb_grounding_passages(record, self.options.kb, every_turn=self.options.knowledge.every_turn,
+                                         trainable_turns=self.options.knowledge.trainable_turns)
         if not passages:
             return None
         out = copy.deepcopy(dict(record))
