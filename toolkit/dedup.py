@@ -17,9 +17,10 @@ which is salted per process).
 Two ways in:
 
 * :class:`NearDuplicateIndex` - incremental: ``add(key, text)`` returns the earlier items
-  the text nearly duplicates (the linter's D rules); ``add_many`` hashes a batch at once.
+  the text nearly duplicates (the linter's D rules, ``ftkit leakage``); ``add_many``
+  hashes a batch at once.
 * :func:`near_duplicate_components` / :func:`signatures` - batch: connected groups of
-  near-duplicates over a whole dataset (the splitter), or cross-file pairs (leakage).
+  near-duplicates over a whole dataset (the splitter).
 
 Empty texts (no word at all) have no shingles: they never near-duplicate anything (use
 :func:`exact_key` for exact duplicates, which does catch two empty texts).
@@ -31,8 +32,8 @@ import hashlib
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Hashable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -40,7 +41,6 @@ import numpy as np
 from toolkit.model import content_text
 
 _PUNCT = re.compile(r"[^\w\s<>]+", re.UNICODE)
-_SPACE = re.compile(r"\s+")
 
 DEFAULT_THRESHOLD = 0.85
 DEFAULT_NUM_PERM = 64

@@ -43,8 +43,8 @@ from __future__ import annotations
 import bisect
 import hashlib
 import math
-from dataclasses import dataclass, field, fields, replace
 from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np

@@ -21,8 +21,8 @@ else by all of its text (:func:`toolkit.dedup.record_text`).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import numpy as np
