@@ -314,3 +314,16 @@ def test_gzip_input(tmp_path, cli_run):
         fh.write(orjson.dumps(ex("fine")) + b"\n" + orjson.dumps(ex("SHOUT")) + b"\n")
     result = cli_run(["lint", path, "--select", "X901", "--isolated"])
     assert result.exit_code == 1 and "a.jsonl.gz:2: X901" in result.output
+
+
+def test_timing_counts_every_rule_in_every_process(tmp_path, cli_run):
+    path = write_lines(tmp_path / "t.jsonl", [ex(f"reply {i}", user=f"q{i}") for i in range(2500)])
+    for jobs in (1, 2):
+        settings = build_settings({}, select=["X901", "X902", "X003"])
+        linter = Linter(settings, jobs=jobs, timing=True)
+        linter.run([str(path)])
+        assert set(linter.timings) == {"X003", "X901", "X902"}
+        assert all(seconds > 0 for seconds in linter.timings.values())
+    result = cli_run(["lint", path, "--isolated", "--select", "X901,X902", "--timing", "--jobs", "1"])
+    assert "rule timings (CPU seconds over all processes, 2500 examples):" in result.output
+    assert "X901  test-shout" in result.output

@@ -90,9 +90,10 @@ def _severity_pairs(values: tuple[str, ...]) -> dict[str, str] | None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for per-example rules (default: CPU count).")
 @click.option("--stdin-filename", default=None, help="Name to use for data read from stdin (for messages and per-file-ignores).")
 @click.option("-q", "--quiet", is_flag=True, help="Text output: print only problems, no summary line.")
+@click.option("--timing", is_flag=True, help="Print the CPU time each rule took (all processes) to stderr.")
 def command(files, select, extend_select, ignore, extend_ignore, severity, config_path, isolated, fix, unsafe_fixes, diff,
             output_format, output_file, statistics, baseline_path, write_baseline, exit_zero, max_warnings, target, model,
-            kb, jobs, stdin_filename, quiet):
+            kb, jobs, stdin_filename, quiet, timing):
     """Lint JSONL chat datasets. FILES may be files, folders (searched for *.jsonl) or - for stdin.
 
     Exit status: 0 no errors (warnings allowed), 1 errors (or more warnings than
@@ -176,8 +177,10 @@ def command(files, select, extend_select, ignore, extend_ignore, severity, confi
                                   fmt=fmt, output_file=output_file, statistics=statistics, exit_zero=exit_zero,
                                   quiet=quiet, run=run))
 
-        linter = Linter(settings, jobs=jobs, baseline=baseline)
+        linter = Linter(settings, jobs=jobs, baseline=baseline, timing=timing)
         diagnostics = run(linter)
+        if timing:
+            _print_timings(linter)
         # Baseline: a fresh object per run, so stale detection is per run.
         ctx = _context(linter, statistics)
         _emit(render(fmt, diagnostics, ctx), output_file, quiet and fmt == "text")
@@ -187,6 +190,20 @@ def command(files, select, extend_select, ignore, extend_ignore, severity, confi
     except BrokenPipeError:  # `ftkit lint ... | head`
         sys.stderr.close()
         sys.exit(EXIT_OK)
+
+
+def _print_timings(linter) -> None:
+    """Per-rule CPU seconds, slowest first, to stderr (so reports on stdout stay clean)."""
+    from toolkit.linter.rule import load_all_rules
+
+    registry = load_all_rules()
+    total = sum(linter.timings.values()) or 1.0
+    examples = max(1, linter.stats.examples)
+    click.echo(f"rule timings (CPU seconds over all processes, {examples} examples):", err=True)
+    for code, seconds in sorted(linter.timings.items(), key=lambda item: (-item[1], item[0])):
+        name = registry[code].name if code in registry else ""
+        click.echo(f"  {code:<5} {name:<28} {seconds:8.3f}s  {100 * seconds / total:5.1f}%  "
+                   f"{1e6 * seconds / examples:8.0f} us/example", err=True)
 
 
 class _NamedStream:

@@ -23,6 +23,7 @@ import collections
 import multiprocessing
 import os
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,20 +152,25 @@ def _record_lines(records: Iterable[Any], name: str) -> Iterator[_Line]:
 
 _WORKER_RULES: list[ExampleRule] = []
 _WORKER_PREP: list[DatasetRule] = []
+#: Per-rule CPU seconds in this process when timing is on (``ftkit lint --timing``); None when off.
+_TIMINGS: dict[str, float] | None = None
 
 _Result = tuple[int, str, int, str, list[Finding], str]
 
 
-def _worker_init(specs: list[tuple[str, dict[str, Any]]] | None, prep_specs: list[tuple[str, dict[str, Any]]] | None) -> None:
+def _worker_init(specs: list[tuple[str, dict[str, Any]]] | None, prep_specs: list[tuple[str, dict[str, Any]]] | None,
+                 timing: bool = False) -> None:
     """Build the rules in a spawned worker (a forked one inherits the parent's instances)."""
+    global _TIMINGS
     if specs is None:
         return
+    _TIMINGS = {} if timing else None
     rules = load_all_rules()
     _WORKER_RULES[:] = [rules[code](options) for code, options in specs]  # type: ignore[misc]
     _WORKER_PREP[:] = [rules[code](options) for code, options in prep_specs or ()]  # type: ignore[misc]
 
 
-def _worker_check(batch: list[tuple[str, int, int, bytes]]) -> tuple[list[_Result], list[dict[str, Any] | None]]:
+def _worker_check(batch: list[tuple[str, int, int, bytes]]) -> tuple[list[_Result], list[dict[str, Any] | None], dict[str, float] | None]:
     """Check a chunk in a worker.
 
     Returns the example rules' findings as ``(index, file, line, code, findings, fingerprint)``
@@ -186,7 +192,11 @@ def _worker_check(batch: list[tuple[str, int, int, bytes]]) -> tuple[list[_Resul
                         finding.at = finding.at.ref
                 out.append((index, file, line, rule.code, findings, ctx.fingerprint))
         prepared.append({rule.code: _run_rule(rule, ctx, "prepare") for rule in _WORKER_PREP} if _WORKER_PREP else None)
-    return out, prepared
+    timings = None
+    if _TIMINGS is not None:
+        timings = dict(_TIMINGS)
+        _TIMINGS.clear()
+    return out, prepared, timings
 
 
 def _portable_fix(fix: Fix | None) -> Fix | None:
@@ -194,11 +204,14 @@ def _portable_fix(fix: Fix | None) -> Fix | None:
 
 
 def _run_rule(rule: Rule, ctx: ExampleContext, method: str) -> Any:
+    started = time.process_time() if _TIMINGS is not None else 0.0
     try:
         result = getattr(rule, method)(ctx)
-        if method == "prepare":
-            return result
-        return list(result) if result else []
+        if method != "prepare":
+            result = list(result) if result else []
+        if _TIMINGS is not None:
+            _TIMINGS[rule.code] = _TIMINGS.get(rule.code, 0.0) + time.process_time() - started
+        return result
     except Exception as exc:  # a rule bug must name itself, not kill the run anonymously
         raise RuleCrash(
             f"internal error in rule {rule.code} ({rule.name}) on {ctx.file}:{ctx.line}: "
@@ -220,8 +233,12 @@ class Linter:
         unsafe_fixes: bool = False,
         collect_fixes: bool = False,
         baseline: Baseline | None = None,
+        timing: bool = False,
     ) -> None:
         self.settings = settings
+        #: CPU seconds per rule code over all processes (only with ``timing=True``).
+        self.timings: dict[str, float] = {}
+        self.timing = timing
         self.unsafe_fixes = unsafe_fixes
         self.collect_fixes = collect_fixes
         self.baseline = baseline
@@ -365,8 +382,18 @@ class Linter:
             streams.append((display, _file_lines(source, display, flags), flags))
         if records is not None:
             streams.append((name, _record_lines(records, name), {}))
-        self._process(streams)
-        return self.finish()
+        global _TIMINGS
+        previous = _TIMINGS
+        _TIMINGS = {} if self.timing else None  # forked workers inherit the switch
+        try:
+            self._process(streams)
+            result = self.finish()
+        finally:
+            if _TIMINGS:
+                for code, seconds in _TIMINGS.items():
+                    self.timings[code] = self.timings.get(code, 0.0) + seconds
+            _TIMINGS = previous
+        return result
 
     def _process(self, streams: list[tuple[str, Iterator[_Line], dict[str, Any]]]) -> None:
         """Read every stream; check examples inline, or in worker processes once the input is large.
@@ -439,7 +466,7 @@ class Linter:
             return context.Pool(self.jobs, initializer=_worker_init, initargs=(None, None))
         context = multiprocessing.get_context("spawn")
         prep_specs = [(r.code, effective_options(r.code, self.settings)) for r in self.prepare_rules]
-        return context.Pool(self.jobs, initializer=_worker_init, initargs=(self.rule_specs, prep_specs))
+        return context.Pool(self.jobs, initializer=_worker_init, initargs=(self.rule_specs, prep_specs, self.timing))
 
     def _observe(self, ctx: ExampleContext) -> None:
         for rule in self.dataset_rules:
@@ -454,7 +481,10 @@ class Linter:
         self._observe(ctx)
 
     def _collect(self, async_result: Any, contexts: list[ExampleContext]) -> None:
-        results, prepared = async_result.get()
+        results, prepared, timings = async_result.get()
+        if timings:
+            for code, seconds in timings.items():
+                self.timings[code] = self.timings.get(code, 0.0) + seconds
         for ctx, values in zip(contexts, prepared):
             if values is not None:
                 ctx.__dict__["_prepared"] = values
@@ -468,8 +498,11 @@ class Linter:
 
     def finish(self) -> list[Diagnostic]:
         for rule in self.dataset_rules:
+            started = time.process_time()
             try:
                 findings = list(rule.finish() or ())
+                if self.timing:
+                    self.timings[rule.code] = self.timings.get(rule.code, 0.0) + time.process_time() - started
             except Exception as exc:
                 raise RuleCrash(f"internal error in rule {rule.code} ({rule.name}) at the end of the dataset: "
                                 f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}") from exc
