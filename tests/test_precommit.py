@@ -125,3 +125,32 @@ def test_commit_fails_on_a_bad_dataset_and_passes_with_a_baseline(tmp_path, hook
                             text=True, timeout=900)
     output = commit.stdout + commit.stderr
     assert commit.returncode != 0 and "data/train.jsonl:3: J002" in output
+
+
+def test_fix_hook_repairs_the_file_and_the_next_commit_passes(tmp_path, hook_rev, precommit_home):
+    repo = tmp_path / "project"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "dev@example.invalid")
+    _git(repo, "config", "user.name", "dev")
+    _git(repo, "config", "commit.gpgsign", "false")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {ROOT.as_posix()}\n    rev: {hook_rev}\n    hooks:\n      - id: ftkit-lint-fix\n",
+        encoding="utf-8",
+    )
+    (repo / "pyproject.toml").write_text('[tool.ftkit.lint]\nselect = ["J"]\n', encoding="utf-8")
+    record = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello! How can I help?"}]}
+    data = repo / "train.jsonl"
+    data.write_bytes(b"\xef\xbb\xbf" + orjson.dumps(record) + b"\r\n")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(precommit_home), "PRE_COMMIT_COLOR": "never"}
+    env.pop("GITHUB_ACTIONS", None)
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=repo, env=env, check=True,
+                   capture_output=True, timeout=300)
+    _git(repo, "add", ".")
+    commit = subprocess.run(["git", "commit", "-m", "data"], cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+    output = commit.stdout + commit.stderr
+    assert commit.returncode != 0 and "files were modified by this hook" in output, output
+    assert data.read_bytes() == orjson.dumps(record) + b"\n"  # BOM and CRLF fixed in the work tree
+    _git(repo, "add", ".")
+    commit = subprocess.run(["git", "commit", "-m", "data"], cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+    assert commit.returncode == 0, commit.stdout + commit.stderr
