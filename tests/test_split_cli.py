@@ -148,6 +148,9 @@ def test_bad_input_is_reported_with_file_and_line_and_nothing_written(tmp_path, 
         assert result.exit_code == 2 and message in result.output, (args, result.output)
     result = cli_run(["split", tmp_path / "missing.jsonl", "-o", tmp_path / "o3"])
     assert result.exit_code == 2 and "no such file" in result.output
+    (tmp_path / "empty.jsonl").write_bytes(b"\n")
+    result = cli_run(["split", tmp_path / "empty.jsonl", "-o", tmp_path / "o4"])
+    assert result.exit_code == 2 and "no examples" in result.output
 
 
 def test_missing_group_field_warns_on_stderr(tmp_path, ftkit_subprocess):
