@@ -646,14 +646,19 @@ class SystemPromptVaries(DatasetRule):
         RuleOption("max-variants", "int", 1, "How many distinct system prompts are expected (missing counts as one)."),
         RuleOption("max-reports", "int", 50, "Report at most this many variants (the most used first)."),
     )
-    _TRACK_LIMIT = 100_000  # distinct prompts tracked; beyond this they are counted, not located
+    # Memory stays small when every example has its own prompt (one with a date or a name in
+    # it): counts for up to _COUNT_LIMIT variants, locations and previews for the first
+    # _LOCATE_LIMIT only (reports name at most `max-reports` anyway).
+    _COUNT_LIMIT = 200_000
+    _LOCATE_LIMIT = 2_000
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
-        self._variants: dict[str, list[Any]] = {}  # key -> [count, first ref, preview, pointer]
-        self._last: tuple[str | None, str] = (None, "")
+        self._counts: dict[bytes, int] = {}
+        self._where: dict[bytes, tuple[ExampleRef, str | None, str]] = {}  # key -> (first ref, preview, pointer)
+        self._last: tuple[str | None, bytes] = (None, b"")
         self._total = 0
-        self._untracked = 0
+        self._uncounted = 0
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
         prompt, where = None, "/messages"
@@ -662,37 +667,42 @@ class SystemPromptVaries(DatasetRule):
                 prompt, where = text, ctx.content_pointer(index)
                 break
         if prompt is None:
-            key = ""
+            key = b""
         elif prompt == self._last[0]:
             key = self._last[1]  # datasets repeat one prompt: skip normalising it again
         else:
-            key = hashlib.blake2b(normalize_text(prompt).encode(), digest_size=12).hexdigest()
+            key = hashlib.blake2b(normalize_text(prompt).encode(), digest_size=12).digest()
             self._last = (prompt, key)
         self._total += 1
-        entry = self._variants.get(key)
-        if entry is not None:
-            entry[0] += 1
-        elif len(self._variants) < self._TRACK_LIMIT:
-            self._variants[key] = [1, ctx.ref, preview(prompt, 50) if prompt is not None else None, where]
+        count = self._counts.get(key)
+        if count is not None:
+            self._counts[key] = count + 1
+        elif len(self._counts) < self._COUNT_LIMIT:
+            self._counts[key] = 1
+            if len(self._where) < self._LOCATE_LIMIT:
+                self._where[key] = (ctx.ref, preview(prompt, 50) if prompt is not None else None, where)
         else:
-            self._untracked += 1
+            self._uncounted += 1
         return ()
 
     def finish(self) -> Iterable[Finding]:
-        if len(self._variants) <= self.opts["max-variants"]:
+        if len(self._counts) <= self.opts["max-variants"]:
             return
-        ranked = sorted(self._variants.values(), key=lambda e: (-e[0], e[1].index))
-        common_count, common_ref, common_preview, _ = ranked[0]
-        distinct = len(self._variants) + (1 if self._untracked else 0)
+        located = sorted(self._where, key=lambda k: (-self._counts[k], self._where[k][0].index))
+        common = located[0]
+        common_ref, common_preview, _ = self._where[common]
+        distinct = f"{len(self._counts):,}" + ("+" if self._uncounted else "")
         common_desc = f"{common_preview!r}" if common_preview is not None else "no system prompt"
-        reports = ranked[1 : 1 + self.opts["max-reports"]]
-        for count, ref, text, where in sorted(reports, key=lambda e: e[1].index):
+        reports = located[1 : 1 + self.opts["max-reports"]]
+        for key in sorted(reports, key=lambda k: self._where[k][0].index):
+            ref, text, where = self._where[key]
+            count = self._counts[key]
             what = f"system prompt {text!r}" if text is not None else "no system prompt"
             yield Finding(
                 message=f"{what} is used by {count} of {self._total} examples; the most common, {common_desc} "
-                f"(line {common_ref.line}), by {common_count} ({distinct} variants in all)",
+                f"(line {common_ref.line}), by {self._counts[common]} ({distinct} variants in all)",
                 pointer=where,
                 hint="use the one system prompt you will deploy with in every example",
                 at=ref,
-                extra={"variants": distinct, "examples_with_variant": count},
+                extra={"variants": len(self._counts), "examples_with_variant": count},
             )
