@@ -56,7 +56,9 @@ FACT_QUESTION_RE = re.compile(
     re.IGNORECASE,
 )
 YESNO_QUESTION_RE = re.compile(
-    r"(?:^|[.!?]\s+|\b(?:and|but|also|so)\s+)(?:do|does|is|are|can|will|has|have|would|could)\s+(?:you|they|it|the|this|that|there|these|those|u|i|we|he|she)\b"
+    r"(?:^|[.!?]\s+|\b(?:and|but|also|so)\s+)(?:(?:do|does|is|are|can|will|has|have|would|could)\s+(?:you|they|it|the|this|that|there|these|those|u|i|we|he|she)\b"
+    r"|(?:is|are)\s+(?:[\w'-]+\s+){1,3}(?:free|open|available|included|allowed|permitted|refundable|required|possible|"
+    r"accessible|wheelchair accessible|unisex|furnished|kid-friendly|child-friendly|pet-friendly)\b)"
     r"(?![^?]*\b(?:help|check|look into|look up|tell me|send|assist|hear|repeat|confirm|see|find|do that|give me|book|reserve|make|transfer|connect|please)\b)[^?]*\?",
     re.IGNORECASE,
 )

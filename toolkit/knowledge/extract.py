@@ -283,7 +283,7 @@ POLICY_RES: tuple[tuple[re.Pattern[str], str, float], ...] = (
                 r"delivery|exchanges|cancellation|trial|upgrade)|money-back guarantee|price guarantee|restocking fee|"
                 r"cancellation fee|late fee|service fee|warranty (?:covers|lasts|is)|covered (?:by|under) (?:the|our) warranty|"
                 r"open (?:daily|24/7|around the clock|every day)|24/7|business hours|opening hours|"
-                r"(?:entry|admission|entrance|parking|wi-?fi|breakfast) is (?:free|included|not free|extra)|"
+                r"(?:entry|admission|entrance|parking|wi-?fi|breakfast)(?:\s+[\w'-]+){0,4}?\s+(?:is|are)\s+(?:free|included|not free|extra)|"
                 r"free (?:entry|admission|parking|wi-?fi|breakfast)|(?:pets|dogs|smoking|children|kids) (?:are |is )?(?:not )?"
                 r"(?:allowed|welcome|permitted))\b", _I),
      "a policy term (fees, guarantees, free services, hours)", 0.6),
