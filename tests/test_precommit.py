@@ -49,7 +49,13 @@ def hook_rev() -> str:
 
 @pytest.fixture(scope="module")
 def precommit_home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("pre-commit-home")
+    # One pre-commit store for the whole run, shared by pytest-xdist workers (the base temp
+    # folder's parent is common to them): pre-commit locks its store while installing, so
+    # the hook environment is built once and reused.
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if base.name.startswith("popen-gw") else base) / "pre-commit-home"
+    shared.mkdir(exist_ok=True)
+    return shared
 
 
 def test_hooks_manifest_matches_the_issue():
