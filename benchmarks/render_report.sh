@@ -30,7 +30,7 @@ python3 -m toolkit report "$DATA" -o "$OUT/report.html" --model gpt-4o-mini \
   --title "Sample support dataset" --data-json "$OUT/report.json"
 
 start=$(date +%s.%N)
-"$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1366,4600 \
+"$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1366,6000 \
   --screenshot="$OUT/report.png" "file://$(realpath "$OUT/report.html")" 2>/dev/null
 end=$(date +%s.%N)
 python3 - "$OUT/report.png" "$start" "$end" <<'PY'

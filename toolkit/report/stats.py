@@ -102,6 +102,7 @@ def _bins(series: pl.Series, bins: int) -> tuple[int, int]:
     return start, width
 
 
+MIN_BINS = 8
 OUTLIER_FACTOR = 3  # lengths above 3 x p95 go to one overflow bin ...
 OUTLIER_SHARE = 0.05  # ... when they are at most 5% of the values
 
@@ -125,6 +126,12 @@ def histogram(series: pl.Series, bins: int = 20) -> dict[str, Any]:
         main = series.filter(series <= cut)
     start, width = _bins(main, bins)
     n_bins = (int(main.max()) - start) // width + 1  # type: ignore[arg-type]
+    if n_bins < MIN_BINS:
+        # A handful of distinct lengths: pad with empty bins so one bar does not fill the chart.
+        pad = MIN_BINS - n_bins
+        before = min(pad // 2, start // width)
+        start -= before * width
+        n_bins = MIN_BINS
     end = start + n_bins * width
     inside = series.filter(series < end)
     counts = ((inside - start) // width).value_counts().sort("v")
