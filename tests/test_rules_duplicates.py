@@ -97,6 +97,12 @@ def test_conflicting_answers():
     assert [line for line, *_ in found(records, ["D003"], options={"D003": {"include-system": False}})] == [3, 6]
 
 
+def test_short_questions_stay_short_behind_a_long_system_prompt():
+    system = "You are the friendly and precise support assistant of Acme, answer in two sentences at most."
+    records = [ex("thanks!", "You're welcome!", system=system), ex("thanks!", "Happy to help!", system=system)]
+    assert found(records, ["D003"]) == []
+
+
 def test_conflict_points_at_the_final_reply_of_multi_turn_examples():
     record = {"messages": [
         {"role": "user", "content": "I want to cancel my yearly plan today"},

@@ -221,7 +221,7 @@ class AsAnAi(PatternRule):
         r"|being an ai)\b"
     )
     lower_pattern = _lowercase_twin(pattern)
-    cue = ("ai", "artificial intelligence", "language model")
+    cue = ("an ai", "a ai", "artificial intelligence", "language model")
     what = "AI-assistant boilerplate"
     hint_text = "rewrite the reply as your agents would say it"
 
@@ -303,8 +303,9 @@ class KnowledgeCutoff(PatternRule):
         r"|i (?:do not|don't) have (?:internet|web|browsing) access)\b"
     )
     lower_pattern = _lowercase_twin(pattern)
-    cue = ("cutoff", "cut-off", "cut off", "as of my", "training", "real-time", "realtime", "current", "live",
-           "internet", "web")  # fmt: skip
+    cue = ("cutoff", "cut-off", "cut off", "as of my", "my training", "real-time", "realtime", "current information",
+           "current data", "current events", "current updates", "live information", "live data", "live events",
+           "live updates", "the internet", "the web", "internet access", "web access", "browsing access")  # fmt: skip
     what = "knowledge-cutoff statement"
     hint_text = "answer from the tools or context the assistant has, or escalate"
 
@@ -335,7 +336,7 @@ class RefusalBoilerplate(PatternRule):
         r"|(?:this|that|your) request (?:goes against|violates) (?:my|the) (?:guidelines|policies|programming))\b"
     )
     lower_pattern = _lowercase_twin(pattern)
-    cue = ("sorry", "afraid", "can't", "cannot", "can not", "unable", "won't", "request")
+    cue = ("can't", "cannot", "can not", "unable", "won't", "goes against", "violates")
     what = "refusal boilerplate"
     hint_text = "say what cannot be done and what happens next, as your agents do"
 

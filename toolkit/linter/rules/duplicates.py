@@ -249,7 +249,7 @@ class ConflictingAnswers(DatasetRule):
     )
     default_severity = Severity.WARNING
     options = (
-        RuleOption("min-prompt-words", "int", 4, "Prompts with fewer words (after normalising) are not compared."),
+        RuleOption("min-prompt-words", "int", 4, "Prompts whose user messages have fewer words are not compared."),
         RuleOption("include-system", "bool", True, "Whether the system prompt is part of the prompt."),
     )
 
@@ -268,14 +268,20 @@ class ConflictingAnswers(DatasetRule):
                 return ()
         if last is None or ctx.messages[last].get("tool_calls"):
             return ()
+        # Short questions ("hi", "thanks!") legitimately get varied answers: count the customer's
+        # words only (a long system prompt must not make every "thanks" a comparable prompt).
+        user_words = 0
+        for message, text in zip(ctx.messages[:last], ctx.texts[:last]):
+            if message.get("role") == "user":
+                user_words += text.count(" ") + 1 if text.strip() else 0
+        if user_words < self.opts["min-prompt-words"]:
+            return ()
         roles = {"user", "assistant", "tool"} | ({"system", "developer"} if self.opts["include-system"] else set())
         prompt = normalize_text(
             "\n".join(
                 f"<{m.get('role')}> {t}" for m, t in zip(ctx.messages[:last], ctx.texts[:last]) if m.get("role") in roles
             )
         )
-        if sum(1 for part in prompt.split() if not part.startswith("<")) < self.opts["min-prompt-words"]:
-            return ()
         answer_text = ctx.texts[last]
         answer = normalize_text(answer_text)
         if not answer:

@@ -265,12 +265,9 @@ class Repetition(ExampleRule):
             sentence, repeats, span = self._repeated_sentence(text) if share >= 0.15 else ("", 0, None)
             if len(words) < self.opts["min-words"]:
                 share = 0.0
-            loop = None
-            for word in words:
-                # a loop of a 1-4 letter unit ("hahahaha", "nononono") is one long word of few letters
-                if len(word) >= 8 and len(set(word)) <= 4:
-                    loop = _CHAR_LOOP.search(text)
-                    break
+            # a loop of a 1-4 letter unit ("hahahaha", "nononono") is one long word of few letters
+            suspects = [word for word in words if len(word) >= 8 and len(set(word)) <= 4]
+            loop = _CHAR_LOOP.search(text) if suspects else None
             reasons = []
             spans: list[Span] = []
             if share >= self.opts["threshold"]:
