@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from toolkit.model import Speaker
 from toolkit.readers import ReadReport, ReaderError, detect_format, read
-from toolkit.readers.transcript import _parse_line
+from toolkit.readers.transcript import _NOT_NAMES, _parse_line
 
 
 def test_bad_jsonl_lines_are_reported_with_line_numbers(tmp_path):
@@ -115,7 +115,8 @@ def test_transcript_bad_regex():
 
 # --------------------------------------------------------------------------- transcript parser properties
 
-_names = st.from_regex(r"[A-Z][a-z]{1,10}( [A-Z][a-z]{1,10})?", fullmatch=True)
+# Words such as "Re", "Fw" or "PS" before a colon are email/prose prefixes, never speaker names.
+_names = st.from_regex(r"[A-Z][a-z]{1,10}( [A-Z][a-z]{1,10})?", fullmatch=True).filter(lambda n: not _NOT_NAMES.match(n))
 _texts = st.from_regex(r"[A-Za-z][A-Za-z0-9 ,.!?'$-]{0,60}[A-Za-z0-9.!?]", fullmatch=True)
 _stamps = st.sampled_from(["[{h}:{m}] ", "({h}:{m}:05 PM) ", "( {m}m 5s ) ", "", "[2024-03-01 {h}:{m}] ", "{h}:{m} - ",
                            "3/1/24, {h}:{m} AM - ", "[3/1/24, {h}:{m}:33 AM] ", "2024-03-01T{h:02d}:{m}:00Z ", "{h}:{m} "])
