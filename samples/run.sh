@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled samples: convert every raw export to OpenAI chat fine-tuning
-# JSONL, validate it, and (where the commands exist) lint it and route knowledge to RAG.
+# JSONL, validate it, lint it, route knowledge to RAG, split the rest without leakage,
+# and write stats, cost and an HTML report.
 #
 #   bash samples/run.sh OUTDIR        (run from anywhere, after `pip install -e .`)
 #
@@ -62,18 +63,23 @@ mv "$OUT/skipped.jsonl.tmp" "$OUT/skipped.jsonl"
 echo "== validate"
 "${FTKIT[@]}" validate --format openai "$OUT/all.jsonl"
 
-has_command() { "${FTKIT[@]}" --help | grep -qE "^  $1 "; }
+echo "== lint"
+# Findings are expected on real support data (that is the point); they do not stop the job.
+"${FTKIT[@]}" lint --isolated --statistics "$OUT/all.jsonl" > "$OUT/lint.txt" || true
+tail -n 25 "$OUT/lint.txt"
 
-if has_command lint; then
-  echo "== lint"
-  # Findings are expected on real support data (that is the point); they do not stop the job.
-  "${FTKIT[@]}" lint --isolated "$OUT/all.jsonl" > "$OUT/lint.txt" || true
-  tail -n 25 "$OUT/lint.txt"
-fi
+echo "== route (behavior to fine-tune on, knowledge to RAG)"
+"${FTKIT[@]}" route "$OUT/all.jsonl" -o "$OUT/routed"
 
-if has_command route; then
-  echo "== route"
-  "${FTKIT[@]}" route "$OUT/all.jsonl" -o "$OUT/routed"
-fi
+echo "== split (leak-free train/validation/test of the behavior examples)"
+"${FTKIT[@]}" split "$OUT/routed/behavior.jsonl" -o "$OUT/splits"
+"${FTKIT[@]}" leakage "$OUT/splits/train.jsonl" "$OUT/splits/validation.jsonl" "$OUT/splits/test.jsonl"
 
-echo "done: $OUT"
+echo "== stats and cost (estimates)"
+"${FTKIT[@]}" stats --model gpt-4o-mini "$OUT/all.jsonl"
+
+echo "== report"
+"${FTKIT[@]}" report --model gpt-4o-mini --manifest "$OUT/splits/split_manifest.json" --kb samples/kb \
+  -o "$OUT/report.html" "$OUT/all.jsonl"
+
+echo "done: $OUT (open $OUT/report.html)"

@@ -23,10 +23,16 @@ from toolkit.knowledge.extract import KIND_RULE, KnowledgeSpan, extract_spans
 
 Span = KnowledgeSpan
 
+# How `ftkit route` judges an example by default: every assistant turn a trainer learns from
+# (weight != 0). Summaries that quote "how much of the dataset teaches facts" use the same
+# setting, so the report, the pipelines and `ftkit route` agree on the same file.
+ROUTING_OPTIONS = KnowledgeOptions(trainable_turns=True)
+
 __all__ = [
     "DEFAULT_ERROR_THRESHOLD",
     "DEFAULT_THRESHOLD",
     "KIND_RULE",
+    "ROUTING_OPTIONS",
     "Context",
     "KnowledgeOptions",
     "KnowledgeResult",

@@ -143,13 +143,13 @@ def lint_codes(records: Sequence[Mapping[str, Any]], *, select: Sequence[str] | 
 def knowledge_columns(records: Sequence[Mapping[str, Any]], **options: Any) -> tuple[list[float], list[str]]:
     """``(knowledge_score, route)`` for each record, from ``toolkit.knowledge.analyze``."""
     try:
-        from toolkit.knowledge import analyze
+        from toolkit.knowledge import ROUTING_OPTIONS, analyze
     except ImportError as exc:  # pragma: no cover - depends on the knowledge module
         raise ColumnUnavailable(f"the 'knowledge_score' column needs toolkit.knowledge.analyze: {exc}") from exc
     scores: list[float] = []
     routes: list[str] = []
     for record in records:
-        result = analyze(record, **options)
+        result = analyze(record, options.get("options") or ROUTING_OPTIONS)
         scores.append(round(float(result.score), 6))
         routes.append(route_of(result))
     return scores, routes

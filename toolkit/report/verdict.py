@@ -110,12 +110,12 @@ class _KnowledgeTally:
 
 def _tally_chunk(records: list[Mapping[str, Any]], options: Mapping[str, Any]) -> _KnowledgeTally:
     """Analyse one chunk of records (runs in a worker process for large inputs)."""
-    from toolkit.knowledge import analyze
+    from toolkit.knowledge import ROUTING_OPTIONS, analyze
     from toolkit.report.columns import route_of
 
     tally = _KnowledgeTally()
     for record in records:
-        result = analyze(record, **options)
+        result = analyze(record, options.get("options") or ROUTING_OPTIONS)
         tally.analysed += 1
         tally.score_sum += float(result.score)
         if route_of(result) == "knowledge":
