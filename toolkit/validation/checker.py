@@ -119,8 +119,12 @@ class RecordChecker:
         max_tokens: int | None = None,
         encoding: str | None = None,
         count_tokens: bool = True,
+        limit_only: bool = False,
     ) -> None:
         self.target: Target = get_target(target)
+        # limit_only: the caller wants the T001 verdict, not the figures (``ftkit lint``); records
+        # whose UTF-8 size proves them under the limit are not tokenized and get no figures.
+        self.limit_only = limit_only
         self.model = model
         self.encoding_name = encoding or (encoding_for_model(model) if model else "o200k_base")
         self.count_tokens = count_tokens
@@ -190,7 +194,7 @@ class RecordChecker:
             msgs = self._trl_record(record, add)
         self._special_tokens(msgs, add)
         figures = None
-        if self.count_tokens:
+        if self.count_tokens and not (self.limit_only and self._surely_under_limit(msgs, record, family)):
             figures = self._count(msgs, record.get("tools") if family == "openai" else None)
             if family == "dpo" and isinstance(record.get("input"), dict) and record["input"].get("tools"):
                 figures = self._count(msgs, record["input"]["tools"])
@@ -962,6 +966,28 @@ class RecordChecker:
                         shown = ", ".join(tokens[:4]) + (" ..." if len(tokens) > 4 else "")
                         spans = [Span(m.start(), m.end(), m.group(0), pointer=ptr, label="special-token") for m in found[:10]]
                         add("T003", f"chat-template token(s) in the text: {shown}", ptr, spans=spans)
+
+    def _surely_under_limit(self, msgs: list[_Msg], record: dict, family: str) -> bool:
+        """True when the count cannot exceed the limit, judged without the tokenizer.
+
+        Exact, not a heuristic: every token covers at least one UTF-8 byte, so the byte length of
+        each text bounds its token count, and the fixed per-message overheads are added as
+        :meth:`_count` adds them.
+        """
+        if self.limit is None:
+            return True
+        bound = TOKENS_PER_REPLY
+        for msg in msgs:
+            bound += TOKENS_PER_MESSAGE + msg.extra
+            for _, text in msg.texts:
+                # 4 bytes per character at most; measure the bytes only when that is not enough
+                bound += 4 * len(text) if 4 * len(text) < 4096 else len(text.encode("utf-8", "surrogatepass"))
+        tools = record.get("tools") if family == "openai" else None
+        if family == "dpo" and isinstance(record.get("input"), dict) and record["input"].get("tools"):
+            tools = record["input"]["tools"]
+        if tools:
+            bound += TOKENS_FOR_TOOLS + len(orjson.dumps(tools, option=orjson.OPT_SORT_KEYS))
+        return bound <= self.limit
 
     def _count(self, msgs: list[_Msg], tools: Any) -> Figures:
         encode = self.encoding.encode_ordinary

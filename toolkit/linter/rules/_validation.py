@@ -41,7 +41,10 @@ def _checker(target: str, model: str | None, max_tokens: int | None, count: bool
     key = (target, model, max_tokens, count)
     checker = _CHECKERS.get(key)
     if checker is None:
-        checker = _CHECKERS[key] = RecordChecker(target, model=model, max_tokens=max_tokens, count_tokens=count)
+        # Lint needs no token figures, only whether the limit is exceeded: the checker skips the
+        # tokenizer when the text's UTF-8 size already proves the count is under the limit.
+        checker = _CHECKERS[key] = RecordChecker(target, model=model, max_tokens=max_tokens, count_tokens=count,
+                                                 limit_only=True)
     return checker
 
 
@@ -54,7 +57,12 @@ def resolve_target(opts: dict[str, Any], record: Any) -> str:
 
 def problems(ctx: ExampleContext, opts: dict[str, Any], *, count: bool = False) -> list[Diagnostic]:
     """All validation problems of the example for these options (cached on the context)."""
-    target = resolve_target(opts, ctx.record)
+    target = opts.get("target") or "auto"
+    if target == "auto":  # detected once per example, not once per S/T rule
+        detected = ctx.__dict__.get("_ftkit_target")
+        if detected is None:
+            detected = ctx.__dict__["_ftkit_target"] = detect_target(ctx.record) or "openai"
+        target = detected
     model = opts.get("model") or None
     max_tokens = opts.get("max-tokens") or None
     key = (target, model, max_tokens, count)
