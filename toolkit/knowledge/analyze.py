@@ -349,7 +349,7 @@ class Context:
     def dates(self) -> dict[str, str]:
         found: dict[str, str] = {}
         for name, text in self.sources:
-            for m in X.DATE_RE.finditer(text):
+            for m in X._twin_finditer(X.DATE_RE, X.DATE_TWIN, text, text.lower() if text.isascii() else None):
                 found.setdefault(N.normalize_date(m.group()), name)
         return found
 

@@ -430,13 +430,15 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
             _add(out, taken, *m.span(), m.group(), "percent", N.canonical_number(N.numbers_in(m.group())[0]), 0.65, "a percentage")
         for m in TIME_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "time", N.normalize_time(m.group()), 0.45, "a time of day")
-    for m in DATE_RE.finditer(text) if has_digit or _DATE_HINT.search(lowered) else ():
+    for m in _twin_finditer(DATE_RE, DATE_TWIN, text, lowered if text.isascii() else None) \
+            if has_digit or _DATE_HINT.search(lowered) else ():
         if m.group().lower().startswith("may ") and not re.search(r"\d", m.group()):
             continue
         weekday = re.match(r"(?:on|by|this|next|until|before|after|every|from)\s", m.group(), _I) is not None
         _add(out, taken, *m.span(), m.group(), "date", N.normalize_date(m.group()), 0.4 if weekday else 0.5,
              "a day of the week" if weekday else "a date")
-    for m in RELATIVE_DATE_RE.finditer(text) if _RELATIVE_HINT.search(lowered) else ():
+    for m in _twin_finditer(RELATIVE_DATE_RE, _RELATIVE_DATE_TWIN, text, lowered if text.isascii() else None) \
+            if _RELATIVE_HINT.search(lowered) else ():
         _add(out, taken, *m.span(), m.group(), "date", N.fold(m.group()), 0.25, "a relative date")
     starts = _number_starts(text)
     durations = []
@@ -720,13 +722,74 @@ _POLICY_GATE_RES = tuple(re.compile("|".join(re.escape(w) for w in gate)) for ga
 _ACCOUNT_GATE_RE = re.compile("|".join(re.escape(w) for w in _ACCOUNT_GATE))
 
 
+def lowered_twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
+    """``regex`` without IGNORECASE, to run on ``text.lower()`` of ASCII text (None when not equivalent).
+
+    Case-insensitive matching is the slow part of these patterns (every character is folded);
+    on lower-cased ASCII text a case-sensitive twin with its letters lower-cased (``[A-Z]``
+    becomes ``[a-z]``) finds exactly the same spans: lower-casing ASCII keeps offsets, and
+    IGNORECASE's special folds (like 'ſ' for 's') are all non-ASCII. Patterns with named
+    groups, ``(?-i:...)`` groups, or escapes that name characters by number do not qualify.
+    """
+    if not regex.flags & re.IGNORECASE:
+        return None
+    pattern = regex.pattern
+    if "(?P" in pattern or re.search(r"\(\?[a-zA-Z]*-", pattern) or re.search(r"\\[xuUN0-9]", pattern):
+        return None
+    # lower-case every letter except the one after a backslash (\S, \W, \b keep their meaning)
+    twin = re.sub(r"\\.|[A-Z]+", lambda m: m.group() if m.group()[0] == "\\" else m.group().lower(), pattern)
+    return re.compile(twin, regex.flags & ~re.IGNORECASE)
+
+
+def _twin_finditer(regex: re.Pattern[str], twin: re.Pattern[str] | None, text: str, lowered: str | None):
+    """``regex.finditer(text)``, or the lowered twin's when ``lowered`` (ASCII text lower-cased) is given.
+
+    The twin's matches are given as :class:`_TextMatch` objects whose ``group()`` is the
+    original text (callers use the whole match and its offsets only).
+    """
+    if twin is None or lowered is None:
+        yield from regex.finditer(text)
+        return
+    for m in twin.finditer(lowered):
+        yield _TextMatch(text, *m.span())
+
+
+class _TextMatch:
+    """The whole-match part of ``re.Match`` (``group()``, ``start()``, ``end()``, ``span()``) over the original text."""
+
+    __slots__ = ("_text", "_start", "_end")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self._text, self._start, self._end = text, start, end
+
+    def group(self) -> str:
+        return self._text[self._start:self._end]
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+    def span(self) -> tuple[int, int]:
+        return self._start, self._end
+
+
+_ACCOUNT_TWIN = lowered_twin(ACCOUNT_RE)
+DATE_TWIN = lowered_twin(DATE_RE)
+_RELATIVE_DATE_TWIN = lowered_twin(RELATIVE_DATE_RE)
+_ACCOUNT_VALUE_TWIN = lowered_twin(ACCOUNT_VALUE_RE)
+_POLICY_TWINS = tuple(lowered_twin(regex) for regex, _, _ in POLICY_RES)
+
+
 def _extract_statements(text: str, out: list[KnowledgeSpan]) -> None:
     seen: list[tuple[int, int]] = []
     lowered = text.lower()
-    for (regex, reason, score), gate in zip(POLICY_RES, _POLICY_GATE_RES):
+    ascii_lowered = lowered if text.isascii() else None
+    for (regex, reason, score), gate, twin in zip(POLICY_RES, _POLICY_GATE_RES, _POLICY_TWINS):
         if gate.search(lowered) is None:
             continue
-        for m in regex.finditer(text):
+        for m in _twin_finditer(regex, twin, text, ascii_lowered):
             if any(m.start() < b and m.end() > a for a, b in seen):
                 continue
             seen.append(m.span())
@@ -734,11 +797,11 @@ def _extract_statements(text: str, out: list[KnowledgeSpan]) -> None:
             out.append(KnowledgeSpan(m.start(), m.end(), m.group(), kind, N.normalize_phrase(m.group()), score, reason))
     if _ACCOUNT_GATE_RE.search(lowered) is None:
         return
-    for m in ACCOUNT_RE.finditer(text):
+    for m in _twin_finditer(ACCOUNT_RE, _ACCOUNT_TWIN, text, ascii_lowered):
         if ACCOUNT_ACTION_OK.search(m.group()):
             continue
         out.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()), 0.55,
                                  "an account or order fact (status)"))
-    for m in ACCOUNT_VALUE_RE.finditer(text):
+    for m in _twin_finditer(ACCOUNT_VALUE_RE, _ACCOUNT_VALUE_TWIN, text, ascii_lowered):
         out.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()), 0.5,
                                  "an account or order fact (a value of the customer's record)"))
