@@ -7,6 +7,7 @@ generated text built from the words the patterns look for, in random casing.
 
 from __future__ import annotations
 
+import importlib
 import re
 
 from hypothesis import given, settings
@@ -14,12 +15,16 @@ from hypothesis import strategies as st
 
 from toolkit.knowledge import extract as X
 
+A = importlib.import_module("toolkit.knowledge.analyze")  # the package re-exports a function of that name
+
 WORDS = [
     "we", "they", "it", "this", "that", "the", "plan", "don't", "do", "not", "never", "only", "offer", "ship", "refunds",
     "are", "is", "non-refundable", "free", "of", "charge", "you", "can", "your", "order", "has", "been", "shipped",
     "balance", "due", "jan", "january", "may", "june", "sept", "5th", "21st", "2024", "12/05", "2024-01-31", "on",
     "next", "monday", "fridays", "tomorrow", "tonight", "yesterday", "week", "promo", "codes", "available", "included",
     "coming", "soon", "fee", "is", "a", "$5", "30", "days", "hotel", "allows", "pets", "Avenue", "Main", "Street",
+    "how", "much", "long", "when", "what", "time", "does", "open", "there", "my", "booking", "confirm", "right?",
+    "which", "called", "where", "phone", "number", "link", "so", "and", "i'm", "is that correct", "can I return",
 ]
 SEPARATORS = [" ", "  ", ", ", ". ", "! ", "? ", "\n", " - ", "'s "]
 
@@ -27,7 +32,12 @@ PATTERNS = [(X.DATE_RE, X.DATE_TWIN), (X.RELATIVE_DATE_RE, X._RELATIVE_DATE_TWIN
             (X.ACCOUNT_VALUE_RE, X._ACCOUNT_VALUE_TWIN)] + [(regex, twin) for (regex, _, _), twin in zip(X.POLICY_RES, X._POLICY_TWINS)]
 
 
+# boolean searches in analyze_turn (through search_folded)
+SEARCHED = [A.FACT_QUESTION_RE, A.YESNO_QUESTION_RE, A._ACCOUNT_TOPIC_RE, A.CONFIRM_RE] + [r for r, _ in A._ASKED_KINDS]
+
+
 def test_every_hot_pattern_has_a_twin():
+    assert all(X.lowered_twin(regex) is not None for regex in SEARCHED)
     assert all(twin is not None for _, twin in PATTERNS)
 
 
@@ -48,6 +58,8 @@ def test_twins_find_the_same_spans(text):
         # and the extractor's iterator gives the original text's casing
         assert [(m.span(), m.group()) for m in X._twin_finditer(regex, twin, text, text.lower())] == \
                [(m.span(), m.group()) for m in regex.finditer(text)]
+    for regex in SEARCHED:
+        assert X.search_folded(regex, text) == (regex.search(text) is not None), regex.pattern[:60]
 
 
 def test_no_twin_when_not_equivalent():

@@ -686,11 +686,13 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     """
     ptr = _pointer_for(message_index, content) if message_index >= 0 else ""
     candidates = X.extract_spans(text)
-    fact_question = bool(last_user and "?" in last_user and FACT_QUESTION_RE.search(last_user)) or bool(
-        last_user and YESNO_QUESTION_RE.search(last_user)
-    )
+    folded = X.search_folded
+    user_lower = last_user.lower() if last_user else ""
+    yesno_question = bool(last_user) and folded(YESNO_QUESTION_RE, last_user, user_lower)
+    account_topic = folded(_ACCOUNT_TOPIC_RE, last_user or "", user_lower)
+    fact_question = bool(last_user and "?" in last_user and folded(FACT_QUESTION_RE, last_user, user_lower)) or yesno_question
     # A yes/no answer to a yes/no question about the product states availability or policy.
-    if last_user and YESNO_QUESTION_RE.search(last_user) and not _ACCOUNT_TOPIC_RE.search(last_user):
+    if yesno_question and not account_topic:
         first = X.sentences(text)[0]
         sentence = text[first[0]:first[1]]
         answer = _YESNO_ANSWER_RE.match(sentence)
@@ -707,21 +709,21 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
             candidates.append(KnowledgeSpan(first[0], first[1], sentence, "availability", N.normalize_phrase(sentence),
                                             0.5, "a yes/no answer to a question about what is offered or allowed",
                                             sentence=first))
-    if _ACCOUNT_TOPIC_RE.search(last_user or ""):
+    if account_topic:
         for m in _ACCOUNT_PRONOUN_RE.finditer(text):
             candidates.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()),
                                             0.5, "an account or order fact (status)"))
     asked_kinds: set[str] = set()
     if last_user:
         for regex, kinds in _ASKED_KINDS:
-            if regex.search(last_user):
+            if folded(regex, last_user, user_lower):
                 asked_kinds.update(kinds)
     bounds = X.sentences(text)
     # A turn that ends by asking the user to confirm restates what was agreed: earlier
     # assistant turns ground all of it ("I'm booking X at Y. Is that correct?").
     last_sentence = text[bounds[-1][0]:bounds[-1][1]] if bounds else ""
-    turn_confirms = bool(CONFIRM_RE.search(text[: bounds[0][1]] if bounds else "")) or (
-        last_sentence.rstrip().endswith("?") and bool(CONFIRM_RE.search(last_sentence)))
+    turn_confirms = folded(CONFIRM_RE, text[: bounds[0][1]] if bounds else "") or (
+        last_sentence.rstrip().endswith("?") and folded(CONFIRM_RE, last_sentence))
 
     def sentence_of(span: KnowledgeSpan) -> tuple[int, int]:
         for a, b in bounds:

@@ -741,6 +741,21 @@ def lowered_twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
     return re.compile(twin, regex.flags & ~re.IGNORECASE)
 
 
+_TWIN_CACHE: dict[re.Pattern[str], re.Pattern[str] | None] = {}
+
+
+def search_folded(regex: re.Pattern[str], text: str, lowered: str | None = None) -> bool:
+    """``regex.search(text) is not None``, through the lowered twin on ASCII text (``lowered``: ``text.lower()`` if known)."""
+    if text.isascii():
+        try:
+            twin = _TWIN_CACHE[regex]
+        except KeyError:
+            twin = _TWIN_CACHE[regex] = lowered_twin(regex)
+        if twin is not None:
+            return twin.search(text.lower() if lowered is None else lowered) is not None
+    return regex.search(text) is not None
+
+
 def _twin_finditer(regex: re.Pattern[str], twin: re.Pattern[str] | None, text: str, lowered: str | None):
     """``regex.finditer(text)``, or the lowered twin's when ``lowered`` (ASCII text lower-cased) is given.
 
