@@ -10,8 +10,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
-from xml.sax.saxutils import escape as xml_escape
-from xml.sax.saxutils import quoteattr
 
 from toolkit.diagnostics import Diagnostic, Severity
 
@@ -293,6 +291,9 @@ def format_junit(diagnostics: Sequence[Diagnostic], ctx: ReportContext) -> str:
     CI systems (GitLab, Jenkins, Azure) show test cases; a failure per problem makes each
     visible. Files linted without problems get one passing test case so the count is honest.
     """
+    from xml.sax.saxutils import escape as xml_escape  # here: ~15 ms to import, and only JUnit needs it
+    from xml.sax.saxutils import quoteattr
+
     by_file: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
         by_file.setdefault(d.file or "<input>", []).append(d)

@@ -12,8 +12,6 @@ import threading
 import unicodedata
 from typing import Any, Iterable, Mapping
 
-import ftfy
-from ftfy import badness
 
 from toolkit.dedup import normalize_text
 from toolkit.diagnostics import Severity, Span
@@ -336,7 +334,12 @@ class Mojibake(ExampleRule):
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         for index, text in enumerate(ctx.texts):
-            if not text or text.isascii() or not badness.is_bad(text):
+            if not text or text.isascii():
+                continue
+            import ftfy  # imported on the first non-ASCII text: it costs ~30 ms of every start
+            from ftfy import badness
+
+            if not badness.is_bad(text):
                 continue
             fixed = ftfy.fix_encoding(text)
             if fixed == text:
