@@ -418,7 +418,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
             _add(out, taken, *m.span(), m.group(), "phone", N.normalize_phone(m.group()), 0.8, "a phone number")
         for m in ADDRESS_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "address", N.normalize_phrase(m.group()), 0.7, "a street address")
-    for m in PROMO_RE.finditer(text) if _PROMO_HINT.search(lowered) else ():
+    for m in PROMO_RE.finditer(text) if any(map(lowered.__contains__, _PROMO_HINT)) else ():
         s, e = m.span(1)
         _add(out, taken, s, e, m.group(1), "promo_code", N.normalize_identifier(m.group(1)), 0.75, "a promo / discount code")
     if has_digit:
@@ -431,14 +431,14 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         for m in TIME_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "time", N.normalize_time(m.group()), 0.45, "a time of day")
     for m in _twin_finditer(DATE_RE, DATE_TWIN, text, lowered if text.isascii() else None) \
-            if has_digit or _DATE_HINT.search(lowered) else ():
+            if has_digit or any(map(lowered.__contains__, _DATE_HINT)) else ():
         if m.group().lower().startswith("may ") and not re.search(r"\d", m.group()):
             continue
         weekday = re.match(r"(?:on|by|this|next|until|before|after|every|from)\s", m.group(), _I) is not None
         _add(out, taken, *m.span(), m.group(), "date", N.normalize_date(m.group()), 0.4 if weekday else 0.5,
              "a day of the week" if weekday else "a date")
     for m in _twin_finditer(RELATIVE_DATE_RE, _RELATIVE_DATE_TWIN, text, lowered if text.isascii() else None) \
-            if _RELATIVE_HINT.search(lowered) else ():
+            if any(map(lowered.__contains__, _RELATIVE_HINT)) else ():
         _add(out, taken, *m.span(), m.group(), "date", N.fold(m.group()), 0.25, "a relative date")
     starts = _number_starts(text)
     durations = []
@@ -518,9 +518,10 @@ def _is_number(token: str, *, allow_article: bool = True) -> bool:
 
 _HAS_DIGIT = re.compile(r"\d")
 # Cheap pre-checks: a pattern runs only when one of its words is in the text.
-_PROMO_HINT = re.compile(r"code|coupon|voucher|promo")
-_DATE_HINT = re.compile(r"day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
-_RELATIVE_HINT = re.compile(r"tomorrow|tonight|yesterday|next |this ")
+# Substrings (of the lower-cased text) one of which the pattern needs: cheap tests before costly patterns.
+_PROMO_HINT = ("code", "coupon", "voucher", "promo")
+_DATE_HINT = ("day", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_RELATIVE_HINT = ("tomorrow", "tonight", "yesterday", "next ", "this ")
 _DIGIT_START = re.compile(r"(?<![\w.,])\d")
 _NUM_AT = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+(?:-[A-Za-z]+)?")
 _DURATION_AT = re.compile(
@@ -718,8 +719,6 @@ _ACCOUNT_GATE = ("order", "package", "parcel", "shipment", "delivery", "refund",
                  "tracking", "status", "plan", "total", "amount", "number", "date")
 
 
-_POLICY_GATE_RES = tuple(re.compile("|".join(re.escape(w) for w in gate)) for gate in _POLICY_GATES)
-_ACCOUNT_GATE_RE = re.compile("|".join(re.escape(w) for w in _ACCOUNT_GATE))
 
 
 def lowered_twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
@@ -801,8 +800,9 @@ def _extract_statements(text: str, out: list[KnowledgeSpan]) -> None:
     seen: list[tuple[int, int]] = []
     lowered = text.lower()
     ascii_lowered = lowered if text.isascii() else None
-    for (regex, reason, score), gate, twin in zip(POLICY_RES, _POLICY_GATE_RES, _POLICY_TWINS):
-        if gate.search(lowered) is None:
+    contains = lowered.__contains__  # literal gates: substring tests beat a regex alternation
+    for (regex, reason, score), gate, twin in zip(POLICY_RES, _POLICY_GATES, _POLICY_TWINS):
+        if not any(map(contains, gate)):
             continue
         for m in _twin_finditer(regex, twin, text, ascii_lowered):
             if any(m.start() < b and m.end() > a for a, b in seen):
@@ -810,7 +810,7 @@ def _extract_statements(text: str, out: list[KnowledgeSpan]) -> None:
             seen.append(m.span())
             kind = "availability" if "availability" in reason or "offering" in reason else "policy"
             out.append(KnowledgeSpan(m.start(), m.end(), m.group(), kind, N.normalize_phrase(m.group()), score, reason))
-    if _ACCOUNT_GATE_RE.search(lowered) is None:
+    if not any(map(contains, _ACCOUNT_GATE)):
         return
     for m in _twin_finditer(ACCOUNT_RE, _ACCOUNT_TWIN, text, ascii_lowered):
         if ACCOUNT_ACTION_OK.search(m.group()):
