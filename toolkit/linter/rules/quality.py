@@ -266,15 +266,15 @@ class Repetition(ExampleRule):
             words = text.lower().translate(_PUNCT_TO_SPACE).split()
             share = 0.0
             if len(words) > size:
-                grams = list(zip(*(words[i:] for i in range(size))))
-                share = 1.0 - len(set(grams)) / len(grams)
+                distinct = len(set(zip(*(words[i:] for i in range(size)))))
+                share = 1.0 - distinct / (len(words) - size + 1 if size > 0 else 0)  # the number of n-grams
             # A sentence repeated three times shows up as repeated n-grams: skip the sentence
             # scan (the costly part) for the vast majority of replies that have few repeats.
             sentence, repeats, span = self._repeated_sentence(text) if share >= 0.15 else ("", 0, None)
             if len(words) < self.opts["min-words"]:
                 share = 0.0
             # a loop of a 1-4 letter unit ("hahahaha", "nononono") is one long word of few letters
-            suspects = [word for word in words if len(word) >= 8 and len(set(word)) <= 4]
+            suspects = any(len(word) >= 8 and len(set(word)) <= 4 for word in words)
             loop = _char_loop(text) if suspects else None
             reasons = []
             spans: list[Span] = []
