@@ -95,6 +95,19 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*•-])|\n
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """Sentence boundaries ``[(start, end), ...]`` (a light splitter: . ! ? and line breaks)."""
+    # the extractor and the turn analysis both split the same reply: remember the last few
+    cached = _SENTENCE_CACHE.get(text)
+    if cached is None:
+        cached = _SENTENCE_CACHE[text] = tuple(_sentences(text))
+        if len(_SENTENCE_CACHE) > 32:
+            del _SENTENCE_CACHE[next(iter(_SENTENCE_CACHE))]
+    return list(cached)
+
+
+_SENTENCE_CACHE: dict[str, tuple[tuple[int, int], ...]] = {}
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
     bounds: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
