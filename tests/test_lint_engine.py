@@ -98,6 +98,73 @@ def test_workers_give_identical_results(tmp_path):
     assert len(serial) > 3000  # 600 shouts + 2600 duplicate replies + 1 syntax error
 
 
+def _dataset_records() -> list[dict]:
+    """Examples that make every built-in dataset rule report: copies, near copies, conflicts, prompts."""
+    records = []
+    for i in range(700):
+        words = " ".join(f"w{(i * 7 + k) % 97}" for k in range(12))
+        system = [{"role": "system", "content": f"You are helper {i % 3}."}] if i % 5 else []
+        reply = f"Hi! About {words}: we can do it.\n\n- step one\n- step two\n\nBest regards,\nAnna {i % 4}"
+        if i % 3 == 0:
+            reply = f"Sure, {words} works." + " Thanks for waiting." * (1 + i % 40)
+        records.append({"messages": [*system, {"role": "user", "content": f"How do I handle {words} today?"},
+                                     {"role": "assistant", "content": reply}]})
+        if i % 9 == 0:
+            records.append(dict(records[-1]))  # exact copy
+        if i % 10 == 0:  # near copy, and a conflicting answer to the same prompt
+            records.append({"messages": [*records[-1]["messages"][:-1], {"role": "assistant", "content": reply + " Done."}]})
+            records.append({"messages": [*records[-1]["messages"][:-1], {"role": "assistant", "content": "No, never."}]})
+    return records
+
+
+DATASET_RULES = ["D001", "D002", "D003", "Q002", "Q008", "S022", "V008", "V009", "V010"]
+DATASET_OPTIONS = {"V008": {"min-share": 0.01, "min-reply-chars": 60}, "V009": {"min-share": 0.01},
+                   "V010": {"min-share": 0.01}, "D002": {"threshold": 0.6}}
+
+
+def test_dataset_rules_observe_prepared_results_as_they_would_whole_records(tmp_path):
+    """observe() on the record-less contexts the engine builds (prepare() ran in a chunk, maybe a worker)
+    finds exactly what it finds called directly on whole records."""
+    from toolkit.linter.rule import ExampleContext, load_all_rules
+    from toolkit.linter.settings import effective_options
+
+    records = _dataset_records()
+    path = write_lines(tmp_path / "data.jsonl", records)
+    settings = build_settings({}, select=DATASET_RULES, options=DATASET_OPTIONS)
+    direct = []
+    for code in DATASET_RULES:
+        rule = load_all_rules()[code](effective_options(code, settings))
+        for number, record in enumerate(records, start=1):
+            ctx = ExampleContext(record, file=str(path), line=number, index=number)
+            direct += [(finding.at.line if finding.at else number, code, finding.message) for finding in rule.observe(ctx)]
+        direct += [(finding.at.line if finding.at else None, code, finding.message) for finding in rule.finish()]
+    assert {code for _, code, _ in direct} >= {"D001", "D002", "D003", "Q002", "Q008", "V008", "V010"}
+    for jobs in (1, 2):
+        diags, linter = run([path], select=DATASET_RULES, jobs=jobs, options=DATASET_OPTIONS)
+        assert linter.stats.jobs == jobs
+        assert sorted((d.line, d.code, d.message) for d in diags) == sorted(direct, key=lambda t: (t[0] or 0, t[1], t[2]))
+
+
+def test_a_dataset_rule_without_prepare_still_observes_whole_records(tmp_path, monkeypatch):
+    monkeypatch.delattr(_lint_testrules.DupReply, "prepare")
+    monkeypatch.setattr(_lint_testrules.DupReply, "observe", lambda self, ctx: _observe_reply(self, ctx))
+    records = [ex(f"reply {i % 300}", user=f"q{i}") for i in range(900)]
+    path = write_lines(tmp_path / "a.jsonl", records)
+    serial, _ = run([path], select=["X902"], jobs=1)
+    parallel, linter = run([path], select=["X902"], jobs=2)
+    assert linter.ship_records and linter.stats.jobs == 2
+    assert len(serial) == 600 and [d.to_dict() for d in parallel] == [d.to_dict() for d in serial]
+
+
+def _observe_reply(rule, ctx):
+    reply = ctx.texts[ctx.last_assistant_index]  # needs the record
+    if reply in rule.seen:
+        rule.later.append((ctx.ref, rule.seen[reply]))
+    else:
+        rule.seen[reply] = ctx.ref
+    return ()
+
+
 def test_rule_crash_names_rule_and_location(tmp_path, cli_run):
     path = write_lines(tmp_path / "a.jsonl", [ex("fine")])
     with pytest.raises(RuleCrash, match=r"X903 \(test-crash\) on .*a.jsonl:1: ZeroDivisionError: boom"):

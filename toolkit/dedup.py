@@ -527,6 +527,17 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[bytes]:
     return [raw[i * width : (i + 1) * width] for i in range(bands)]
 
 
+_EMPTY_BYTES: dict[int, bytes] = {}
+
+
+def _empty_bytes(num_perm: int) -> bytes:
+    """The bytes of the signature of a text without words (every value 0xFFFFFFFF)."""
+    value = _EMPTY_BYTES.get(num_perm)
+    if value is None:
+        value = _EMPTY_BYTES[num_perm] = b"\xff" * (4 * num_perm)
+    return value
+
+
 @dataclass
 class NearDuplicateMatch:
     key: Hashable  # the earlier item this one matches
@@ -593,8 +604,27 @@ class NearDuplicateIndex:
             raise KeyError(f"duplicate key {key!r}")
         self._insert(key, sig, band_keys(sig, self.bands, self.rows))
 
-    def _matches(self, sig: np.ndarray, bands: list[bytes], max_matches: int | None) -> list[NearDuplicateMatch]:
-        if is_empty_signature(sig) or not self._members:
+    def add_signature_bytes(self, key: Hashable, raw: bytes, *, max_matches: int | None = None) -> list[NearDuplicateMatch]:
+        """:meth:`add` for a signature made elsewhere by this index's hasher, as ``sig.tobytes()``.
+
+        The linter computes signatures in worker processes and indexes them in its main
+        process: this path avoids numpy work per item where bytes do (band keys, emptiness).
+        """
+        if key in self._keys:
+            raise KeyError(f"duplicate key {key!r}")
+        width = self.rows * 4  # uint32 values
+        bands = [raw[i * width : (i + 1) * width] for i in range(self.bands)]
+        sig = np.frombuffer(raw, dtype=np.uint32)
+        empty = raw == _empty_bytes(self.num_perm)
+        matches = [] if empty else self._matches(sig, bands, max_matches, empty=False)
+        self._insert(key, sig, bands, empty=empty, whole=raw)
+        return matches
+
+    def _matches(self, sig: np.ndarray, bands: list[bytes], max_matches: int | None, *,
+                 empty: bool | None = None) -> list[NearDuplicateMatch]:
+        if empty is None:
+            empty = bool(is_empty_signature(sig))
+        if empty or not self._members:
             return []
         candidates: set[int] = set()
         for band, value in enumerate(bands):
@@ -619,12 +649,14 @@ class NearDuplicateIndex:
                     return found
         return found
 
-    def _insert(self, key: Hashable, sig: np.ndarray, bands: list[bytes]) -> None:
+    def _insert(self, key: Hashable, sig: np.ndarray, bands: list[bytes], *, empty: bool | None = None,
+                whole: bytes | None = None) -> None:
         self._keys.add(key)
         self._count += 1
-        if is_empty_signature(sig):
+        if empty if empty is not None else is_empty_signature(sig):
             return
-        whole = sig.tobytes()
+        if whole is None:
+            whole = sig.tobytes()
         row = self._by_signature.get(whole)
         if row is not None:
             self._members[row].append(key)

@@ -104,6 +104,15 @@ def parse_line(raw: bytes, file: str, number: int, *, last: bool = False) -> Jso
         raw = raw[:-1]
     if not raw.strip():
         return None
+    return parse_body(raw, file, number, last=last)
+
+
+def parse_body(raw: bytes, file: str, number: int, *, last: bool = False) -> JsonlLine:
+    """Parse one non-blank line whose BOM and CR are already removed (``parse_line`` without the stripping).
+
+    The lint engine strips lines in its main process (it reports BOM and CRLF itself) and
+    parses them in worker processes with this.
+    """
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -2,19 +2,30 @@
 
 Flow for one run (any number of files, or one iterable of records)::
 
-    raw lines -> parse (J errors for unreadable lines) -> ExampleContext
-       |-> example rules (worker processes over chunks when the input is large)
-       |-> dataset rules: observe() in order in this process, finish() at the end
+    main process: raw lines (BOM / CRLF noted, blank lines skipped) -> chunks of 128 lines
+    per chunk (worker processes when the input is large, else in this process):
+       parse (J errors for unreadable lines) -> ExampleContext
+       |-> example rules: check()
+       |-> dataset rules: prepare() (prepare_many per chunk)
+       -> per example back to the main process: fingerprint, in-record suppression,
+          the prepare results (small: keys, hashes, counts); the findings
+    main process, chunks in input order:
+       dataset rules: observe() on a record-less context holding the prepare results,
+       finish() at the end
     findings -> Diagnostics (code, name, configured severity, file, line, pointer,
                 fingerprint, score, spans, fixable, hint)
     -> per-file-ignores -> in-record suppressions -> baseline -> X001/X002 -> sorted
+
+The main process never parses an example: it splits lines, ships bytes and merges what
+comes back, so it does not bound the run's speed. Chunks run in this process (the same
+code path) for small inputs, ``jobs=1`` and fix runs (fixes are closures).
 
 Memory: records are not kept. The engine keeps the diagnostics, the suppression lists of
 the (few) examples that carry one, and the fixes to apply; dataset rules keep what they
 need (e.g. the near-duplicate index).
 
-Output order is deterministic: by file, line, code, then pointer and message; worker
-results are collected in submission order.
+Output order is deterministic: by file, line, code, then pointer and message; chunk
+results are merged in submission order.
 """
 
 from __future__ import annotations
@@ -40,7 +51,7 @@ from toolkit.io.jsonl import (
     display_name,
     iter_raw_lines,
     open_binary,
-    parse_line,
+    parse_body,
 )
 from toolkit.linter.rule import DatasetRule, ExampleContext, ExampleRule, Finding, Fix, Rule, load_all_rules
 from toolkit.linter.rules.meta import ENGINE_CODES
@@ -103,33 +114,31 @@ class FileFixes:
 
 @dataclass
 class _Line:
+    """One non-blank input line: raw bytes from a file, or a record from an iterable."""
+
     file: str
     line: int
-    value: Any = None
-    error: LineError | None = None
-    raw: bytes | None = None  # the line's bytes (BOM/CR removed) for worker processes
+    value: Any = None  # a record given as an object (not read from bytes)
+    error: LineError | None = None  # known before parsing (records that are not objects)
+    raw: bytes | None = None  # the line's bytes, BOM and CR removed
+    last: bool = False  # the file's last line (a parse error there may be a truncation)
+    index: int = 0  # run-wide position, set by the engine
 
 
 def _file_lines(source: str | os.PathLike[str] | IO[bytes], name: str, flags: dict[str, Any]) -> Iterator[_Line]:
-    """Raw-aware reading: like ``read_jsonl`` but also notes a BOM and CRLF line ends."""
+    """Raw lines of a file, not parsed (workers parse them); notes a BOM and CRLF line ends in ``flags``."""
     with open_binary(source) as stream:
         for number, raw, last in iter_raw_lines(stream):
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 flags["bom"] = True
+                raw = raw[3:]
             if raw.endswith(b"\r"):
                 flags["crlf"] = flags.get("crlf", 0) + 1
                 flags.setdefault("crlf_first", number)
-            parsed = parse_line(raw, name, number, last=last)
-            if parsed is None:
+                raw = raw[:-1]
+            if not raw or raw.isspace():  # blank lines are skipped (as read_jsonl does)
                 continue
-            body = parsed.raw if parsed.raw else _strip(raw, number)
-            yield _Line(name, number, parsed.value, parsed.error, body)
-
-
-def _strip(raw: bytes, number: int) -> bytes:
-    if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    return raw[:-1] if raw.endswith(b"\r") else raw
+            yield _Line(name, number, raw=raw, last=last)
 
 
 def _record_lines(records: Iterable[Any], name: str) -> Iterator[_Line]:
@@ -148,14 +157,19 @@ def _record_lines(records: Iterable[Any], name: str) -> Iterator[_Line]:
                                                       hint="each record must be one JSON object"))
 
 
-# --------------------------------------------------------------------------- worker side
+# --------------------------------------------------------------------------- chunk side (workers, or this process)
 
 _WORKER_RULES: list[ExampleRule] = []
 _WORKER_PREP: list[DatasetRule] = []
 #: Per-rule CPU seconds in this process when timing is on (``ftkit lint --timing``); None when off.
 _TIMINGS: dict[str, float] | None = None
 
-_Result = tuple[int, str, int, str, list[Finding], str]
+#: One line of a chunk: (file, line, run-wide index, raw bytes or a record, is the file's last line).
+_Task = tuple[str, int, int, Any, bool]
+#: What a chunk reports per line: a ``LineError``, or (fingerprint, suppression, prepare results, record or None).
+_Outcome = Any
+#: An example rule's findings on one line of the chunk: (position in the chunk, code, findings).
+_Found = tuple[int, str, list[Finding]]
 
 
 def _worker_init(specs: list[tuple[str, dict[str, Any]]] | None, prep_specs: list[tuple[str, dict[str, Any]]] | None,
@@ -170,40 +184,101 @@ def _worker_init(specs: list[tuple[str, dict[str, Any]]] | None, prep_specs: lis
     _WORKER_PREP[:] = [rules[code](options) for code, options in prep_specs or ()]  # type: ignore[misc]
 
 
-def _worker_check(batch: list[tuple[str, int, int, bytes]]) -> tuple[list[_Result], list[dict[str, Any] | None], dict[str, float] | None]:
-    """Check a chunk in a worker.
+def _check_chunk(batch: list[_Task], portable: bool = True, ship_records: bool = False,
+                 rules: list[ExampleRule] | None = None, prepare_rules: list[DatasetRule] | None = None,
+                 ) -> tuple[list[_Outcome], list[_Found], dict[str, float] | None]:
+    """Parse and check a chunk of lines (in a worker, or in the main process for small inputs).
 
-    Returns the example rules' findings as ``(index, file, line, code, findings, fingerprint)``
-    and, per record in order, the ``prepare`` results of dataset rules (``None`` if there are none).
+    Returns, per line in order, a ``LineError`` or ``(fingerprint, suppression or None,
+    {code: prepare result} or None, the record if ``ship_records`` else None)``; the example
+    rules' findings as ``(position, code, findings)``; and per-rule CPU seconds when timing.
+    ``portable`` makes findings picklable (fixes lose their closures; only their safety
+    matters outside fix runs, which are single-process).
     """
-    out: list[_Result] = []
-    prepared: list[dict[str, Any] | None] = []
-    for file, line, index, raw in batch:
-        record = orjson.loads(raw)
+    outcomes: list[_Outcome] = []
+    found: list[_Found] = []
+    contexts: list[ExampleContext] = []
+    positions: list[int] = []
+    if rules is None:  # in a worker: the rules it inherited or built
+        rules, prepare_rules = _WORKER_RULES, _WORKER_PREP
+    assert prepare_rules is not None
+    for position, (file, line, index, data, last) in enumerate(batch):
+        if type(data) is bytes:
+            parsed = parse_body(data, file, line, last=last)
+            if parsed.error is not None:
+                outcomes.append(parsed.error)
+                continue
+            record = parsed.value
+        else:
+            record = data
         ctx = ExampleContext(record, file=file, line=line, index=index)
-        for rule in _WORKER_RULES:
-            findings = _run_rule(rule, ctx, "check")
-            if findings:
-                for finding in findings:
-                    # Fixes are closures and do not pickle; only their safety matters here
-                    # (fix runs are single-process).
-                    finding.fix = _portable_fix(finding.fix)
-                    if isinstance(finding.at, ExampleContext):
-                        finding.at = finding.at.ref
-                out.append((index, file, line, rule.code, findings, ctx.fingerprint))
-        prepared.append({rule.code: _run_rule(rule, ctx, "prepare") for rule in _WORKER_PREP} if _WORKER_PREP else None)
+        outcomes.append(None)  # filled in below
+        contexts.append(ctx)
+        positions.append(position)
+        if _TIMINGS is not None:
+            for rule in rules:
+                findings = _run_rule(rule, ctx, "check")
+                if findings:
+                    found.append((position, rule.code, findings))
+            continue
+        rule = None
+        try:
+            for rule in rules:
+                result = rule.check(ctx)
+                if result:
+                    findings = list(result)
+                    if findings:
+                        found.append((position, rule.code, findings))
+        except Exception as exc:  # a rule bug must name itself, not kill the run anonymously
+            raise _crash(rule, ctx, exc) from exc  # type: ignore[arg-type]
+    if portable:
+        for _position, _code, findings in found:
+            for finding in findings:
+                # Fixes are closures and do not pickle; only their safety matters here.
+                finding.fix = _portable_fix(finding.fix)
+                if isinstance(finding.at, ExampleContext):
+                    finding.at = finding.at.ref
+    # Dataset rules' per-example part, a column per rule over the chunk (after the example
+    # rules, so caches they leave on the contexts serve it).
+    columns = [_prepare_column(rule, contexts) for rule in prepare_rules]
+    codes = [rule.code for rule in prepare_rules]
+    for k, (position, ctx) in enumerate(zip(positions, contexts)):
+        prepared = {code: column[k] for code, column in zip(codes, columns)} if columns else None
+        outcomes[position] = (ctx.fingerprint, record_suppression(ctx.record), prepared,
+                              ctx.record if ship_records else None)
     timings = None
     if _TIMINGS is not None:
         timings = dict(_TIMINGS)
         _TIMINGS.clear()
-    return out, prepared, timings
+    return outcomes, found, timings
+
+
+def _prepare_column(rule: DatasetRule, contexts: list[ExampleContext]) -> list[Any]:
+    started = time.process_time() if _TIMINGS is not None else 0.0
+    try:
+        column = rule.prepare_many(contexts)
+    except Exception:
+        for ctx in contexts:  # name the example that breaks it, if one does on its own
+            _run_rule(rule, ctx, "prepare")
+        raise
+    if _TIMINGS is not None:
+        _TIMINGS[rule.code] = _TIMINGS.get(rule.code, 0.0) + time.process_time() - started
+    return column
 
 
 def _portable_fix(fix: Fix | None) -> Fix | None:
     return None if fix is None else Fix(fix.description, fix.safety, None)
 
 
+def _crash(rule: Rule, ctx: ExampleContext, exc: Exception) -> RuleCrash:
+    return RuleCrash(
+        f"internal error in rule {rule.code} ({rule.name}) on {ctx.file}:{ctx.line}: "
+        f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+    )
+
+
 def _run_rule(rule: Rule, ctx: ExampleContext, method: str) -> Any:
+    """Call one rule method on one example, timed when timing is on; a failure names the rule."""
     started = time.process_time() if _TIMINGS is not None else 0.0
     try:
         result = getattr(rule, method)(ctx)
@@ -213,10 +288,7 @@ def _run_rule(rule: Rule, ctx: ExampleContext, method: str) -> Any:
             _TIMINGS[rule.code] = _TIMINGS.get(rule.code, 0.0) + time.process_time() - started
         return result
     except Exception as exc:  # a rule bug must name itself, not kill the run anonymously
-        raise RuleCrash(
-            f"internal error in rule {rule.code} ({rule.name}) on {ctx.file}:{ctx.line}: "
-            f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
-        ) from exc
+        raise _crash(rule, ctx, exc) from exc
 
 
 # --------------------------------------------------------------------------- the engine
@@ -266,6 +338,10 @@ class Linter:
                 self.rule_specs.append((code, options))
         self.rules_by_code: dict[str, Rule] = {r.code: r for r in (*self.example_rules, *self.dataset_rules)}
         self.prepare_rules: list[DatasetRule] = [r for r in self.dataset_rules if r.has_prepare]
+        # A dataset rule without prepare() observes whole records: chunks then send them back.
+        self.ship_records = len(self.prepare_rules) < len(self.dataset_rules)
+        self._registry = registry
+        self._severities: dict[tuple[str, Severity | None], Severity] = {}
         cpus = os.cpu_count() or 1
         self.jobs = max(1, min(jobs if jobs else cpus, 32))
         if collect_fixes:
@@ -283,16 +359,22 @@ class Linter:
         return code in self.settings.selected
 
     def _name_of(self, code: str) -> str | None:
-        rule = load_all_rules().get(code)
+        rule = self._registry.get(code)
         return rule.name if rule is not None else FALLBACK_NAMES.get(code)
 
     def _severity(self, code: str, override: Severity | None = None) -> Severity:
-        if code in self.settings.severity:
-            return self.settings.severity[code]
-        if override is not None:
-            return override
-        rule = load_all_rules().get(code)
-        return rule.default_severity if rule is not None else Severity.ERROR
+        key = (code, override)
+        severity = self._severities.get(key)
+        if severity is None:
+            if code in self.settings.severity:
+                severity = self.settings.severity[code]
+            elif override is not None:
+                severity = override
+            else:
+                rule = self._registry.get(code)
+                severity = rule.default_severity if rule is not None else Severity.ERROR
+            self._severities[key] = severity
+        return severity
 
     def _fix_usable(self, fix: Fix | None) -> bool:
         return fix is not None and (fix.safety == "safe" or self.unsafe_fixes)
@@ -319,9 +401,7 @@ class Linter:
         )
         self._items.append(_Item(diagnostic, index, finding.fix))
 
-    def _line_error(self, item: _Line, index: int) -> None:
-        error = item.error
-        assert error is not None
+    def _line_error(self, item: _Line, error: LineError) -> None:
         code = error.code
         if not self._selected(code):
             return
@@ -396,18 +476,18 @@ class Linter:
         return result
 
     def _process(self, streams: list[tuple[str, Iterator[_Line], dict[str, Any]]]) -> None:
-        """Read every stream; check examples inline, or in worker processes once the input is large.
+        """Read every stream into chunks; check them in this process, or in workers once the input is large.
 
-        In worker mode the main process parses and keeps only the in-flight chunks; dataset
-        rules observe each example when its chunk comes back (in input order), with the
-        ``prepare`` results the workers computed.
+        The first ``PARALLEL_MIN`` lines are held until it is clear whether the input is
+        large enough for workers. Chunk results are merged in input order, so dataset rules
+        observe the examples in order whichever process checked them.
         """
         pool = None
         pending: collections.deque = collections.deque()
-        chunk: list[tuple[str, int, int, bytes]] = []
-        held: list[ExampleContext] = []  # contexts of the chunk being filled
+        chunk: list[_Line] = []
+        held = 0  # lines waiting for the decision whether to start workers
         index = 0
-        use_workers = self.jobs > 1 and bool(self.example_rules or self.prepare_rules)
+        use_workers = self.jobs > 1 and bool(self.example_rules or self.dataset_rules)
         decided = not use_workers
         try:
             for display, lines, flags in streams:
@@ -418,43 +498,54 @@ class Linter:
                     index += 1
                     if item.error is not None:
                         self.stats.unreadable += 1
-                        self._line_error(item, index)
+                        self._line_error(item, item.error)
                         continue
-                    self.stats.examples += 1
-                    record = item.value
-                    ctx = ExampleContext(record, file=item.file, line=item.line, index=index)
-                    suppression = record_suppression(record)
-                    if suppression is not None:
-                        self._suppressions[index] = (suppression, item.file, item.line, ctx.fingerprint)
-                    if decided and pool is None:
-                        self._inline(ctx)
+                    item.index = index
+                    chunk.append(item)
+                    if len(chunk) < CHUNK:
                         continue
-                    raw = item.raw if item.raw is not None else orjson.dumps(record)
-                    chunk.append((item.file, item.line, index, raw))
-                    held.append(ctx)
-                    if len(chunk) >= CHUNK and (decided or len(held) >= PARALLEL_MIN):
-                        if pool is None:
-                            pool = self._start_pool()
-                            decided = True
-                        pending.append((pool.apply_async(_worker_check, (chunk,)), held))
-                        chunk, held = [], []
+                    if pool is None and not decided:
+                        held += len(chunk)
+                        if held < PARALLEL_MIN:
+                            pending.append((chunk, None))
+                            chunk = []
+                            continue
+                        pool = self._start_pool()
+                        decided = True
+                        held_chunks = [lines for lines, _ in pending] + [chunk]
+                        pending.clear()
+                        for lines_ in held_chunks:
+                            pending.append((lines_, pool.apply_async(_check_chunk, self._chunk_args(lines_, True))))
+                    elif pool is None:
+                        self._collect(chunk, _check_chunk(*self._chunk_args(chunk, False)))
+                    else:
+                        pending.append((chunk, pool.apply_async(_check_chunk, self._chunk_args(chunk, True))))
                         while len(pending) > 2 * self.jobs:
-                            self._collect(*pending.popleft())
+                            lines_, result = pending.popleft()
+                            self._collect(lines_, result.get())
+                    chunk = []
                 self._file_level(display, flags)
             # End of input.
-            if pool is not None:
-                if chunk:
-                    pending.append((pool.apply_async(_worker_check, (chunk,)), held))
-                while pending:
-                    self._collect(*pending.popleft())
-            else:
-                for ctx in held:
-                    self._inline(ctx)
+            if chunk:
+                pending.append((chunk, pool.apply_async(_check_chunk, self._chunk_args(chunk, True)) if pool else None))
+            while pending:
+                lines_, result = pending.popleft()
+                self._collect(lines_, result.get() if result is not None else _check_chunk(*self._chunk_args(lines_, False)))
         finally:
             if pool is not None:
                 pool.terminate()
                 pool.join()
         self.stats.jobs = self.jobs if pool is not None else 1
+
+    def _chunk_args(self, lines: list[_Line], remote: bool) -> tuple[Any, ...]:
+        """Arguments of :func:`_check_chunk`: workers get bytes, this process the records themselves."""
+        if remote:
+            batch = [(item.file, item.line, item.index, item.raw if item.raw is not None else orjson.dumps(item.value),
+                      item.last) for item in lines]
+            return batch, True, self.ship_records
+        batch = [(item.file, item.line, item.index, item.value if item.value is not None else item.raw, item.last)
+                 for item in lines]
+        return batch, False, self.ship_records, self.example_rules, self.prepare_rules
 
     def _start_pool(self) -> Any:
         global _WORKER_RULES, _WORKER_PREP
@@ -468,31 +559,56 @@ class Linter:
         prep_specs = [(r.code, effective_options(r.code, self.settings)) for r in self.prepare_rules]
         return context.Pool(self.jobs, initializer=_worker_init, initargs=(self.rule_specs, prep_specs, self.timing))
 
-    def _observe(self, ctx: ExampleContext) -> None:
-        for rule in self.dataset_rules:
-            for finding in _run_rule(rule, ctx, "observe"):
-                self._add_finding(rule, finding, ctx.file, ctx.line, ctx.index, None if finding.at else ctx.fingerprint)
-
-    def _inline(self, ctx: ExampleContext) -> None:
-        # Example rules first, so caches they leave on ctx serve the dataset rules' prepare.
-        for rule in self.example_rules:
-            for finding in _run_rule(rule, ctx, "check"):
-                self._add_finding(rule, finding, ctx.file, ctx.line, ctx.index, None if finding.at else ctx.fingerprint)
-        self._observe(ctx)
-
-    def _collect(self, async_result: Any, contexts: list[ExampleContext]) -> None:
-        results, prepared, timings = async_result.get()
+    def _collect(self, lines: list[_Line], outcome: tuple[list[_Outcome], list[_Found], dict[str, float] | None]) -> None:
+        """Merge one chunk's results: line errors, suppressions, dataset rules' observe, then findings."""
+        outcomes, found, timings = outcome
         if timings:
             for code, seconds in timings.items():
                 self.timings[code] = self.timings.get(code, 0.0) + seconds
-        for ctx, values in zip(contexts, prepared):
-            if values is not None:
-                ctx.__dict__["_prepared"] = values
-            self._observe(ctx)
-        for index, file, line, code, findings, fingerprint in results:
-            rule = self.rules_by_code[code]
+        fingerprints: list[str | None] = [None] * len(lines)
+        dataset_rules = self.dataset_rules
+        timed = _TIMINGS is not None
+        for position, (item, result) in enumerate(zip(lines, outcomes)):
+            if type(result) is not tuple:
+                self.stats.unreadable += 1
+                self._line_error(item, result)
+                continue
+            self.stats.examples += 1
+            fingerprint, suppression, prepared, record = result
+            fingerprints[position] = fingerprint
+            if suppression is not None:
+                self._suppressions[item.index] = (suppression, item.file, item.line, fingerprint)
+            if not dataset_rules:
+                continue
+            # The record stays in the worker: observe() sees the location and the prepare results.
+            ctx = ExampleContext(record, file=item.file, line=item.line, index=item.index)
+            state = ctx.__dict__
+            state["fingerprint"] = fingerprint
+            if prepared is not None:
+                state["_prepared"] = prepared
+            if timed:
+                for rule in dataset_rules:
+                    for finding in _run_rule(rule, ctx, "observe"):
+                        self._add_finding(rule, finding, item.file, item.line, item.index, None if finding.at else fingerprint)
+                continue
+            rule = None
+            try:
+                for rule in dataset_rules:
+                    result = rule.observe(ctx)
+                    if result:
+                        for finding in result:
+                            self._add_finding(rule, finding, item.file, item.line, item.index,
+                                              None if finding.at else fingerprint)
+            except RuleCrash:
+                raise
+            except Exception as exc:
+                raise _crash(rule, ctx, exc) from exc  # type: ignore[arg-type]
+        rules_by_code = self.rules_by_code
+        for position, code, findings in found:
+            item = lines[position]
+            rule = rules_by_code[code]
             for finding in findings:
-                self._add_finding(rule, finding, file, line, index, fingerprint)
+                self._add_finding(rule, finding, item.file, item.line, item.index, fingerprints[position])
 
     # ------------------------------------------------------------------ finishing
 

@@ -266,18 +266,32 @@ class ExampleRule(Rule):
 class DatasetRule(Rule):
     """A rule that sees every example in order (``observe``) and reports at the end (``finish``).
 
-    Optional ``prepare(ctx)``: the per-example part of the work that needs no other example
-    (a MinHash signature, a knowledge analysis, normalised text). When a rule overrides it,
-    the engine runs it in worker processes next to the example rules (on the same context,
+    ``prepare(ctx)``: the per-example part of the work that needs no other example (a
+    MinHash signature, a knowledge analysis, normalised text, a hash of the system prompt).
+    The engine runs it in worker processes next to the example rules (on the same context,
     so caches on ``ctx`` are shared with them) and ``observe`` gets the result through
-    :meth:`prepared`. The result must be picklable. ``observe`` must not rely on
-    ``prepare`` having run elsewhere: :meth:`prepared` computes it when it has not.
+    :meth:`prepared`. The result must be picklable and should be small (a key, a hash, a
+    count): it travels back to the main process, whose time bounds the whole run.
+
+    A rule that overrides ``prepare`` gets, in ``observe``, a context *without the record*
+    (``ctx.record`` is ``None``): only ``file``, ``line``, ``index``, ``fingerprint``,
+    ``ref`` and :meth:`prepared`. That keeps the main process from parsing examples. A rule
+    without ``prepare`` gets the whole record (shipped back from the worker: slower).
+    ``observe`` called outside the engine (on a full context) still works: :meth:`prepared`
+    computes ``prepare`` when the engine has not.
+
+    ``prepare_many(ctxs)`` prepares a chunk of examples at once (the engine calls it per
+    worker chunk); override it when batching is faster (D002 hashes a chunk with numpy).
     """
 
     scope: ClassVar[Scope] = "dataset"
 
     def prepare(self, ctx: ExampleContext) -> Any:
         return None
+
+    def prepare_many(self, ctxs: list[ExampleContext]) -> list[Any]:
+        """``prepare`` of each context, in order."""
+        return [self.prepare(ctx) for ctx in ctxs]
 
     @property
     def has_prepare(self) -> bool:

@@ -738,11 +738,17 @@ class InconsistentFormatting(DatasetRule):
         self._tallies = {element: _Tally() for element in self.opts["elements"]}
         self._judged = 0
 
-    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+    def prepare(self, ctx: ExampleContext) -> frozenset[str] | None:
+        """The markdown elements the replies use (``None`` when they are too short to judge)."""
         texts = [text for _, text in _replies(ctx) if text]
         if not texts or sum(len(t) for t in texts) < self.opts["min-reply-chars"]:
+            return None
+        return frozenset(markdown_elements("\n\n".join(texts)))
+
+    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+        used = self.prepared(ctx)
+        if used is None:
             return ()
-        used = markdown_elements("\n\n".join(texts))
         self._judged += 1
         ref = ctx.ref
         for element, tally in self._tallies.items():
@@ -806,10 +812,15 @@ class InconsistentGreeting(DatasetRule):
         self._patterns = _compile_all(self.opts["greeting-patterns"], code=self.code, option="greeting-patterns")
         self._tally = _Tally()
 
-    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+    def prepare(self, ctx: ExampleContext) -> bool | None:
+        """Whether the opening reply greets (``None`` without one)."""
         target = first_reply(ctx)
-        if target is not None:
-            self._tally.add(any(p.search(target[1]) for p in self._patterns), ctx.ref)
+        return None if target is None else any(p.search(target[1]) for p in self._patterns)
+
+    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+        greets = self.prepared(ctx)
+        if greets is not None:
+            self._tally.add(greets, ctx.ref)
         return ()
 
     def finish(self) -> Iterable[Finding]:
@@ -871,25 +882,35 @@ class InconsistentSignOff(DatasetRule):
         self._tally = _Tally()
         self._forms: dict[str, list[Any]] = {}  # normalised phrase -> [count, first ref, as written]
 
-    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+    def prepare(self, ctx: ExampleContext) -> tuple[str, str] | bool | None:
+        """The closing reply's sign-off as ``(normalised key, phrase as written)``, ``False`` without one,
+        ``None`` without a closing reply."""
         target = last_reply(ctx)
         if target is None:
-            return ()
+            return None
         text = target[1]
         match = None
         for pattern in self._patterns:
             match = pattern.search(text, max(0, len(text) - 200))
             if match:
                 break
-        self._tally.add(match is not None, ctx.ref)
-        if match is not None:
-            phrase = match.groupdict().get("phrase") or match.group()
-            key = " ".join(_SIGN_OFF_NORMALIZE.sub(" ", phrase.casefold()).split())
+        if match is None:
+            return False
+        phrase = match.groupdict().get("phrase") or match.group()
+        return " ".join(_SIGN_OFF_NORMALIZE.sub(" ", phrase.casefold()).split()), phrase.strip()
+
+    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+        sign_off = self.prepared(ctx)
+        if sign_off is None:
+            return ()
+        self._tally.add(sign_off is not False, ctx.ref)
+        if sign_off is not False:
+            key, phrase = sign_off
             entry = self._forms.get(key)
             if entry is not None:
                 entry[0] += 1
             elif len(self._forms) < self._MAX_FORMS:
-                self._forms[key] = [1, ctx.ref, phrase.strip()]
+                self._forms[key] = [1, ctx.ref, phrase]
         return ()
 
     def finish(self) -> Iterable[Finding]:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Iterable, Mapping
 
-from toolkit.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, normalize_text
+from toolkit.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, get_hasher, normalize_text, normalize_words
 from toolkit.diagnostics import Severity
-from toolkit.linter.rule import DatasetRule, ExampleContext, ExampleRef, Finding, Fix, RuleOption, register
+from toolkit.linter.rule import DatasetRule, ExampleContext, Finding, Fix, RuleOption, register
 from toolkit.linter.rules._textfix import preview, trainable_assistant
 
 
@@ -53,12 +53,19 @@ def _comparable_text(ctx: ExampleContext, roles: tuple[str, ...]) -> str:
     return text
 
 
-def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> str:
+def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[str, bytes]:
+    """The normalised comparable text and its 16-byte key (cached on the context for D001 and D002)."""
     cache = ctx.__dict__.setdefault("_ftkit_dup_norm", {})
     value = cache.get(roles)
     if value is None:
-        value = cache[roles] = normalize_text(_comparable_text(ctx, roles))
+        text = normalize_text(_comparable_text(ctx, roles))
+        value = cache[roles] = (text, _digest(text))
     return value
+
+
+def _signature_words(normalized: str) -> list[str]:
+    """``normalize_words(normalized)``: what MinHash hashes (on ASCII text simply its words)."""
+    return normalized.split() if normalized.isascii() else normalize_words(normalized)
 
 
 def _drop(record: Mapping[str, Any]) -> None:
@@ -101,11 +108,15 @@ class ExactDuplicate(DatasetRule):
         self._roles = tuple(self.opts["roles"])
         self._seen: dict[bytes, tuple[str, int, int]] = {}  # key -> (file, line, copies so far)
 
+    def prepare(self, ctx: ExampleContext) -> bytes | None:
+        """The key of the normalised text (``None`` for an example without text)."""
+        normalized, key = _normalized(ctx, self._roles)
+        return key if normalized else None
+
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
-        normalized = _normalized(ctx, self._roles)
-        if not normalized:
+        key = self.prepared(ctx)
+        if key is None:
             return ()
-        key = _digest(normalized)
         first = self._seen.get(key)
         if first is None:
             self._seen[key] = (ctx.file, ctx.line, 1)
@@ -169,8 +180,6 @@ class NearDuplicate(DatasetRule):
         _ROLES_OPTION,
     )
 
-    _BATCH = 256  # examples hashed together (MinHash in batches is several times faster)
-
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
         threshold = self.opts["threshold"]
@@ -179,49 +188,55 @@ class NearDuplicate(DatasetRule):
         self._roles = tuple(self.opts["roles"])
         self._index = NearDuplicateIndex(threshold)
         self._exact: set[bytes] = set()
-        self._pending: list[tuple[int, str, ExampleRef]] = []
+
+    def prepare(self, ctx: ExampleContext) -> tuple[bytes, bytes] | None:
+        return self.prepare_many([ctx])[0]
+
+    def prepare_many(self, ctxs: list[ExampleContext]) -> list[tuple[bytes, bytes] | None]:
+        """Per example: ``(key of the normalised text, MinHash signature as bytes)``, ``None`` when too short.
+
+        The signatures of a chunk are computed together (several times faster than one by one).
+        """
+        minimum = self.opts["min-words"]
+        keys: list[bytes | None] = []
+        words: list[list[str]] = []
+        for ctx in ctxs:
+            normalized, key = _normalized(ctx, self._roles)
+            if normalized.count(" ") + 1 < minimum:
+                keys.append(None)
+                continue
+            keys.append(key)
+            words.append(_signature_words(normalized))
+        signatures = iter(get_hasher().signatures_of_words(words)) if words else iter(())
+        return [None if key is None else (key, next(signatures).tobytes()) for key in keys]
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
-        normalized = _normalized(ctx, self._roles)
-        if normalized.count(" ") + 1 < self.opts["min-words"]:
+        prepared = self.prepared(ctx)
+        if prepared is None:
             return ()
-        key = _digest(normalized)
+        key, signature = prepared
         if key in self._exact:
             return ()  # an exact duplicate: D001 reports it, and indexing it again adds nothing
         self._exact.add(key)
-        self._pending.append((ctx.index, normalized, ctx.ref))
-        if len(self._pending) >= self._BATCH:
-            return self._flush()
-        return ()
-
-    def finish(self) -> Iterable[Finding]:
-        return self._flush()
-
-    def _flush(self) -> list[Finding]:
-        pending, self._pending = self._pending, []
-        if not pending:
-            return []
         # keyed by location: the index's own member lists then say where each match is
         # (the run-wide index keeps keys unique even when one file is given twice)
-        results = self._index.add_many((((ref.file, ref.line, ref.index), text) for _, text, ref in pending), max_matches=8)
-        findings = []
-        for (_index, _text, ref), matches in zip(pending, results):
-            if not matches:
-                continue
-            best = matches[0]
-            file, line, _ = best.key  # type: ignore[misc]
-            others = f" and {len(matches) - 1}{'+' if len(matches) >= 8 else ''} more" if len(matches) > 1 else ""
-            findings.append(
-                Finding(
-                    message=f"near-duplicate of the example at {_where(file, line, ref.file)}{others} "
-                    f"(estimated similarity {best.similarity:.2f})",
-                    hint="drop or rewrite one of them; raise `threshold` if these are legitimately similar",
-                    score=round(best.similarity, 4),
-                    at=ref,
-                    extra={"duplicate_of": {"file": file, "line": line}, "similarity": round(best.similarity, 4)},
-                )
-            )
-        return findings
+        matches = self._index.add_signature_bytes((ctx.file, ctx.line, ctx.index), signature, max_matches=8)
+        if not matches:
+            return ()
+        ref = ctx.ref
+        best = matches[0]
+        file, line, _ = best.key  # type: ignore[misc]
+        others = f" and {len(matches) - 1}{'+' if len(matches) >= 8 else ''} more" if len(matches) > 1 else ""
+        return (
+            Finding(
+                message=f"near-duplicate of the example at {_where(file, line, ref.file)}{others} "
+                f"(estimated similarity {best.similarity:.2f})",
+                hint="drop or rewrite one of them; raise `threshold` if these are legitimately similar",
+                score=round(best.similarity, 4),
+                at=ref,
+                extra={"duplicate_of": {"file": file, "line": line}, "similarity": round(best.similarity, 4)},
+            ),
+        )
 
 
 @register
@@ -257,7 +272,8 @@ class ConflictingAnswers(DatasetRule):
         super().__init__(options)
         self._seen: dict[bytes, tuple[bytes, str, int, str]] = {}  # prompt -> (answer, file, line, preview)
 
-    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+    def prepare(self, ctx: ExampleContext) -> tuple[bytes, bytes, str, str] | None:
+        """``(prompt key, answer key, answer preview, answer pointer)``, ``None`` when not comparable."""
         last = None
         for index in range(len(ctx.messages) - 1, -1, -1):
             message = ctx.messages[index]
@@ -265,9 +281,9 @@ class ConflictingAnswers(DatasetRule):
                 last = index
                 break
             if message.get("role") == "assistant":
-                return ()
+                return None
         if last is None or ctx.messages[last].get("tool_calls"):
-            return ()
+            return None
         # Short questions ("hi", "thanks!") legitimately get varied answers: count the customer's
         # words only (a long system prompt must not make every "thanks" a comparable prompt).
         user_words = 0
@@ -275,7 +291,7 @@ class ConflictingAnswers(DatasetRule):
             if message.get("role") == "user":
                 user_words += text.count(" ") + 1 if text.strip() else 0
         if user_words < self.opts["min-prompt-words"]:
-            return ()
+            return None
         roles = {"user", "assistant", "tool"} | ({"system", "developer"} if self.opts["include-system"] else set())
         prompt = normalize_text(
             "\n".join(
@@ -285,19 +301,25 @@ class ConflictingAnswers(DatasetRule):
         answer_text = ctx.texts[last]
         answer = normalize_text(answer_text)
         if not answer:
+            return None
+        return _digest(prompt), _digest(answer), preview(answer_text, 50), ctx.content_pointer(last)
+
+    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+        prepared = self.prepared(ctx)
+        if prepared is None:
             return ()
-        prompt_key, answer_key = _digest(prompt), _digest(answer)
+        prompt_key, answer_key, answer_preview, pointer = prepared
         first = self._seen.get(prompt_key)
         if first is None:
-            self._seen[prompt_key] = (answer_key, ctx.file, ctx.line, preview(answer_text, 50))
+            self._seen[prompt_key] = (answer_key, ctx.file, ctx.line, answer_preview)
             return ()
         if first[0] == answer_key:
             return ()
         return (
             Finding(
                 message=f"same prompt as the example at {_where(first[1], first[2], ctx.file)} but a different answer: "
-                f"{preview(answer_text, 50)!r} vs {first[3]!r}",
-                pointer=ctx.content_pointer(last),
+                f"{answer_preview!r} vs {first[3]!r}",
+                pointer=pointer,
                 hint="keep the answer that is right, or make the prompts say what decides between them",
                 extra={"conflicts_with": {"file": first[1], "line": first[2]}},
             ),

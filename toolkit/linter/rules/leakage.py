@@ -87,10 +87,20 @@ class _SplitLeakageRule(DatasetRule):
             return split_of_file(ctx.file)
         return None
 
-    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+    def prepare(self, ctx: ExampleContext) -> tuple[str, Any] | None:
+        """``(split label, record)`` for an example that belongs to a split, else ``None``.
+
+        Only split examples travel back to the main process whole (the detector reads their
+        text and group fields); in a folder of shards nothing does.
+        """
         label = self._label(ctx)
-        if label is not None:
-            self._detector.add(ctx.record, label, ctx.file, ctx.line)
+        return None if label is None else (label, ctx.record)
+
+    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+        prepared = self.prepared(ctx)
+        if prepared is not None:
+            label, record = prepared
+            self._detector.add(record, label, ctx.file, ctx.line)
             self._refs.append(ctx.ref)
         return ()
 

@@ -149,8 +149,12 @@ class LengthOutlier(DatasetRule):
         self._low: list[tuple[float, int, ExampleRef, int]] = []
         self._count = 0
 
+    def prepare(self, ctx: ExampleContext) -> int | None:
+        """The characters of the trainable replies (``None`` when there is no reply)."""
+        return _assistant_chars(ctx)
+
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
-        chars = _assistant_chars(ctx)
+        chars = self.prepared(ctx)
         if chars is None:
             return ()
         value = math.log1p(chars)
@@ -666,23 +670,29 @@ class SystemPromptVaries(DatasetRule):
         super().__init__(options)
         self._counts: dict[bytes, int] = {}
         self._where: dict[bytes, tuple[ExampleRef, str | None, str]] = {}  # key -> (first ref, preview, pointer)
-        self._last: tuple[str | None, bytes] = (None, b"")
+        self._last: tuple[str | None, str, tuple[bytes, str | None, str]] = (None, "", (b"", None, "/messages"))
         self._total = 0
         self._uncounted = 0
 
-    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+    def prepare(self, ctx: ExampleContext) -> tuple[bytes, str | None, str]:
+        """``(key of the normalised system prompt or b"" for none, its preview, its pointer)``."""
         prompt, where = None, "/messages"
         for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
             if message.get("role") in ("system", "developer"):
                 prompt, where = text, ctx.content_pointer(index)
                 break
         if prompt is None:
-            key = b""
-        elif prompt == self._last[0]:
-            key = self._last[1]  # datasets repeat one prompt: skip normalising it again
-        else:
-            key = hashlib.blake2b(normalize_text(prompt).encode(), digest_size=12).digest()
-            self._last = (prompt, key)
+            return b"", None, where
+        if prompt == self._last[0] and where == self._last[1]:
+            # Datasets repeat one prompt: skip normalising it again, and hand back the same
+            # tuple (pickled once per chunk on its way to the main process).
+            return self._last[2]
+        value = (hashlib.blake2b(normalize_text(prompt).encode(), digest_size=12).digest(), preview(prompt, 50), where)
+        self._last = (prompt, where, value)
+        return value
+
+    def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
+        key, shown, where = self.prepared(ctx)
         self._total += 1
         count = self._counts.get(key)
         if count is not None:
@@ -690,7 +700,7 @@ class SystemPromptVaries(DatasetRule):
         elif len(self._counts) < self._COUNT_LIMIT:
             self._counts[key] = 1
             if len(self._where) < self._LOCATE_LIMIT:
-                self._where[key] = (ctx.ref, preview(prompt, 50) if prompt is not None else None, where)
+                self._where[key] = (ctx.ref, shown, where)
         else:
             self._uncounted += 1
         return ()

@@ -125,10 +125,14 @@ class TooFewExamples(DatasetRule):
         check_target_option(self.code, self.opts["target"])
         self._files: OrderedDict[str, list[Any]] = OrderedDict()  # file -> [count, target, first ref]
 
+    def prepare(self, ctx: ExampleContext) -> str:
+        """The example's target (detected per example with ``target = "auto"``)."""
+        return resolve_target(self.opts, ctx.record)
+
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
         entry = self._files.get(ctx.file)
         if entry is None:
-            self._files[ctx.file] = [1, resolve_target(self.opts, ctx.record), ctx.ref]
+            self._files[ctx.file] = [1, self.prepared(ctx), ctx.ref]
         else:
             entry[0] += 1
         return ()
