@@ -16,6 +16,7 @@ so one strong specific or several weak ones make an example *knowledge*.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
@@ -231,7 +232,22 @@ def _stem(word: str) -> str:
 
 def content_words(text: str) -> list[str]:
     """Lower-cased, crudely stemmed content words (no stop words, at least 3 characters)."""
-    return [_stem(w) for w in _TOKEN_RE.findall(text.lower()) if len(w) >= 3 and w not in _STOP]
+    tokens = _TOKEN_RE.findall(text.lower())
+    table = _CONTENT_STEM
+    try:
+        return list(filter(None, map(table.__getitem__, tokens)))
+    except KeyError:  # a token not seen before: stem the new ones, then look up again
+        if len(table) > _CONTENT_STEM_LIMIT:
+            table.clear()  # bound memory on huge vocabularies; the table is only a cache
+        for word in tokens:
+            if word not in table:
+                table[word] = _stem(word) if len(word) >= 3 and word not in _STOP else ""
+        return list(filter(None, map(table.__getitem__, tokens)))
+
+
+# token -> its stem, or "" for a stop word or a word under 3 characters (a cache of content_words)
+_CONTENT_STEM: dict[str, str] = {}
+_CONTENT_STEM_LIMIT = 1 << 17
 
 
 class Context:
@@ -349,7 +365,10 @@ class Context:
     def dates(self) -> dict[str, str]:
         found: dict[str, str] = {}
         for name, text in self.sources:
-            for m in X._twin_finditer(X.DATE_RE, X.DATE_TWIN, text, text.lower() if text.isascii() else None):
+            lowered = text.lower()
+            if not X.may_hold_date(text, lowered):
+                continue
+            for m in X._twin_finditer(X.DATE_RE, X.DATE_TWIN, text, lowered if text.isascii() else None):
                 found.setdefault(N.normalize_date(m.group()), name)
         return found
 
@@ -713,24 +732,7 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
         for m in _ACCOUNT_PRONOUN_RE.finditer(text):
             candidates.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()),
                                             0.5, "an account or order fact (status)"))
-    asked_kinds: set[str] = set()
-    if last_user:
-        for regex, kinds in _ASKED_KINDS:
-            if folded(regex, last_user, user_lower):
-                asked_kinds.update(kinds)
     bounds = X.sentences(text)
-    # A turn that ends by asking the user to confirm restates what was agreed: earlier
-    # assistant turns ground all of it ("I'm booking X at Y. Is that correct?").
-    last_sentence = text[bounds[-1][0]:bounds[-1][1]] if bounds else ""
-    turn_confirms = folded(CONFIRM_RE, text[: bounds[0][1]] if bounds else "") or (
-        last_sentence.rstrip().endswith("?") and folded(CONFIRM_RE, last_sentence))
-
-    def sentence_of(span: KnowledgeSpan) -> tuple[int, int]:
-        for a, b in bounds:
-            if a <= span.start < b:
-                return a, b
-        return span.sentence
-
     if not candidates:  # nothing specific: no need to index the context at all
         return TurnResult(message_index, ptr, 0.0, [], [], {"fact_question": 1.2 if fact_question else 1.0}, text)
     novel_share = 0.0
@@ -742,32 +744,22 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     modifiers = {"fact_question": 1.2 if fact_question else 1.0, "novelty": novelty_factor, "novel_share": novel_share}
     ungrounded: list[KnowledgeSpan] = []
     grounded: list[KnowledgeSpan] = []
-    sentence_cache: dict[tuple[int, int], dict[str, Any]] = {}
+    sentence_cache: dict[tuple[int, int], _SentenceInfo] = {}
+    turn_confirms: bool | None = None  # computed when a span first needs it
+    asked_kinds: set[str] | None = None  # likewise
+    starts = [a for a, _ in bounds]
     for span in candidates:
         if span.kind == "account_fact" and _CONDITIONAL_BEFORE.search(text, max(0, span.start - 12), span.start):
             continue  # "if the claim is approved ..." is not a statement of fact
         span.message_index = message_index
         span.pointer = ptr
-        span.sentence = sentence_of(span)
+        # the sentence holding the span's start (else keep the extractor's)
+        at = bisect_right(starts, span.start) - 1
+        if at >= 0 and span.start < bounds[at][1]:
+            span.sentence = bounds[at]
         info = sentence_cache.get(span.sentence)
         if info is None:
-            sentence = text[span.sentence[0]:span.sentence[1]]
-            greeting_end = -1
-            opener = X.GREETING_RE.match(sentence)
-            if opener:
-                brk = X.CLAUSE_BREAK_RE.search(sentence, opener.end())
-                greeting_end = span.sentence[0] + (brk.start() if brk else len(sentence))
-                if _SIGN_OFF.match(sentence) and len(sentence.split()) <= 10:
-                    greeting_end = span.sentence[1]  # "Best, Kevin from the Northwind team" is all sign-off
-            info = {
-                "greeting_end": greeting_end,
-                "question": sentence.rstrip().endswith("?"),
-                "confirm": sentence.rstrip().endswith("?") or bool(CONFIRM_RE.search(sentence)),
-                "volatile": bool(X.VOLATILE_RE.search(sentence)),
-                "generic": bool(X._GENERIC_ADVICE.search(sentence)),
-                "words": content_words(sentence),
-            }
-            sentence_cache[span.sentence] = info
+            info = sentence_cache[span.sentence] = _SentenceInfo(text, span.sentence)
         if span.kind in _STATEMENT_KINDS:
             a, b = span.sentence
             breaks = [a] + [m.end() for m in _CLAUSE_SPLIT.finditer(text, a, b)] + [b]
@@ -775,9 +767,13 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
             for left, right in zip(breaks, breaks[1:]):
                 if left <= span.start < right:
                     clause_words = content_words(text[left:right])
-            span.extra["sentence_words"] = info["words"]
+            span.extra["sentence_words"] = info.words
             span.extra["clause_words"] = clause_words if len(clause_words) >= 2 else []
-        confirming = info["confirm"] or turn_confirms
+        confirming = info.confirm
+        if not confirming:
+            if turn_confirms is None:
+                turn_confirms = _turn_confirms(text, bounds)
+            confirming = turn_confirms
         where = ground_span(span, ctx, opts.allow, partial=confirming)
         if where is None and full is not None and confirming:
             where = ground_span(span, full, opts.allow, partial=True)
@@ -789,15 +785,17 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
         if span.kind == "number" and span.value.replace(".", "").isdigit() and Decimal(span.value) <= 10:
             score = min(score, 0.15)  # list markers, "step 2", small counts
         score *= modifiers["fact_question"]
+        if asked_kinds is None:
+            asked_kinds = _asked_kinds(last_user, user_lower)
         if asked_kinds and span.kind in asked_kinds:
             score *= 1.12  # the span is what the user asked for ("how long?" -> "26 minutes")
-        if info["volatile"]:
+        if info.volatile:
             score *= 1.15
-        if span.start < info["greeting_end"]:
+        if span.start < info.greeting_end:
             score *= 0.35  # inside a greeting, apology or sign-off clause
-        if info["question"] and "offered" not in span.reason and span.kind not in ("availability",):
+        if info.question and "offered" not in span.reason and span.kind not in ("availability",):
             score *= 0.75
-        if info["generic"] and span.kind in ("ui_element", "ui_path"):
+        if info.generic and span.kind in ("ui_element", "ui_path"):
             score *= 0.5
         score *= novelty_factor
         span.score = max(0.0, min(1.0, score))
@@ -826,6 +824,65 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     for span in ungrounded + grounded:
         span.extra.pop("clause_words", None)
     return TurnResult(message_index, ptr, score, ungrounded, grounded, modifiers, text)
+
+
+def _asked_kinds(last_user: str, user_lower: str) -> set[str]:
+    """The kinds of specific the user's last message asks for ("how long" -> duration)."""
+    asked: set[str] = set()
+    if last_user:
+        for regex, kinds in _ASKED_KINDS:
+            if X.search_folded(regex, last_user, user_lower):
+                asked.update(kinds)
+    return asked
+
+
+def _turn_confirms(text: str, bounds: list[tuple[int, int]]) -> bool:
+    """Whether the turn opens with a confirmation or ends by asking the user to confirm.
+
+    Such a turn restates what was agreed: earlier assistant turns ground all of it
+    ("I'm booking X at Y. Is that correct?").
+    """
+    last_sentence = text[bounds[-1][0]:bounds[-1][1]] if bounds else ""
+    return bool(X.search_folded(CONFIRM_RE, text[: bounds[0][1]] if bounds else "") or (
+        last_sentence.rstrip().endswith("?") and X.search_folded(CONFIRM_RE, last_sentence)))
+
+
+class _SentenceInfo:
+    """What the modifiers need to know about one sentence of a turn, each computed on first use."""
+
+    def __init__(self, text: str, bounds: tuple[int, int]) -> None:
+        self.bounds = bounds
+        self.sentence = text[bounds[0]:bounds[1]]
+        self.question = self.sentence.rstrip().endswith("?")
+
+    @cached_property
+    def greeting_end(self) -> int:
+        """Where a greeting, apology or sign-off clause opening the sentence ends (-1: none)."""
+        sentence = self.sentence
+        opener = X.GREETING_RE.match(sentence)
+        if not opener:
+            return -1
+        brk = X.CLAUSE_BREAK_RE.search(sentence, opener.end())
+        end = self.bounds[0] + (brk.start() if brk else len(sentence))
+        if _SIGN_OFF.match(sentence) and len(sentence.split()) <= 10:
+            end = self.bounds[1]  # "Best, Kevin from the Northwind team" is all sign-off
+        return end
+
+    @cached_property
+    def confirm(self) -> bool:
+        return self.question or X.search_folded(CONFIRM_RE, self.sentence)
+
+    @cached_property
+    def volatile(self) -> bool:
+        return X.VOLATILE_RE.search(self.sentence) is not None
+
+    @cached_property
+    def generic(self) -> bool:
+        return X._GENERIC_ADVICE.search(self.sentence) is not None
+
+    @cached_property
+    def words(self) -> list[str]:
+        return content_words(self.sentence)
 
 
 def _dedupe(spans: list[KnowledgeSpan]) -> list[KnowledgeSpan]:

@@ -420,7 +420,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
     # Identifiers and contact points first: their digits are not quantities.
     for m in EMAIL_RE.finditer(text) if "@" in text else ():
         _add(out, taken, *m.span(), m.group(), "email", N.normalize_identifier(m.group()), 0.7, "an email address")
-    if "." in text:
+    if _may_hold_url(text, lowered):
         for m in URL_RE.finditer(text):
             value = m.group().rstrip(".,;:!?")
             if "@" in value or re.fullmatch(r"[\d.]+", value) or re.fullmatch(r"(?:e\.g|i\.e|etc|vs|a\.m|p\.m)\.?", value, _I):
@@ -444,7 +444,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         for m in TIME_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "time", N.normalize_time(m.group()), 0.45, "a time of day")
     for m in _twin_finditer(DATE_RE, DATE_TWIN, text, lowered if text.isascii() else None) \
-            if has_digit or any(map(lowered.__contains__, _DATE_HINT)) else ():
+            if has_digit or _may_name_weekday(text, lowered) else ():
         if m.group().lower().startswith("may ") and not re.search(r"\d", m.group()):
             continue
         weekday = re.match(r"(?:on|by|this|next|until|before|after|every|from)\s", m.group(), _I) is not None
@@ -455,7 +455,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         _add(out, taken, *m.span(), m.group(), "date", N.fold(m.group()), 0.25, "a relative date")
     starts = _number_starts(text)
     durations = []
-    if starts and _UNIT_HINT.search(text):
+    if starts and _has_unit_hint(text, lowered):
         for p in starts:
             m = _DURATION_AT.match(text, p)
             if m and _duration_ok(m):
@@ -534,6 +534,50 @@ _HAS_DIGIT = re.compile(r"\d")
 # Substrings (of the lower-cased text) one of which the pattern needs: cheap tests before costly patterns.
 _PROMO_HINT = ("code", "coupon", "voucher", "promo")
 _DATE_HINT = ("day", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WEEKDAY_STEMS = ("mon", "tues", "wednes", "thurs", "fri", "satur", "sun")
+_UNIT_WORDS = ("day", "week", "month", "year", "hour", "hr", "min", "night", "sec")
+# A URL needs "://", "www." or a dot followed by a letter, digit or hyphen ("acme.com", "x.io/help").
+_DOT_THEN_NAME = re.compile(r"\.[A-Za-z0-9-]")
+
+
+def _may_hold_url(text: str, lowered: str) -> bool:
+    """False only when :data:`URL_RE` cannot match ``text`` (a cheap test before the costly pattern).
+
+    On ASCII text every URL_RE alternative needs "://", "www." or a dot followed by
+    ``[A-Za-z0-9-]``. Non-ASCII text keeps the old, looser test: under IGNORECASE a few
+    non-ASCII letters (the Kelvin sign, the long s, dotted / dotless i) match ASCII letters.
+    """
+    if not text.isascii():
+        return "." in text
+    return "://" in text or "www." in lowered or _DOT_THEN_NAME.search(text) is not None
+
+
+def _may_name_weekday(text: str, lowered: str) -> bool:
+    """False only when DATE_RE cannot match ``text`` given that ``text`` has no digit.
+
+    Without digits only DATE_RE's weekday alternative ("on Monday", "every Friday") can
+    match, and it needs a weekday name. Non-ASCII text keeps the older, looser hint test.
+    """
+    if not text.isascii():
+        return any(map(lowered.__contains__, _DATE_HINT))
+    at = lowered.find("day")
+    while at >= 0:
+        if lowered.endswith(_WEEKDAY_STEMS, 0, at):
+            return True
+        at = lowered.find("day", at + 3)
+    return False
+
+
+def may_hold_date(text: str, lowered: str) -> bool:
+    """False only when :data:`DATE_RE` cannot match ``text`` (``lowered`` is ``text.lower()``)."""
+    return _HAS_DIGIT.search(text) is not None or _may_name_weekday(text, lowered)
+
+
+def _has_unit_hint(text: str, lowered: str) -> bool:
+    """``_UNIT_HINT.search(text) is not None``: substring tests on ASCII text (IGNORECASE folds non-ASCII letters)."""
+    if text.isascii():
+        return any(map(lowered.__contains__, _UNIT_WORDS))
+    return _UNIT_HINT.search(text) is not None
 _RELATIVE_HINT = ("tomorrow", "tonight", "yesterday", "next ", "this ")
 _DIGIT_START = re.compile(r"(?<![\w.,])\d")
 _NUM_AT = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+(?:-[A-Za-z]+)?")
