@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from toolkit.pii import KINDS, PiiMatch, Redactor, find_pii, iban_valid, luhn_valid, placeholder_pattern
+from toolkit.pii import KINDS, PiiMatch, Redactor, find_pii, iban_valid, luhn_valid, may_contain_pii, placeholder_pattern
 
 # --------------------------------------------------------------------------- the redaction corpus
 
@@ -146,6 +146,26 @@ def test_matches_are_sorted_disjoint_and_exact(text: str) -> None:
         assert match.start >= previous_end and match.end > match.start
         assert text[match.start : match.end] == match.text
         previous_end = match.end
+
+
+_PII_PIECES = st.sampled_from([
+    "call +44 20 7946 0958", "jane@example.com", "sk-" + "a" * 24, "AKIA" + "B" * 16, "ghp_" + "c" * 36,
+    "password: hunter22", "https://x.io/reset?token=abc123", "www.site.com/?id=7", "IP 10.0.0.1", "Bearer " + "d" * 20,
+    "DE89 3704 0044 0532 0130 00", "4111 1111 1111 1111", "12 Main Street", "Hauptstraße 5", "١٢٣", "Ünïcode",
+])
+
+
+@given(st.lists(st.one_of(_TEXT, _PII_PIECES), max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_the_quick_test_never_misses_what_find_pii_finds(pieces: list[str]) -> None:
+    text = " ".join(pieces)
+    kinds = [k for k in KINDS if k != "person"]
+    if find_pii(text, kinds):
+        assert may_contain_pii(text, kinds)
+        assert may_contain_pii("\n".join(["nothing here", text, "nor here"]), tuple(kinds))
+    for kind in kinds:
+        if find_pii(text, [kind]):
+            assert may_contain_pii(text, [kind]), kind
 
 
 @given(_TEXT)

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toolkit.linter import lint
 
@@ -117,3 +119,11 @@ def test_unsafe_fixes_remove_tokens_and_reasoning(tmp_path: Path, cli_run) -> No
     assert fixed[0]["messages"][1]["content"] == "Sure, open Orders."
     assert fixed[1]["messages"][1]["content"] == "As an AI language model, sure."  # A003 has no automatic fix
     assert "A003" in result.output and "A001" not in result.output and "A002" not in result.output
+
+
+@given(st.text(alphabet="ai m'<|[s]#:_-tx\n", max_size=60), st.lists(st.text(alphabet="ai m'<|[s]#:_-tx", min_size=1, max_size=5), max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_cues_find_what_a_plain_substring_search_finds(text, cues):
+    from toolkit.linter.rules._textfix import Cues
+
+    assert Cues(cues).found_in(text) == any(cue in text for cue in cues)

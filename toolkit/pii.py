@@ -55,6 +55,7 @@ __all__ = [
     "DEFAULT_REGIONS",
     "PiiMatch",
     "find_pii",
+    "may_contain_pii",
     "Redactor",
     "luhn_valid",
     "iban_valid",
@@ -233,13 +234,59 @@ def placeholder_pattern() -> re.Pattern[str]:
 
 
 _SECRET_CUES = tuple(sorted({cue for cues, _ in _SECRET_PATTERNS for cue in cues}))
+# The cues grouped by a character that is rare in prose (tested first, with a fast one-character
+# search); cues without one are tested on their own.
+_SECRET_CUE_GROUPS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
+    ("_", tuple(c for c in _SECRET_CUES if "_" in c)),
+    ("-", tuple(c for c in _SECRET_CUES if "-" in c and "_" not in c)),
+    (None, tuple(c for c in _SECRET_CUES if "_" not in c and "-" not in c)),
+)
+_ASSIGNMENT_WORDS = ("pass", "pwd", "key", "secret", "token")  # lower-case; every assignment key holds one
+_ASCII_DIGITS = "0123456789"
+
+
+def _has_secret_cue(text: str) -> bool:
+    for gate, cues in _SECRET_CUE_GROUPS:
+        if (gate is None or gate in text) and any(map(text.__contains__, cues)):
+            return True
+    return False
+
+
+def _has_digit(text: str) -> bool:
+    """``_DIGIT.search(text) is not None``; on ASCII text ten one-character searches, much faster."""
+    if text.isascii():
+        return any(map(text.__contains__, _ASCII_DIGITS))
+    return _DIGIT.search(text) is not None
+
+
+def may_contain_pii(text: str, kinds: Iterable[str] | None = None) -> bool:
+    """A quick test: ``False`` only when :func:`find_pii` (without ``names``/``extra``) finds nothing.
+
+    It looks for what every detector needs before it matches anything (a secret's cue or an
+    assignment word, ``http``/``www.``, ``@``, a digit), so a caller can test many texts
+    joined (with a separator that is none of those) and skip them all at once.
+    """
+    wanted = _check_kinds(kinds)
+    if wanted & _DIGIT_KINDS and _has_digit(text):
+        return True
+    if "email" in wanted and "@" in text:
+        return True
+    if "secret" in wanted and _has_secret_cue(text):
+        return True
+    if "secret" in wanted or "url" in wanted:
+        lowered = text.lower()
+        if "secret" in wanted and any(map(lowered.__contains__, _ASSIGNMENT_WORDS)):
+            return True
+        if "url" in wanted and ("http" in lowered or "www." in lowered):
+            return True
+    return False
 
 
 def _find_secrets(text: str) -> Iterable[tuple[int, int]]:
-    if any(map(text.__contains__, _SECRET_CUES)):
+    if _has_secret_cue(text):
         yield from _find_cued_secrets(text)
     lowered = text.lower()
-    if "pass" in lowered or "pwd" in lowered or "key" in lowered or "secret" in lowered or "token" in lowered:
+    if any(map(lowered.__contains__, _ASSIGNMENT_WORDS)):
         yield from _find_assignments(text, lowered)
 
 
@@ -514,13 +561,25 @@ def _name_matcher(names: Iterable[str]) -> _NameMatcher:
 # --------------------------------------------------------------------------- public API
 
 
+# Kinds whose detectors need a digit in the text.
+_DIGIT_KINDS = frozenset({"iban", "card", "ip", "phone", "address"})
+_ALL_KINDS = frozenset(KINDS)
+_KINDS_CACHE: dict[tuple[str, ...], frozenset[str]] = {}
+
+
 def _check_kinds(kinds: Iterable[str] | None) -> frozenset[str]:
     if kinds is None:
-        return frozenset(KINDS)
+        return _ALL_KINDS
+    if type(kinds) is tuple:  # the linter asks with the same tuple for every text
+        cached = _KINDS_CACHE.get(kinds)
+        if cached is not None:
+            return cached
     chosen = frozenset(kinds)
     unknown = chosen - set(KINDS)
     if unknown:
         raise ValueError(f"unknown PII kind(s): {', '.join(sorted(unknown))}; known: {', '.join(KINDS)}")
+    if type(kinds) is tuple and len(_KINDS_CACHE) < 64:
+        _KINDS_CACHE[kinds] = chosen
     return chosen
 
 
@@ -560,8 +619,7 @@ def find_pii(
         add("url", _find_urls(text))
     if "email" in wanted:
         add("email", _find_emails(text))
-    has_digit = _DIGIT.search(text) is not None
-    if has_digit:
+    if wanted & _DIGIT_KINDS and _has_digit(text):
         if "iban" in wanted:
             add("iban", _find_ibans(text))
         if "card" in wanted:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Iterable, Mapping
 
 from toolkit.diagnostics import Severity, Span
 from toolkit.linter.rule import ExampleContext, ExampleRule, Finding, Fix, RuleOption, register
-from toolkit.linter.rules._textfix import map_message_texts, preview, trainable_assistant
+from toolkit.linter.rules._textfix import Cues, map_message_texts, preview, trainable_assistant
 
 
 def _line(*messages: str) -> str:
@@ -50,6 +50,14 @@ def _lowercase_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
     return re.compile(source, pattern.flags & ~re.IGNORECASE)
 
 
+def _lowered(ctx: ExampleContext) -> list[str]:
+    """Each message's text lower-cased (cached on the context: all A rules read it)."""
+    lowered = ctx.__dict__.get("_ftkit_lower")
+    if lowered is None:
+        lowered = ctx.__dict__["_ftkit_lower"] = [text.lower() for text in ctx.texts]
+    return lowered
+
+
 class PatternRule(ExampleRule):
     """Report matches of a compiled pattern in messages of some roles."""
 
@@ -63,6 +71,11 @@ class PatternRule(ExampleRule):
     hint_text: ClassVar[str | None] = None
     trainable_only: ClassVar[bool] = True  # skip assistant messages with weight 0 (context only)
 
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self._cues = Cues(self.cue)
+        self._scope = (self.roles, self.trainable_only)
+
     def _accept(self, match: re.Match[str], text: str) -> bool:
         return True
 
@@ -71,12 +84,35 @@ class PatternRule(ExampleRule):
             return False
         return not self.trainable_only or message.get("role") != "assistant" or trainable_assistant(message)
 
+    def _joined_lowered(self, ctx: ExampleContext) -> str:
+        """The lower-cased texts of the messages this rule reads, NUL-separated (no cue holds a NUL),
+        cached on the context for the rules that read the same messages."""
+        cache = ctx.__dict__.setdefault("_ftkit_lower_joined", {})
+        joined = cache.get(self._scope)
+        if joined is None:
+            lowered = _lowered(ctx)
+            joined = cache[self._scope] = "\0".join(
+                lowered[index] for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts))
+                if text and self._wanted_message(message))
+        return joined
+
+    def _may_match(self, lowered: str) -> bool:
+        """Whether a message (or the example's messages, joined) lower-cased as ``lowered`` can match."""
+        return self._cues.found_in(lowered)
+
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
+        # Most examples hold no cue at all: one test over the joined texts settles them.
+        if self.cue and not self._may_match(self._joined_lowered(ctx)):
+            return ()
+        return self._check(ctx)
+
+    def _check(self, ctx: ExampleContext) -> Iterable[Finding]:
+        lowered_texts = _lowered(ctx)
         for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
             if not text or not self._wanted_message(message):
                 continue
-            lowered = text.lower() if self.cue or self.lower_pattern is not None else text
-            if self.cue and not any(map(lowered.__contains__, self.cue)):
+            lowered = lowered_texts[index]
+            if self.cue and not self._may_match(lowered):
                 continue
             hits: list[Any]
             if self.lower_pattern is not None and len(lowered) == len(text):
@@ -230,6 +266,9 @@ _VENDOR_NAMES = (
     r"ChatGPT|GPT-?[345](?:\.\d)?(?:o|-turbo)?|OpenAI|Claude|Anthropic|Gemini|Bard|LLaMA|Llama(?: ?\d)?|Meta AI|"
     r"Mistral|Mixtral|Qwen|DeepSeek|Copilot|Bing Chat|PaLM|Grok|xAI"
 )
+# Lower-case substrings, one of which every vendor name the pattern accepts contains.
+_VENDOR_CUES = Cues(("gpt", "openai", "claude", "anthropic", "gemini", "bard", "llama", "meta", "mistral", "mixtral",
+                     "qwen", "deepseek", "copilot", "bing chat", "palm", "grok", "xai", "google", "microsoft"))
 _SELF_ID = re.compile(
     r"(?i)\b(?:i(?:'m| am)|my name is|this is|you(?:'re| are) (?:talking|chatting|speaking) (?:to|with))\s+"
     r"(?:called\s+)?(?:an?\s+)?(?:the\s+)?(?P<n1>" + _VENDOR_NAMES + r")\b"
@@ -268,6 +307,13 @@ class ModelSelfIdentification(PatternRule):
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
         self._allowed = {n.casefold() for n in self.opts["allowed-names"]}
+
+    def _may_match(self, lowered: str) -> bool:
+        # Besides a cue, a match needs a vendor name. On ASCII text, IGNORECASE matching is
+        # plain lower-case comparison, so the names can be looked for in the lowered text.
+        if not self._cues.found_in(lowered):
+            return False
+        return not lowered.isascii() or _VENDOR_CUES.found_in(lowered)
 
     def _accept(self, match: re.Match[str], text: str) -> bool:
         name = match.group("n1") or match.group("n2") or match.group("n3") or ""

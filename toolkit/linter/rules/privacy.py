@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Iterable, Mapping
 from toolkit.diagnostics import Severity, Span
 from toolkit.linter.rule import ExampleContext, ExampleRule, Finding, Fix, RuleOption, register
 from toolkit.linter.rules._textfix import map_message_texts, mask
-from toolkit.pii import PiiMatch, Redactor, find_pii
+from toolkit.pii import PiiMatch, Redactor, find_pii, may_contain_pii
 
 # Everything but "person": the linter does not know the participants' names.
 _SCAN_KINDS = ("secret", "url", "email", "iban", "card", "ip", "phone", "address")
@@ -44,12 +44,22 @@ _COMMON_OPTIONS = (
 )
 
 
-def _matches(ctx: ExampleContext) -> list[list[PiiMatch]]:
-    """Every message's PII matches, computed once per example and shared by all P rules."""
-    cached = ctx.__dict__.get(_CACHE_KEY)
-    if cached is None:
-        cached = [find_pii(text, _SCAN_KINDS) if text else [] for text in ctx.texts]
-        ctx.__dict__[_CACHE_KEY] = cached
+def _matches(ctx: ExampleContext) -> list[list[PiiMatch]] | None:
+    """Every message's PII matches, computed once per example and shared by all P rules.
+
+    ``None`` when no message holds any (the usual case, settled by one quick test of the
+    texts joined, instead of a full scan of each).
+    """
+    state = ctx.__dict__
+    if _CACHE_KEY in state:
+        return state[_CACHE_KEY]
+    texts = ctx.texts
+    cached: list[list[PiiMatch]] | None = None
+    if may_contain_pii("\n".join(texts), _SCAN_KINDS):
+        cached = [find_pii(text, _SCAN_KINDS) if text else [] for text in texts]
+        if not any(cached):
+            cached = None
+    state[_CACHE_KEY] = cached
     return cached
 
 
@@ -125,6 +135,11 @@ class PiiRule(ExampleRule):
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         per_message = _matches(ctx)
+        if per_message is None and not _argument_matches(ctx):
+            return ()
+        return self._check(ctx, per_message or [])
+
+    def _check(self, ctx: ExampleContext, per_message: list[list[PiiMatch]]) -> Iterable[Finding]:
         for index, (message, found) in enumerate(zip(ctx.messages, per_message)):
             if not found or message.get("role") not in self._roles:
                 continue
