@@ -414,7 +414,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         return out
     holes = [m.span() for m in PLACEHOLDER_RE.finditer(text)]
     taken: list[tuple[int, int]] = list(holes)
-    has_digit = _HAS_DIGIT.search(text) is not None
+    digits = has_digit(text)
 
     lowered = text.lower()
     # Identifiers and contact points first: their digits are not quantities.
@@ -426,7 +426,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
             if "@" in value or re.fullmatch(r"[\d.]+", value) or re.fullmatch(r"(?:e\.g|i\.e|etc|vs|a\.m|p\.m)\.?", value, _I):
                 continue
             _add(out, taken, m.start(), m.start() + len(value), value, "url", N.normalize_identifier(value), 0.8, "a URL")
-    if has_digit:
+    if digits:
         for m in PHONE_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "phone", N.normalize_phone(m.group()), 0.8, "a phone number")
         for m in ADDRESS_RE.finditer(text):
@@ -434,7 +434,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
     for m in PROMO_RE.finditer(text) if any(map(lowered.__contains__, _PROMO_HINT)) else ():
         s, e = m.span(1)
         _add(out, taken, s, e, m.group(1), "promo_code", N.normalize_identifier(m.group(1)), 0.75, "a promo / discount code")
-    if has_digit:
+    if digits:
         for m in VERSION_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "version", N.normalize_identifier(m.group()), 0.55, "a version string")
         for m in MONEY_RE.finditer(text):
@@ -444,7 +444,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         for m in TIME_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "time", N.normalize_time(m.group()), 0.45, "a time of day")
     for m in _twin_finditer(DATE_RE, DATE_TWIN, text, lowered if text.isascii() else None) \
-            if has_digit or _may_name_weekday(text, lowered) else ():
+            if digits or _may_name_weekday(text, lowered) else ():
         if m.group().lower().startswith("may ") and not re.search(r"\d", m.group()):
             continue
         weekday = re.match(r"(?:on|by|this|next|until|before|after|every|from)\s", m.group(), _I) is not None
@@ -466,7 +466,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         short = re.search(r"(?:minute|min|second|sec)s?\b", m.group(), _I) is not None
         _add(out, taken, *m.span(), m.group(), "duration", N.normalize_quantity(value, unit),
              0.35 if weak else 0.4 if short else 0.6, "a wait time" if short else "a duration or time window")
-    if has_digit:
+    if digits:
         for m in LABELED_NUMBER_RE.finditer(text):
             nums = N.numbers_in(m.group())
             if nums:
@@ -494,7 +494,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         _add(out, taken, start, end, phrase, "count", N.canonical_number(nums[0]),
              0.6 if (result or limit) else 0.45,
              "a number of results found" if result else ("a limit" if limit else "a count or quantity"))
-    if has_digit:
+    if digits:
         for m in CODE_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "code", N.normalize_identifier(m.group()), 0.55, "a code, SKU or identifier")
         for m in NUMBER_RE.finditer(text):
@@ -530,6 +530,40 @@ def _is_number(token: str, *, allow_article: bool = True) -> bool:
 
 
 _HAS_DIGIT = re.compile(r"\d")
+
+
+def has_digit(text: str) -> bool:
+    """``re.search(r"\\d", text) is not None``; on ASCII text ten one-character substring tests are faster."""
+    if text.isascii():
+        return "0" in text or "1" in text or "2" in text or "3" in text or "4" in text or "5" in text \
+            or "6" in text or "7" in text or "8" in text or "9" in text
+    return _HAS_DIGIT.search(text) is not None
+
+
+def _word_trie(words: list[str]) -> str:
+    """A regex alternation matching exactly ``words``, factored as a trie (faster than a flat alternation)."""
+    branches: dict[str, list[str]] = {}
+    ends = False
+    for word in words:
+        if word:
+            branches.setdefault(word[0], []).append(word[1:])
+        else:
+            ends = True
+    if not branches:
+        return ""
+    parts = [re.escape(c) + _word_trie(rest) for c, rest in sorted(branches.items())]
+    if len(parts) == 1 and not ends:
+        return parts[0]
+    body = "(?:" + "|".join(parts) + ")"
+    return body + "?" if ends else body
+
+
+# Number words (and a / an) as whole words of hyphen-free lower-cased text; the character
+# before must not be alphanumeric. Split by that character so the scan has a prefix to look for.
+_NUMBER_WORD_TRIE = _word_trie(sorted(w for w in _NUMBER_WORD_SET | {"a", "an"} if "-" not in w))
+_NUMBER_WORD_AFTER_SPACE = re.compile(" " + _NUMBER_WORD_TRIE + "(?![a-z])")
+_NUMBER_WORD_AFTER_OTHER = re.compile(r"[^ a-z0-9](?<=[\W_])" + _NUMBER_WORD_TRIE + "(?![a-z])")
+_NUMBER_WORD_AT_START = re.compile(_NUMBER_WORD_TRIE + "(?![a-z])")
 # Cheap pre-checks: a pattern runs only when one of its words is in the text.
 # Substrings (of the lower-cased text) one of which the pattern needs: cheap tests before costly patterns.
 _PROMO_HINT = ("code", "coupon", "voucher", "promo")
@@ -570,7 +604,7 @@ def _may_name_weekday(text: str, lowered: str) -> bool:
 
 def may_hold_date(text: str, lowered: str) -> bool:
     """False only when :data:`DATE_RE` cannot match ``text`` (``lowered`` is ``text.lower()``)."""
-    return _HAS_DIGIT.search(text) is not None or _may_name_weekday(text, lowered)
+    return has_digit(text) or _may_name_weekday(text, lowered)
 
 
 def _has_unit_hint(text: str, lowered: str) -> bool:
@@ -579,7 +613,7 @@ def _has_unit_hint(text: str, lowered: str) -> bool:
         return any(map(lowered.__contains__, _UNIT_WORDS))
     return _UNIT_HINT.search(text) is not None
 _RELATIVE_HINT = ("tomorrow", "tonight", "yesterday", "next ", "this ")
-_DIGIT_START = re.compile(r"(?<![\w.,])\d")
+_DIGIT_START = re.compile(r"\d(?<![\w.,]\d)")  # a digit not after a word character, "." or ","; lookbehind last: faster scan
 _NUM_AT = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+(?:-[A-Za-z]+)?")
 _DURATION_AT = re.compile(
     r"(" + _NUM_TOKEN + r")(?:\s?(?:-|–|to|or)\s?(" + _NUM_TOKEN + r"))?[\s-]+(?:full\s+)?(?:business |working |calendar )?"
@@ -604,10 +638,22 @@ _FOUND_BEFORE = re.compile(r"\b(?:found|there (?:are|is)|there're|i have|we have
 
 def _number_starts(text: str) -> list[int]:
     """Start offsets of every number: digits, number words ("two", "twenty-four") and a/an/one."""
-    found = [m.start() for m in _DIGIT_START.finditer(text)]
+    found = [m.start() for m in _DIGIT_START.finditer(text)] if has_digit(text) else []
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters change length when lower-cased
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if "-" not in lowered:
+        # Without hyphens a _LOWER_WORD word is a maximal run of a-z: find the number words
+        # directly (after a space, after another non-alphanumeric character, or at the start).
+        if found:
+            found += [m.start() + 1 for m in _NUMBER_WORD_AFTER_SPACE.finditer(lowered)]
+        else:
+            found = [m.start() + 1 for m in _NUMBER_WORD_AFTER_SPACE.finditer(lowered)]
+        found += [m.start() + 1 for m in _NUMBER_WORD_AFTER_OTHER.finditer(lowered)]
+        if _NUMBER_WORD_AT_START.match(lowered):
+            found.append(0)
+        found.sort()
+        return found
     for m in _LOWER_WORD.finditer(lowered):
         word = m.group()
         if (word in _NUMBER_WORD_SET or word in ("a", "an")) and (m.start() == 0 or not lowered[m.start() - 1].isalnum()):
@@ -673,6 +719,65 @@ def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[i
                  "a generic UI element" if generic else "a named button, menu or screen of the product")
 
 
+_NAME_GAPS = frozenset((" ", " & ", " of ", " de ", " la ", " the ", "'s ", " 'n' ", " + ", "-"))
+_NAME_CONNECTORS = ("of", "de", "la", "the")
+_CAPITAL = re.compile(r"[A-Z]")
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _starts_word(text: str, at: int) -> bool:
+    """Whether a :data:`_WORD_RE` word of ``_WORD_RE.finditer(text)`` starts at ``at`` (an ASCII letter).
+
+    ``_WORD_RE`` words run over ``[\\w'&.-]`` characters, so each maximal run of them holds at
+    most one word, starting at the run's first ASCII letter: ``at`` starts a word unless an
+    ASCII letter comes before it in its run ("e.g.Foo", "abc-Def" are one word).
+    """
+    k = at - 1
+    while k >= 0:
+        c = text[k]
+        if c in _ASCII_LETTERS:
+            return False
+        if not (c.isalnum() or c in "_'&.-"):  # \\w is isalnum() or "_"
+            return True
+        k -= 1
+    return True
+
+
+def _capitalised_runs(text: str):
+    """The runs of capitalised words ("Blue Bottle", "Bank of America") of ``text``, as (start, end, word) lists.
+
+    The same groups as walking every :data:`_WORD_RE` word left to right, but only the
+    capitalised words and the words right after them are visited.
+    """
+    after = 0  # words before this offset belong to an earlier run
+    for cap in _CAPITAL.finditer(text):
+        at = cap.start()
+        if at < after or not _starts_word(text, at):
+            continue
+        first = _WORD_RE.match(text, at)
+        group = [(first.start(), first.end(), first.group())]
+        nxt = _WORD_RE.search(text, first.end())
+        while nxt is not None:
+            if text[group[-1][1]:nxt.start()] not in _NAME_GAPS:
+                break
+            word = nxt.group()
+            if word[0].isupper() or word[0].isdigit():
+                group.append((nxt.start(), nxt.end(), word))
+                nxt = _WORD_RE.search(text, nxt.end())
+            elif word.lower() in _NAME_CONNECTORS:
+                third = _WORD_RE.search(text, nxt.end())
+                if third is not None and third.group()[0].isupper() and text[nxt.end():third.start()] == " ":
+                    group.append((nxt.start(), nxt.end(), word))
+                    group.append((third.start(), third.end(), third.group()))
+                    nxt = _WORD_RE.search(text, third.end())
+                else:
+                    break
+            else:
+                break
+        after = group[-1][1]
+        yield group
+
+
 def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSpan], taken: list[tuple[int, int]]) -> None:
     starts = {a for a, _ in sent}
     # leading punctuation / bullets do not move a sentence start
@@ -681,31 +786,7 @@ def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSp
         while k < b and not text[k].isalnum():
             k += 1
         starts.add(k)
-    words = [(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(text)]
-    i = 0
-    n = len(words)
-    while i < n:
-        s, e, w = words[i]
-        if not (w[0].isupper() or (w[0].isdigit())):
-            i += 1
-            continue
-        j = i
-        group = [words[i]]
-        while j + 1 < n:
-            ns, ne, nw = words[j + 1]
-            gap = text[group[-1][1]:ns]
-            if gap not in (" ", " & ", " of ", " de ", " la ", " the ", "'s ", " 'n' ", " + ", "-"):
-                break
-            if nw[0].isupper() or nw[0].isdigit():
-                group.append(words[j + 1])
-                j += 1
-            elif nw.lower() in ("of", "de", "la", "the") and j + 2 < n and words[j + 2][2][0].isupper() and text[ne:words[j + 2][0]] == " ":
-                group.append(words[j + 1])
-                group.append(words[j + 2])
-                j += 2
-            else:
-                break
-        i = j + 1
+    for group in _capitalised_runs(text):
         # Drop leading common words ("Yes", "Our", "How about" ...) and sentence-initial single words.
         while group and (group[0][2].lower().rstrip(".").split("'")[0].split("’")[0] in _COMMON_CAPS or group[0][2].lower() in ("of", "the", "de", "la")):
             group = group[1:]
