@@ -310,3 +310,17 @@ def test_sgd_phone_numbers_and_street_addresses(corpora):
     assert set(kinds) <= {"phone", "address", "email"}
     found = {m.text for t in texts for m in find_pii(t)}
     assert {"408-247-8880", "415-775-7644", "605 Post Street"} <= found
+
+
+_KEY_PIECES = st.sampled_from(["password", "passwd", "pwd", "passcode", "api_key", "apikey", "api-secret", "secret_key",
+                               "client_secret", "access-token", "auth_token", "private_key", "privatekey", "passes",
+                               "monkey", "bypass", "tokens", "key", " is ", ": ", "=", " ", "_", "x"])
+
+
+@given(st.lists(_KEY_PIECES, max_size=14))
+@settings(max_examples=400, deadline=None)
+def test_assignment_keys_are_found_as_a_full_scan_finds_them(pieces: list[str]) -> None:
+    from toolkit.pii import _SECRET_ASSIGNMENT_KEY_LOWER, _assignment_keys
+
+    text = "".join(pieces)
+    assert [m.span() for m in _assignment_keys(text)] == [m.span() for m in _SECRET_ASSIGNMENT_KEY_LOWER.finditer(text)]
