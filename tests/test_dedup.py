@@ -165,3 +165,27 @@ def test_record_text_formats():
     assert record_text({"instruction": "Hi", "input": "", "output": "Yo"}) == "<user> Hi\n<assistant> Yo"
     assert record_text({"prompt": "Hi", "completion": "Yo"}) == "<user> Hi\n<assistant> Yo"
     assert record_text({"text": "free", "nested": {"more": ["a", 1]}, "metadata": {"id": "x"}}) == "free\na"
+
+
+@given(st.lists(st.tuples(st.sampled_from(["user", "assistant", "system", "tool", None, "Bot"]),
+                          st.text(alphabet=st.characters(max_codepoint=0x7f), max_size=40)), max_size=5),
+       st.text(alphabet="ée ﬁ.Ab", max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_duplicate_rules_compose_normalised_texts_like_normalising_the_whole(messages, extra):
+    """D001-D003 build normalised texts from per-message words: the same words as normalising the whole."""
+    from toolkit.dedup import normalize_text, normalize_words
+    from toolkit.linter.rule import ExampleContext
+    from toolkit.linter.rules.duplicates import _comparable_text, _composed_words, _normalized
+
+    for texts in ([text for _, text in messages], [text + extra for _, text in messages]):  # ASCII, then not
+        record = {"messages": [{"role": role, "content": text} for (role, _), text in zip(messages, texts)]}
+        ctx = ExampleContext(record)
+        text, _key, hashed = _normalized(ctx, ("user", "assistant"))
+        expected = normalize_text(_comparable_text(ExampleContext(record), ("user", "assistant")))
+        assert text == expected
+        assert hashed == normalize_words(expected)
+        wanted = {"user", "assistant", "tool"}
+        composed = _composed_words(ctx, len(texts), wanted)
+        if composed is not None:
+            joined = "\n".join(f"<{m['role']}> {m['content']}" for m in record["messages"] if m["role"] in wanted)
+            assert " ".join(composed) == normalize_text(joined)

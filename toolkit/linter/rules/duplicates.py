@@ -53,19 +53,75 @@ def _comparable_text(ctx: ExampleContext, roles: tuple[str, ...]) -> str:
     return text
 
 
-def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[str, bytes]:
-    """The normalised comparable text and its 16-byte key (cached on the context for D001 and D002)."""
+def _message_words(ctx: ExampleContext) -> list[list[str]] | None:
+    """``normalize_words`` of each message's text when all of them are ASCII, else ``None``.
+
+    On ASCII text normalising is lower-casing, punctuation to spaces and splitting, all per
+    character, so the words of texts joined by white space are the words of each text in
+    turn: D001, D002 and D003 build their normalised texts from these (one pass over the
+    example) instead of normalising each composition again. Cached on the context.
+    """
+    state = ctx.__dict__
+    if "_ftkit_dup_words" not in state:
+        texts = ctx.texts
+        state["_ftkit_dup_words"] = [normalize_words(t) for t in texts] if all(map(str.isascii, texts)) else None
+    return state["_ftkit_dup_words"]
+
+
+_TAG_WORDS: dict[Any, list[str]] = {}
+
+
+def _tag_words(role: Any) -> list[str] | None:
+    """The normalised words of a role tag ``<role>``, ``None`` when the tag is not ASCII."""
+    try:
+        words = _TAG_WORDS.get(role)
+    except TypeError:  # an unhashable role value
+        words = None
+    if words is None:
+        tag = f"<{role}>"
+        if not tag.isascii():
+            return None
+        words = normalize_words(tag)
+        if len(_TAG_WORDS) < 1024:
+            try:
+                _TAG_WORDS[role] = words
+            except TypeError:
+                pass
+    return words
+
+
+def _composed_words(ctx: ExampleContext, upto: int, wanted: set[str]) -> list[str] | None:
+    """``normalize_words("\\n".join(f"<{role}> {text}" ...))`` over ``messages[:upto]`` whose role is
+    wanted, from the per-message words; ``None`` when some text or tag is not ASCII."""
+    per_message = _message_words(ctx)
+    if per_message is None:
+        return None
+    words: list[str] = []
+    for message, message_words in zip(ctx.messages[:upto], per_message[:upto]):
+        role = message.get("role")
+        if role in wanted:
+            tag = _tag_words(role)
+            if tag is None:
+                return None
+            words += tag
+            words += message_words
+    return words
+
+
+def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[str, bytes, list[str]]:
+    """The normalised comparable text, its 16-byte key and the words MinHash hashes
+    (``normalize_words`` of that text), cached on the context for D001 and D002."""
     cache = ctx.__dict__.setdefault("_ftkit_dup_norm", {})
     value = cache.get(roles)
     if value is None:
-        text = normalize_text(_comparable_text(ctx, roles))
-        value = cache[roles] = (text, _digest(text))
+        words = _composed_words(ctx, len(ctx.messages), set(roles))
+        if words is None:
+            words = normalize_words(_comparable_text(ctx, roles))
+        text = " ".join(words)
+        # normalising twice is not always the identity beyond ASCII (NFKC after case-folding)
+        hashed = words if text.isascii() else normalize_words(text)
+        value = cache[roles] = (text, _digest(text), hashed)
     return value
-
-
-def _signature_words(normalized: str) -> list[str]:
-    """``normalize_words(normalized)``: what MinHash hashes (on ASCII text simply its words)."""
-    return normalized.split() if normalized.isascii() else normalize_words(normalized)
 
 
 def _drop(record: Mapping[str, Any]) -> None:
@@ -110,7 +166,7 @@ class ExactDuplicate(DatasetRule):
 
     def prepare(self, ctx: ExampleContext) -> bytes | None:
         """The key of the normalised text (``None`` for an example without text)."""
-        normalized, key = _normalized(ctx, self._roles)
+        normalized, key, _ = _normalized(ctx, self._roles)
         return key if normalized else None
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
@@ -201,12 +257,12 @@ class NearDuplicate(DatasetRule):
         keys: list[bytes | None] = []
         words: list[list[str]] = []
         for ctx in ctxs:
-            normalized, key = _normalized(ctx, self._roles)
+            normalized, key, hashed = _normalized(ctx, self._roles)
             if normalized.count(" ") + 1 < minimum:
                 keys.append(None)
                 continue
             keys.append(key)
-            words.append(_signature_words(normalized))
+            words.append(hashed)
         signatures = iter(get_hasher().signatures_of_words(words)) if words else iter(())
         return [None if key is None else (key, next(signatures).tobytes()) for key in keys]
 
@@ -293,13 +349,18 @@ class ConflictingAnswers(DatasetRule):
         if user_words < self.opts["min-prompt-words"]:
             return None
         roles = {"user", "assistant", "tool"} | ({"system", "developer"} if self.opts["include-system"] else set())
-        prompt = normalize_text(
-            "\n".join(
-                f"<{m.get('role')}> {t}" for m, t in zip(ctx.messages[:last], ctx.texts[:last]) if m.get("role") in roles
+        prompt_words = _composed_words(ctx, last, roles)
+        answer_words = _message_words(ctx)
+        if prompt_words is not None and answer_words is not None:  # ASCII: from the shared per-message words
+            prompt, answer = " ".join(prompt_words), " ".join(answer_words[last])
+        else:
+            prompt = normalize_text(
+                "\n".join(
+                    f"<{m.get('role')}> {t}" for m, t in zip(ctx.messages[:last], ctx.texts[:last]) if m.get("role") in roles
+                )
             )
-        )
+            answer = normalize_text(ctx.texts[last])
         answer_text = ctx.texts[last]
-        answer = normalize_text(answer_text)
         if not answer:
             return None
         return _digest(prompt), _digest(answer), preview(answer_text, 50), ctx.content_pointer(last)
