@@ -577,13 +577,16 @@ _DOT_THEN_NAME = re.compile(r"\.[A-Za-z0-9-]")
 def _may_hold_url(text: str, lowered: str) -> bool:
     """False only when :data:`URL_RE` cannot match ``text`` (a cheap test before the costly pattern).
 
-    On ASCII text every URL_RE alternative needs "://", "www." or a dot followed by
-    ``[A-Za-z0-9-]``. Non-ASCII text keeps the old, looser test: under IGNORECASE a few
-    non-ASCII letters (the Kelvin sign, the long s, dotted / dotless i) match ASCII letters.
+    Text without a dot was never searched. On ASCII text every URL_RE alternative needs
+    "://", "www." or a dot followed by ``[A-Za-z0-9-]``. Non-ASCII text keeps the looser
+    test: under IGNORECASE a few non-ASCII letters (the Kelvin sign, the long s, dotted /
+    dotless i) match ASCII letters.
     """
+    if "." not in text:
+        return False  # the historical pre-test (it skips "https://x" without a dot: kept for identical results)
     if not text.isascii():
-        return "." in text
-    return "://" in text or "www." in lowered or _DOT_THEN_NAME.search(text) is not None
+        return True
+    return _DOT_THEN_NAME.search(text) is not None or "://" in text or "www." in lowered
 
 
 def _may_name_weekday(text: str, lowered: str) -> bool:
@@ -934,27 +937,129 @@ _ACCOUNT_VALUE_TWIN = lowered_twin(ACCOUNT_VALUE_RE)
 _POLICY_TWINS = tuple(lowered_twin(regex) for regex, _, _ in POLICY_RES)
 
 
+def _lead_prefixes(pattern: str) -> tuple[str, ...]:
+    """The literal texts one of which starts every match of ``pattern`` (which must open with ``\\b``).
+
+    Read from the parsed pattern: ``\\b(?:we|they)\\s+...`` -> ("we", "they"). Zero-width
+    assertions at the start of an alternative are skipped (they consume nothing).
+    Raises ValueError when an alternative does not start with a literal.
+    """
+    from re import _constants as C, _parser as P
+
+    def first_literals(items: list) -> set[str]:
+        i = 0
+        while i < len(items) and items[i][0] in (C.ASSERT, C.ASSERT_NOT):
+            i += 1
+        text = ""
+        while i < len(items) and items[i][0] is C.LITERAL:
+            text += chr(items[i][1])
+            i += 1
+        if text:
+            return {text}
+        if i < len(items) and items[i][0] is C.SUBPATTERN:
+            return first_literals(list(items[i][1][3].data) + items[i + 1:])
+        if i < len(items) and items[i][0] is C.BRANCH:
+            return set().union(*(first_literals(list(alt.data)) for alt in items[i][1][1]))
+        raise ValueError(f"no literal lead in {pattern[:40]!r}")
+
+    def after_boundary(items: list) -> set[str]:
+        if not items or items[0] != (C.AT, C.AT_BOUNDARY):
+            raise ValueError(f"{pattern[:40]!r} does not start with \\b")
+        return first_literals(items[1:])
+
+    items = list(P.parse(pattern).data)
+    if len(items) == 1 and items[0][0] is C.BRANCH:
+        leads = set().union(*(after_boundary(list(alt.data)) for alt in items[0][1][1]))
+    else:
+        leads = after_boundary(items)
+    return tuple(sorted(leads))
+
+
+# Statement patterns (run through their lowered twins on ASCII text) and where their matches can start.
+# Every one of them starts with \b and a literal word, so a match can only start where one of
+# those words does: one scan of the text for all the lead words (a trie after a non-word
+# character) gives each pattern its few candidate offsets, and the pattern is tried only there.
+_STATEMENT_TWINS = _POLICY_TWINS + (_ACCOUNT_TWIN, _ACCOUNT_VALUE_TWIN)
+_LEAD_RUN = re.compile(r"[a-z0-9]+")
+# per pattern: the first [a-z0-9] run of each of its lead texts ("price adjustment" -> "price", "24/7" -> "24")
+_STATEMENT_LEADS = tuple(tuple(sorted({_LEAD_RUN.match(lead).group() for lead in _lead_prefixes(twin.pattern)}))
+                         for twin in _STATEMENT_TWINS)
+_LEAD_TRIE = _word_trie(sorted(set().union(*_STATEMENT_LEADS)))
+_LEAD_AFTER_SPACE = re.compile(" " + _LEAD_TRIE)
+_LEAD_AFTER_OTHER = re.compile("[^ a-z0-9_]" + _LEAD_TRIE)  # \b before a word character of lower-cased ASCII text
+_LEAD_AT_START = re.compile(_LEAD_TRIE)
+_PATTERNS_FOR_LEAD: dict[str, tuple[int, ...]] = {}
+
+
+def _statement_candidates(lowered: str) -> list[list[int]]:
+    """For each statement pattern, the ascending offsets of ``lowered`` (lower-cased ASCII) where it may match.
+
+    The lead trie matches greedily, so at each word start it reports the longest lead word
+    found there; a pattern whose lead word is a prefix of that (pattern lead "the", text
+    "they ...") may match there too, so it is a candidate as well.
+    """
+    hits = [(m.start() + 1, m.group()[1:]) for m in _LEAD_AFTER_SPACE.finditer(lowered)]
+    hits += [(m.start() + 1, m.group()[1:]) for m in _LEAD_AFTER_OTHER.finditer(lowered)]
+    first = _LEAD_AT_START.match(lowered)
+    if first is not None:
+        hits.append((0, first.group()))
+    hits.sort()
+    by_pattern: list[list[int]] = [[] for _ in _STATEMENT_LEADS]
+    for at, word in hits:
+        patterns = _PATTERNS_FOR_LEAD.get(word)
+        if patterns is None:
+            patterns = _PATTERNS_FOR_LEAD[word] = tuple(
+                k for k, leads in enumerate(_STATEMENT_LEADS) if word.startswith(leads))
+        for k in patterns:
+            by_pattern[k].append(at)
+    return by_pattern
+
+
+def _matches_at(twin: re.Pattern[str], starts: list[int], text: str, lowered: str):
+    """``twin.finditer(lowered)`` as :class:`_TextMatch` over ``text``, trying only the offsets ``starts``.
+
+    Exact when no match can start anywhere else: finditer tries every offset from the end
+    of the previous match on, and the offsets in between cannot match.
+    """
+    end = 0
+    for at in starts:
+        if at < end:
+            continue
+        m = twin.match(lowered, at)
+        if m is not None:
+            end = m.end()
+            yield _TextMatch(text, at, end)
+
+
 def _extract_statements(text: str, out: list[KnowledgeSpan]) -> None:
     seen: list[tuple[int, int]] = []
     lowered = text.lower()
-    ascii_lowered = lowered if text.isascii() else None
+    candidates = _statement_candidates(lowered) if text.isascii() else None
     contains = lowered.__contains__  # literal gates: substring tests beat a regex alternation
-    for (regex, reason, score), gate, twin in zip(POLICY_RES, _POLICY_GATES, _POLICY_TWINS):
-        if not any(map(contains, gate)):
+
+    def matches(k: int, regex: re.Pattern[str]):
+        if candidates is None:
+            return regex.finditer(text)
+        return _matches_at(_STATEMENT_TWINS[k], candidates[k], text, lowered)
+
+    for k, ((regex, reason, score), gate) in enumerate(zip(POLICY_RES, _POLICY_GATES)):
+        if (candidates is not None and not candidates[k]) or not any(map(contains, gate)):
             continue
-        for m in _twin_finditer(regex, twin, text, ascii_lowered):
+        for m in matches(k, regex):
             if any(m.start() < b and m.end() > a for a, b in seen):
                 continue
             seen.append(m.span())
             kind = "availability" if "availability" in reason or "offering" in reason else "policy"
             out.append(KnowledgeSpan(m.start(), m.end(), m.group(), kind, N.normalize_phrase(m.group()), score, reason))
-    if not any(map(contains, _ACCOUNT_GATE)):
+    account = len(POLICY_RES)
+    if (candidates is not None and not candidates[account] and not candidates[account + 1]) \
+            or not any(map(contains, _ACCOUNT_GATE)):
         return
-    for m in _twin_finditer(ACCOUNT_RE, _ACCOUNT_TWIN, text, ascii_lowered):
+    for m in matches(account, ACCOUNT_RE):
         if ACCOUNT_ACTION_OK.search(m.group()):
             continue
         out.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()), 0.55,
                                  "an account or order fact (status)"))
-    for m in _twin_finditer(ACCOUNT_VALUE_RE, _ACCOUNT_VALUE_TWIN, text, ascii_lowered):
+    for m in matches(account + 1, ACCOUNT_VALUE_RE):
         out.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()), 0.5,
                                  "an account or order fact (a value of the customer's record)"))

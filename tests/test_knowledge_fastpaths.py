@@ -1,0 +1,118 @@
+"""The knowledge extractor's fast paths find exactly what the plain patterns and walks find.
+
+Candidate offsets for the statement patterns, the hyphen-free number-word scan, the walk over
+capitalised words and the cheap pre-tests before costly patterns are speed-ups only: these
+tests compare each with the straightforward computation on generated text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toolkit.knowledge import extract as X
+
+WORDS = [
+    "we", "they", "them", "there", "it", "its", "this", "that", "the", "plan", "Plan", "don't", "doesn't", "do", "does",
+    "not", "never", "only", "no", "non-refundable", "nonrefundable", "offer", "offers", "ship", "refunds", "are", "is",
+    "isn't", "will", "won't", "be", "free", "of", "charge", "you", "you'll", "customers", "members", "membership", "can",
+    "your", "order", "has", "been", "shipped", "balance", "due", "total", "on", "next", "monday", "Fridays", "today",
+    "tomorrow", "promo", "codes", "coupon", "price", "prices", "expire", "available", "included", "coming", "fee",
+    "fees", "payment", "hold", "a", "an", "one", "two", "twenty", "twenty-four", "one-way", "dozen", "once", "five",
+    "3", "30", "24/7", "days", "hours", "wi-fi", "breakfast", "pets", "allowed", "warranty", "covers", "open", "daily",
+    "Blue", "Bottle", "Bank", "of", "America", "de", "la", "Kiku", "McDonald", "e.g.Foo", "x_Bar", "3Com", "naïve",
+    "Café", "A", "I'm", "Settings", "Save", "button", "acme.com", "www.x", "x.io", "https://a", "é", "_", "İ",
+]
+SEPARATORS = [" ", " ", " ", "  ", ", ", ". ", "! ", "? ", "\n", "\t", " - ", "-", "'s ", "'", "/", "(", ") ", "_", ""]
+
+
+@st.composite
+def texts(draw):
+    words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=30))
+    seps = draw(st.lists(st.sampled_from(SEPARATORS), min_size=len(words), max_size=len(words)))
+    cases = draw(st.lists(st.sampled_from(["lower", "lower", "upper", "title"]), min_size=len(words), max_size=len(words)))
+    return "".join(getattr(w, c)() + s for w, s, c in zip(words, seps, cases))
+
+
+def _slow_number_starts(text: str) -> list[int]:
+    found = [m.start() for m in re.finditer(r"(?<![\w.,])\d", text)]
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    for m in X._LOWER_WORD.finditer(lowered):
+        word = m.group()
+        if (word in X._NUMBER_WORD_SET or word in ("a", "an")) and (m.start() == 0 or not lowered[m.start() - 1].isalnum()):
+            found.append(m.start())
+    return sorted(found)
+
+
+def _slow_capitalised_runs(text: str) -> list[list[tuple[int, int, str]]]:
+    words = [(m.start(), m.end(), m.group()) for m in X._WORD_RE.finditer(text)]
+    runs, i = [], 0
+    while i < len(words):
+        if not words[i][2][0].isupper():
+            i += 1
+            continue
+        j, group = i, [words[i]]
+        while j + 1 < len(words):
+            ns, ne, nw = words[j + 1]
+            if text[group[-1][1]:ns] not in X._NAME_GAPS:
+                break
+            if nw[0].isupper():
+                group.append(words[j + 1])
+                j += 1
+            elif nw.lower() in X._NAME_CONNECTORS and j + 2 < len(words) and words[j + 2][2][0].isupper() \
+                    and text[ne:words[j + 2][0]] == " ":
+                group += [words[j + 1], words[j + 2]]
+                j += 2
+            else:
+                break
+        runs.append(group)
+        i = j + 1
+    return runs
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts())
+def test_statement_candidates_find_every_match(text):
+    lowered = text.lower()
+    if not text.isascii():
+        return
+    candidates = X._statement_candidates(lowered)
+    for k, twin in enumerate(X._STATEMENT_TWINS):
+        expected = [m.span() for m in twin.finditer(lowered)]
+        assert [m.span() for m in X._matches_at(twin, candidates[k], text, lowered)] == expected, twin.pattern[:60]
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts())
+def test_number_starts_and_capitalised_runs(text):
+    assert X._number_starts(text) == _slow_number_starts(text)
+    assert list(X._capitalised_runs(text)) == _slow_capitalised_runs(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts())
+def test_pre_tests_never_skip_a_match(text):
+    lowered = text.lower()
+    assert X.has_digit(text) == (re.search(r"\d", text) is not None)
+    # a pre-test may only narrow the one it replaced (exact results), and only skip text the pattern cannot match
+    url_before = "." in text
+    if X._may_hold_url(text, lowered):
+        assert url_before
+    elif url_before:
+        assert X.URL_RE.search(text) is None
+    date_before = X.has_digit(text) or any(hint in lowered for hint in X._DATE_HINT)
+    if X.has_digit(text) or X._may_name_weekday(text, lowered):
+        assert date_before
+    else:
+        assert X.DATE_RE.search(text) is None
+    assert X._has_unit_hint(text, lowered) == (X._UNIT_HINT.search(text) is not None)
+
+
+def test_lead_prefixes_are_read_from_the_pattern():
+    assert X._lead_prefixes(r"\b(?:we|they)\s+x") == ("they", "we")
+    assert X._lead_prefixes(r"\byou(?:'ll| will)?\s+x|\byou\s+y") == ("you",)
+    assert X._lead_prefixes(r"\b(?:(?<!at )no (?:fee|charge)|free\b)") == ("free", "no ")
