@@ -156,6 +156,16 @@ class RecordChecker:
 
     def check(self, record: Any, file: str | None = None, line: int | None = None) -> tuple[list[Diagnostic], Figures | None]:
         """Every problem of one record, and its token figures (``None`` when not counted)."""
+        out, parsed = self.check_structure(record, file, line)
+        if parsed is None or not self.count_tokens:
+            return out, None
+        tokens, figures = self.check_tokens(parsed, file, line)
+        return out + tokens, figures
+
+    def check_structure(self, record: Any, file: str | None = None, line: int | None = None) -> tuple[list[Diagnostic], Any]:
+        """The problems of one record that need no token count, and what :meth:`check_tokens` needs
+        (``None`` for a record that is not an object). :meth:`check` is the two in turn; the linter
+        calls them apart so its S rules and T001 share one pass over the record."""
         out: list[Diagnostic] = []
 
         def add(code: str, message: str, ptr: str = "", *, hint: str | None = None,
@@ -187,15 +197,26 @@ class RecordChecker:
         elif family == "trl":
             msgs = self._trl_record(record, add)
         self._special_tokens(msgs, add)
+        return out, (msgs, record, family)
+
+    def check_tokens(self, parsed: Any, file: str | None = None, line: int | None = None) -> tuple[list[Diagnostic], Figures | None]:
+        """T001 for a record :meth:`check_structure` parsed, and its token figures (``None`` when
+        ``limit_only`` and its size proves it under the limit)."""
+        msgs, record, family = parsed
+        out: list[Diagnostic] = []
         figures = None
-        if self.count_tokens and not (self.limit_only and self._surely_under_limit(msgs, record, family)):
+        if not (self.limit_only and self._surely_under_limit(msgs, record, family)):
             figures = self._count(msgs, record.get("tools") if family == "openai" else None)
             if family == "dpo" and isinstance(record.get("input"), dict) and record["input"].get("tools"):
                 figures = self._count(msgs, record["input"]["tools"])
             if self.limit is not None and figures.total > self.limit:
                 main = _MAIN_LIST.get(self.target.schema)
-                add("T001", f"example has ~{figures.total:,} tokens (estimate, {self.encoding_name}), over the "
-                            f"{self.limit:,}-token limit {self.limit_source}", pointer(main) if main else "")
+                doc = CHECKS["T001"]
+                out.append(Diagnostic(
+                    code="T001", message=f"example has ~{figures.total:,} tokens (estimate, {self.encoding_name}), over the "
+                                         f"{self.limit:,}-token limit {self.limit_source}",
+                    severity=doc.severity, file=file, line=line, pointer=pointer(main) if main else "", hint=doc.hint,
+                    name=doc.name, spans=[]))
         return out, figures
 
     # ------------------------------------------------------------------ schema

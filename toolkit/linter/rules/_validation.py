@@ -37,13 +37,13 @@ def check_target_option(code: str, value: str) -> None:
             raise ValueError(f"{code}: option 'target': {exc}") from None
 
 
-def _checker(target: str, model: str | None, max_tokens: int | None, count: bool) -> RecordChecker:
-    key = (target, model, max_tokens, count)
+def _checker(target: str, model: str | None, max_tokens: int | None) -> RecordChecker:
+    key = (target, model, max_tokens)
     checker = _CHECKERS.get(key)
     if checker is None:
         # Lint needs no token figures, only whether the limit is exceeded: the checker skips the
         # tokenizer when the text's UTF-8 size already proves the count is under the limit.
-        checker = _CHECKERS[key] = RecordChecker(target, model=model, max_tokens=max_tokens, count_tokens=count,
+        checker = _CHECKERS[key] = RecordChecker(target, model=model, max_tokens=max_tokens, count_tokens=True,
                                                  limit_only=True)
     return checker
 
@@ -55,26 +55,46 @@ def resolve_target(opts: dict[str, Any], record: Any) -> str:
     return target
 
 
-def problems(ctx: ExampleContext, opts: dict[str, Any], *, count: bool = False) -> list[Diagnostic]:
-    """All validation problems of the example for these options (cached on the context)."""
+def example_target(ctx: ExampleContext, opts: dict[str, Any]) -> str:
+    """:func:`resolve_target` for an example, detected once per example (not once per S/T rule)."""
     target = opts.get("target") or "auto"
-    if target == "auto":  # detected once per example, not once per S/T rule
+    if target == "auto":
         detected = ctx.__dict__.get("_ftkit_target")
         if detected is None:
             detected = ctx.__dict__["_ftkit_target"] = detect_target(ctx.record) or "openai"
-        target = detected
+        return detected
+    return target
+
+
+def problems(ctx: ExampleContext, opts: dict[str, Any], *, count: bool = False) -> list[Diagnostic]:
+    """All validation problems of the example for these options (cached on the context).
+
+    The structural checks run once per example and option set; ``count=True`` (T001) adds the
+    token check on the same parse.
+    """
+    target = example_target(ctx, opts)
     model = opts.get("model") or None
     max_tokens = opts.get("max-tokens") or None
-    key = (target, model, max_tokens, count)
+    key = (target, model, max_tokens)
     cache = ctx.__dict__.setdefault("_ftkit_validation", {})
-    found = cache.get(key)
-    if found is None:
-        found, _ = _checker(target, model, max_tokens, count).check(dict(ctx.record), ctx.file, ctx.line)
-        cache[key] = found
-    return found
+    entry = cache.get(key)
+    if entry is None:
+        record = ctx.record
+        found, parsed = _checker(target, model, max_tokens).check_structure(
+            record if type(record) is dict else dict(record), ctx.file, ctx.line)
+        entry = cache[key] = [found, parsed, None]
+    if not count:
+        return entry[0]
+    if entry[2] is None:
+        tokens = _checker(target, model, max_tokens).check_tokens(entry[1], ctx.file, ctx.line)[0] if entry[1] else []
+        entry[2] = entry[0] + tokens if tokens else entry[0]
+    return entry[2]
 
 
 def findings(code: str, ctx: ExampleContext, opts: dict[str, Any], *, count: bool = False) -> Iterable[Finding]:
-    for d in problems(ctx, opts, count=count):
-        if d.code == code:
-            yield Finding(message=d.message, pointer=d.pointer, hint=d.hint, spans=list(d.spans), severity=d.severity)
+    """The example's validation problems with this code, as findings."""
+    found = problems(ctx, opts, count=count)
+    if not found:
+        return ()
+    return [Finding(message=d.message, pointer=d.pointer, hint=d.hint, spans=list(d.spans), severity=d.severity)
+            for d in found if d.code == code]

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 
 from toolkit.linter.rule import DatasetRule, ExampleContext, ExampleRef, ExampleRule, Finding, register
-from toolkit.linter.rules._validation import MODEL_OPTION, TARGET_OPTION, check_target_option, findings, resolve_target
+from toolkit.linter.rules._validation import MODEL_OPTION, TARGET_OPTION, check_target_option, example_target, findings
 from toolkit.validation.codes import CHECKS
 from toolkit.validation.targets import get_target
 
@@ -127,7 +127,7 @@ class TooFewExamples(DatasetRule):
 
     def prepare(self, ctx: ExampleContext) -> str:
         """The example's target (detected per example with ``target = "auto"``)."""
-        return resolve_target(self.opts, ctx.record)
+        return example_target(ctx, self.opts)
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
         entry = self._files.get(ctx.file)
