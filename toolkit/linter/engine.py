@@ -333,7 +333,7 @@ class Linter:
                 raise LintConfigError(f"{code} ({registry[code].name}): {where}{': ' if where else ''}{exc.strerror or exc}") from exc
             if isinstance(rule, DatasetRule):
                 self.dataset_rules.append(rule)
-            else:
+            elif not rule.inert:  # a rule that cannot report with these options is not run at all
                 self.example_rules.append(rule)  # type: ignore[arg-type]
                 self.rule_specs.append((code, options))
         self.rules_by_code: dict[str, Rule] = {r.code: r for r in (*self.example_rules, *self.dataset_rules)}

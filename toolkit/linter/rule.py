@@ -233,6 +233,12 @@ class Rule:
     def family(self) -> str:
         return self.code.rstrip("0123456789")
 
+    @property
+    def inert(self) -> bool:
+        """True when, with these options, the rule can never report (a V rule with nothing
+        configured): the engine then leaves it out instead of calling it on every example."""
+        return False
+
     @classmethod
     def documentation(cls) -> dict[str, Any]:
         """The rule's documentation as data (``ftkit rule CODE`` and the docs render this)."""

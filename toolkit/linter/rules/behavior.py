@@ -140,6 +140,10 @@ class ReplySchema(ExampleRule):
 
     _FENCE = re.compile(r"^\s*```(?:json)?\s*\n([\s\S]*?)\n\s*```\s*$")
 
+    @property
+    def inert(self) -> bool:
+        return self._validator is None
+
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         if self._validator is None:
             return
@@ -209,6 +213,10 @@ class RequiredPhrase(ExampleRule):
             (p.pattern, p) for p in _compile_all(self.opts["required-patterns"], code=self.code, option="required-patterns")
         ]
 
+    @property
+    def inert(self) -> bool:
+        return not self._checks
+
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         if not self._checks:
             return
@@ -264,6 +272,10 @@ class BannedPhrase(ExampleRule):
         self._checks += [
             (p.pattern, p) for p in _compile_all(self.opts["banned-patterns"], code=self.code, option="banned-patterns")
         ]
+
+    @property
+    def inert(self) -> bool:
+        return not self._checks
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         if not self._checks:
@@ -345,6 +357,10 @@ class ReplyLength(ExampleRule):
                 raise ValueError(f"{self.code}: option 'encoding': {exc}") from None
         self._active = any(self.opts[k] is not None for k in ("min-chars", "max-chars", "min-words", "max-words", "min-tokens", "max-tokens"))
 
+    @property
+    def inert(self) -> bool:
+        return not self._active
+
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         if not self._active:
             return
@@ -421,6 +437,10 @@ class _ConventionRule(ExampleRule):
             if match:
                 return match
         return None
+
+    @property
+    def inert(self) -> bool:
+        return self._mode == "any"
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         if self._mode == "any":
@@ -553,9 +573,13 @@ _MARKDOWN_CUES = {
 _MD_ANY = re.compile(r"[#|`*_\[>~•]|^[ \t]*(?:[-+]|\d{1,3}[.)])[ \t]|^ {0,3}-[ \t]*-[ \t]*-", re.MULTILINE)
 
 
+# Every match of _MD_ANY holds one of these characters or a digit (one-character tests are cheap).
+_MD_ANY_CHARS = "#|`*_[>~•-+0123456789"
+
+
 def markdown_elements(text: str) -> dict[str, list[re.Match[str]]]:
     """The markdown elements used in ``text``: element name -> its matches."""
-    if not _MD_ANY.search(text):
+    if not any(map(text.__contains__, _MD_ANY_CHARS)) or not _MD_ANY.search(text):
         return {}
     found: dict[str, list[re.Match[str]]] = {}
     for element, pattern in MARKDOWN_ELEMENTS.items():
@@ -613,6 +637,10 @@ class MarkdownNotAllowed(ExampleRule):
                     f"{self.code}: option 'markdown': unknown element(s) {', '.join(unknown)}; known: {', '.join(MARKDOWN_ELEMENTS)}"
                 )
         self._allowed = None if allowed is None else frozenset(allowed)
+
+    @property
+    def inert(self) -> bool:
+        return self._allowed is None
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         if self._allowed is None:

@@ -541,7 +541,8 @@ class Whitespace(ExampleRule):
         for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
             if not text or message.get("role") not in roles:
                 continue
-            if not (text[0].isspace() or text[-1].isspace() or "\r" in text or " \n" in text or "\t\n" in text or "\n\n\n" in text):
+            if not (text[0].isspace() or text[-1].isspace() or "\r" in text
+                    or ("\n" in text and (" \n" in text or "\t\n" in text or "\n\n\n" in text))):
                 continue
             problems = []
             if text != text.strip():
@@ -574,6 +575,15 @@ _INVISIBLE_NAMES = {
 }  # fmt: skip
 
 
+# Printable ASCII, tab, LF and CR: the ASCII characters _INVISIBLE does not match.
+_VISIBLE_ASCII = bytes([9, 10, 13, *range(32, 127)])
+
+
+def _clean_ascii(text: str) -> bool:
+    """True for ASCII text without an invisible or control character (Q007 has nothing to say)."""
+    return text.isascii() and not text.encode("ascii").translate(None, _VISIBLE_ASCII)
+
+
 def normalize_unicode(text: str) -> str:
     """NFC, without invisible formatting and control characters (tabs, newlines kept)."""
     cleaned = _INVISIBLE.sub(lambda m: "" if m.group() != "\ufffd" else m.group(), text)
@@ -597,6 +607,12 @@ class UnicodeNormalization(ExampleRule):
     fix_safety = "safe"
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
+        texts = ctx.texts
+        if all(map(_clean_ascii, texts)):
+            return ()  # the usual case: plain ASCII text, nothing to normalise
+        return self._check(ctx)
+
+    def _check(self, ctx: ExampleContext) -> Iterable[Finding]:
         for index, text in enumerate(ctx.texts):
             if not text:
                 continue
