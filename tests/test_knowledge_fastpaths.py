@@ -23,9 +23,10 @@ WORDS = [
     "fees", "payment", "hold", "a", "an", "one", "two", "twenty", "twenty-four", "one-way", "dozen", "once", "five",
     "3", "30", "24/7", "days", "hours", "wi-fi", "breakfast", "pets", "allowed", "warranty", "covers", "open", "daily",
     "Blue", "Bottle", "Bank", "of", "America", "de", "la", "Kiku", "McDonald", "e.g.Foo", "x_Bar", "3Com", "naïve",
-    "Café", "A", "I'm", "Settings", "Save", "button", "acme.com", "www.x", "x.io", "https://a", "é", "_", "İ",
+    "Café", "A", "I'm", "Settings", "Save", "button", "click", "the", "open", "under", "from", '"Edit"', "‘Billing’",
+    "*Pay*", "`x`", "acme.com", "www.x", "x.io", "https://a", "é", "_", "İ",
 ]
-SEPARATORS = [" ", " ", " ", "  ", ", ", ". ", "! ", "? ", "\n", "\t", " - ", "-", "'s ", "'", "/", "(", ") ", "_", ""]
+SEPARATORS = [" ", " ", " ", "  ", ", ", ". ", "! ", "? ", "\n", "\t", ".\n\n", "?! ", '." ', ".) ", "...", "\n- ", " - ", "-", "'s ", "'", "/", "(", ") ", "_", ""]
 
 
 @st.composite
@@ -46,6 +47,17 @@ def _slow_number_starts(text: str) -> list[int]:
         if (word in X._NUMBER_WORD_SET or word in ("a", "an")) and (m.start() == 0 or not lowered[m.start() - 1].isalnum()):
             found.append(m.start())
     return sorted(found)
+
+
+def _slow_sentences(text: str) -> list[tuple[int, int]]:
+    bounds, start = [], 0
+    for match in X._SENTENCE_END.finditer(text):
+        if match.start() > start:
+            bounds.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        bounds.append((start, len(text)))
+    return bounds or [(0, len(text))]
 
 
 def _slow_capitalised_runs(text: str) -> list[list[tuple[int, int, str]]]:
@@ -90,6 +102,7 @@ def test_statement_candidates_find_every_match(text):
 @given(texts())
 def test_number_starts_and_capitalised_runs(text):
     assert X._number_starts(text) == _slow_number_starts(text)
+    assert X._sentences(text) == _slow_sentences(text)
     assert list(X._capitalised_runs(text)) == _slow_capitalised_runs(text)
 
 
@@ -110,6 +123,8 @@ def test_pre_tests_never_skip_a_match(text):
     else:
         assert X.DATE_RE.search(text) is None
     assert X._has_unit_hint(text, lowered) == (X._UNIT_HINT.search(text) is not None)
+    if X.UI_ELEMENT_RE.search(text):
+        assert X._may_name_ui_element(text)
 
 
 def test_lead_prefixes_are_read_from_the_pattern():

@@ -91,6 +91,10 @@ class KnowledgeSpan:
 # --------------------------------------------------------------------------- sentences
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*•-])|\n+")
+# The same breaks, found from the punctuation mark (which the match then includes): each
+# alternative starts with a literal, so the scan skips ahead to the next ". ! ? \n".
+_BREAK_TAIL = r"[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*•-])"
+_SENTENCE_BREAK = re.compile(r"\." + _BREAK_TAIL + r"|!" + _BREAK_TAIL + r"|\?" + _BREAK_TAIL + r"|\n+")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -110,9 +114,12 @@ _SENTENCE_CACHE: dict[str, tuple[tuple[int, int], ...]] = {}
 def _sentences(text: str) -> list[tuple[int, int]]:
     bounds: list[tuple[int, int]] = []
     start = 0
-    for match in _SENTENCE_END.finditer(text):
-        if match.start() > start:
-            bounds.append((start, match.start()))
+    for match in _SENTENCE_BREAK.finditer(text):
+        end = match.start()
+        if text[end] != "\n":
+            end += 1  # the break starts after the punctuation mark (as in _SENTENCE_END)
+        if end > start:
+            bounds.append((start, end))
         start = match.end()
     if start < len(text):
         bounds.append((start, len(text)))
@@ -681,6 +688,28 @@ def _split_quantity(text: str) -> tuple[str, str]:
     return number, match.group(3)
 
 
+# UI_NOUN_AFTER_RE needs one of these words (case-sensitive, like the pattern).
+_UI_NOUNS = ("button", "tab", "menu", "link", "page", "icon", "toggle", "section", "screen", "panel", "dropdown", "dashboard")
+# What UI_ELEMENT_RE finds after its verb (and an optional "the"): a quote or a capital, after whitespace.
+_UI_ANCHOR = re.compile(r"[\"'“‘*`A-Z](?<=\s.)")
+
+
+def _may_name_ui_element(text: str) -> bool:
+    """False only when :data:`UI_ELEMENT_RE` cannot match ``text``.
+
+    Every match reads ``<verb> <whitespace> [the <whitespace>] <quote or capital>``; the verbs
+    and "the" end with a lower-case ASCII letter, so some quote or capital must follow a run
+    of whitespace that follows such a letter ("click Save", "open the 'Billing' tab").
+    """
+    for anchor in _UI_ANCHOR.finditer(text):
+        k = anchor.start() - 1
+        while k > 0 and text[k].isspace():
+            k -= 1
+        if "a" <= text[k] <= "z":
+            return True
+    return False
+
+
 def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[int, int]]) -> None:
     if ">" in text or "→" in text or "»" in text or "›" in text:
         for m in UI_PATH_RE.finditer(text):
@@ -698,6 +727,8 @@ def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[i
                 _add(out, taken, start, end, path, "ui_path", " > ".join(N.normalize_phrase(s) for s in steps),
                      0.8, "a product-specific UI path")
     for regex in (UI_ELEMENT_RE, UI_NOUN_AFTER_RE):
+        if not (_may_name_ui_element(text) if regex is UI_ELEMENT_RE else any(map(text.__contains__, _UI_NOUNS))):
+            continue  # the pattern cannot match (cheap pre-tests, see the helpers)
         for m in regex.finditer(text):
             group = 1 if m.group(1) else 2
             if regex is UI_NOUN_AFTER_RE:
