@@ -707,7 +707,8 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     candidates = X.extract_spans(text)
     folded = X.search_folded
     user_lower = last_user.lower() if last_user else ""
-    yesno_question = bool(last_user) and folded(YESNO_QUESTION_RE, last_user, user_lower)
+    # (the pattern ends with a question mark: no need to run it on a message without one)
+    yesno_question = bool(last_user) and "?" in last_user and folded(YESNO_QUESTION_RE, last_user, user_lower)
     account_topic = folded(_ACCOUNT_TOPIC_RE, last_user or "", user_lower)
     fact_question = bool(last_user and "?" in last_user and folded(FACT_QUESTION_RE, last_user, user_lower)) or yesno_question
     # A yes/no answer to a yes/no question about the product states availability or policy.

@@ -424,6 +424,8 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
     digits = has_digit(text)
 
     lowered = text.lower()
+    # where the patterns that start with a literal word may match (ASCII text: they run as lowered twins)
+    lead_candidates = _statement_candidates(lowered) if text.isascii() else None
     # Identifiers and contact points first: their digits are not quantities.
     for m in EMAIL_RE.finditer(text) if "@" in text else ():
         _add(out, taken, *m.span(), m.group(), "email", N.normalize_identifier(m.group()), 0.7, "an email address")
@@ -457,8 +459,12 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         weekday = re.match(r"(?:on|by|this|next|until|before|after|every|from)\s", m.group(), _I) is not None
         _add(out, taken, *m.span(), m.group(), "date", N.normalize_date(m.group()), 0.4 if weekday else 0.5,
              "a day of the week" if weekday else "a date")
-    for m in _twin_finditer(RELATIVE_DATE_RE, _RELATIVE_DATE_TWIN, text, lowered if text.isascii() else None) \
-            if any(map(lowered.__contains__, _RELATIVE_HINT)) else ():
+    if lead_candidates is None:
+        relative = RELATIVE_DATE_RE.finditer(text) if any(map(lowered.__contains__, _RELATIVE_HINT)) else ()
+    else:
+        relative = _gated(_matches_at(_RELATIVE_DATE_TWIN, lead_candidates[_RELATIVE_AT], text, lowered),
+                          lowered, _RELATIVE_HINT)
+    for m in relative:
         _add(out, taken, *m.span(), m.group(), "date", N.fold(m.group()), 0.25, "a relative date")
     starts = _number_starts(text)
     durations = []
@@ -512,7 +518,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
     sent = sentences(text)
     _extract_procedures(text, out, taken)
     _extract_names(text, sent, out, taken)
-    _extract_statements(text, out)
+    _extract_statements(text, out, lowered, lead_candidates)
     out = [s for s in out if not _in_placeholder(s.start, s.end, holes)]
     out.sort(key=lambda s: (s.start, s.end, s.kind))
     for span in out:
@@ -1010,7 +1016,8 @@ def _lead_prefixes(pattern: str) -> tuple[str, ...]:
 # Every one of them starts with \b and a literal word, so a match can only start where one of
 # those words does: one scan of the text for all the lead words (a trie after a non-word
 # character) gives each pattern its few candidate offsets, and the pattern is tried only there.
-_STATEMENT_TWINS = _POLICY_TWINS + (_ACCOUNT_TWIN, _ACCOUNT_VALUE_TWIN)
+_STATEMENT_TWINS = _POLICY_TWINS + (_ACCOUNT_TWIN, _ACCOUNT_VALUE_TWIN, _RELATIVE_DATE_TWIN)
+_RELATIVE_AT = len(_STATEMENT_TWINS) - 1  # RELATIVE_DATE_RE rides along (it also starts with \b and a word)
 _LEAD_RUN = re.compile(r"[a-z0-9]+")
 # per pattern: the first [a-z0-9] run of each of its lead texts ("price adjustment" -> "price", "24/7" -> "24")
 _STATEMENT_LEADS = tuple(tuple(sorted({_LEAD_RUN.match(lead).group() for lead in _lead_prefixes(twin.pattern)}))
@@ -1062,35 +1069,42 @@ def _matches_at(twin: re.Pattern[str], starts: list[int], text: str, lowered: st
             yield _TextMatch(text, at, end)
 
 
-def _extract_statements(text: str, out: list[KnowledgeSpan]) -> None:
+def _gated(matches, lowered: str, gate: tuple[str, ...]) -> list:
+    """``matches`` as a list, or [] when ``lowered`` holds none of the ``gate`` substrings.
+
+    The literal gates came first when patterns scanned the whole text; with candidate offsets
+    the matches are cheaper than the gate, so the gate is only checked when something matched.
+    """
+    found = list(matches)
+    if found and not any(map(lowered.__contains__, gate)):
+        return []
+    return found
+
+
+def _extract_statements(text: str, out: list[KnowledgeSpan], lowered: str,
+                        candidates: list[list[int]] | None) -> None:
+    """Policy, availability and account statements (``candidates``: from :func:`_statement_candidates`, ASCII text)."""
     seen: list[tuple[int, int]] = []
-    lowered = text.lower()
-    candidates = _statement_candidates(lowered) if text.isascii() else None
     contains = lowered.__contains__  # literal gates: substring tests beat a regex alternation
 
-    def matches(k: int, regex: re.Pattern[str]):
+    def matches(k: int, regex: re.Pattern[str], gate: tuple[str, ...]):
         if candidates is None:
-            return regex.finditer(text)
-        return _matches_at(_STATEMENT_TWINS[k], candidates[k], text, lowered)
+            return regex.finditer(text) if any(map(contains, gate)) else ()
+        return _gated(_matches_at(_STATEMENT_TWINS[k], candidates[k], text, lowered), lowered, gate)
 
     for k, ((regex, reason, score), gate) in enumerate(zip(POLICY_RES, _POLICY_GATES)):
-        if (candidates is not None and not candidates[k]) or not any(map(contains, gate)):
-            continue
-        for m in matches(k, regex):
+        for m in matches(k, regex, gate):
             if any(m.start() < b and m.end() > a for a, b in seen):
                 continue
             seen.append(m.span())
             kind = "availability" if "availability" in reason or "offering" in reason else "policy"
             out.append(KnowledgeSpan(m.start(), m.end(), m.group(), kind, N.normalize_phrase(m.group()), score, reason))
     account = len(POLICY_RES)
-    if (candidates is not None and not candidates[account] and not candidates[account + 1]) \
-            or not any(map(contains, _ACCOUNT_GATE)):
-        return
-    for m in matches(account, ACCOUNT_RE):
+    for m in matches(account, ACCOUNT_RE, _ACCOUNT_GATE):
         if ACCOUNT_ACTION_OK.search(m.group()):
             continue
         out.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()), 0.55,
                                  "an account or order fact (status)"))
-    for m in matches(account + 1, ACCOUNT_VALUE_RE):
+    for m in matches(account + 1, ACCOUNT_VALUE_RE, _ACCOUNT_GATE):
         out.append(KnowledgeSpan(m.start(), m.end(), m.group(), "account_fact", N.normalize_phrase(m.group()), 0.5,
                                  "an account or order fact (a value of the customer's record)"))
