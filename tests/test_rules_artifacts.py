@@ -127,3 +127,12 @@ def test_cues_find_what_a_plain_substring_search_finds(text, cues):
     from toolkit.linter.rules._textfix import Cues
 
     assert Cues(cues).found_in(text) == any(cue in text for cue in cues)
+
+
+@given(st.text(alphabet="ab \n\t.", max_size=400), st.integers(min_value=2, max_value=70))
+@settings(max_examples=300, deadline=None)
+def test_preview_of_a_long_text_is_the_preview_of_its_flattened_whole(text, limit):
+    from toolkit.linter.rules._textfix import preview
+
+    flat = " ".join(text.split())
+    assert preview(text, limit) == (flat if len(flat) <= limit else flat[: limit - 1] + "…")

@@ -76,6 +76,12 @@ def mask(value: str) -> str:
 
 def preview(text: str, limit: int = 60) -> str:
     """A one-line preview of ``text`` for messages."""
+    if len(text) > 4 * limit:
+        # Flattening a head of the text gives a prefix of the flattened whole; when that prefix
+        # is already longer than the limit, it decides the preview (no need to split a long text).
+        head = " ".join(text[: 2 * limit].split())
+        if len(head) > limit:
+            return head[: limit - 1] + "…"
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 

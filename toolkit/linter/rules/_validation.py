@@ -91,9 +91,25 @@ def problems(ctx: ExampleContext, opts: dict[str, Any], *, count: bool = False) 
     return entry[2]
 
 
-def findings(code: str, ctx: ExampleContext, opts: dict[str, Any], *, count: bool = False) -> Iterable[Finding]:
-    """The example's validation problems with this code, as findings."""
-    found = problems(ctx, opts, count=count)
+def rule_key(opts: dict[str, Any], count: bool = False) -> tuple[Any, ...]:
+    """What decides an S/T rule's validation result besides the example (rules compute it once)."""
+    return (opts.get("target") or "auto", opts.get("model") or None, opts.get("max-tokens") or None, count)
+
+
+def findings(code: str, ctx: ExampleContext, opts: dict[str, Any], *, count: bool = False,
+             key: tuple[Any, ...] | None = None) -> Iterable[Finding]:
+    """The example's validation problems with this code, as findings.
+
+    ``key`` is :func:`rule_key` of ``opts`` and ``count``: with it, the 20-odd S/T rules find
+    the example's problems with one look-up each.
+    """
+    if key is None:
+        key = rule_key(opts, count)
+    by_rule = ctx.__dict__.get("_ftkit_validation_by_rule")
+    found = by_rule.get(key) if by_rule is not None else None
+    if found is None:
+        found = problems(ctx, opts, count=count)
+        ctx.__dict__.setdefault("_ftkit_validation_by_rule", {})[key] = found
     if not found:
         return ()
     return [Finding(message=d.message, pointer=d.pointer, hint=d.hint, spans=list(d.spans), severity=d.severity)

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 
 from toolkit.linter.rule import DatasetRule, ExampleContext, ExampleRef, ExampleRule, Finding, register
-from toolkit.linter.rules._validation import MODEL_OPTION, TARGET_OPTION, check_target_option, example_target, findings
+from toolkit.linter.rules._validation import MODEL_OPTION, TARGET_OPTION, check_target_option, example_target, findings, rule_key
 from toolkit.validation.codes import CHECKS
 from toolkit.validation.targets import get_target
 
@@ -87,9 +87,10 @@ class _StructureRule(ExampleRule):
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
         check_target_option(self.code, self.opts["target"])
+        self._key = rule_key(self.opts, False)
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
-        return findings(self.code, ctx, self.opts)
+        return findings(self.code, ctx, self.opts, key=self._key)
 
 
 def _make(code: str) -> type:
