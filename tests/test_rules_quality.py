@@ -250,3 +250,15 @@ def test_no_record_crashes_any_rule(records):
         lint(records, select=["D001", "D002", "D003", "P", "Q", "A", "V"], behavior=_SPEC, options=options)
     )
     assert all(d.line and 1 <= d.line <= len(records) for d in diagnostics)
+
+
+@given(st.lists(st.sampled_from(["ha", "Ha", "HA", "hahahahahahahahaha", "NoNoNoNoNoNoNoNoNo", "xxxxxxxx", "remember",
+                                 "abcabcabcabcabcabcabcabc", "ab", " ", ".", "-", "'", "9", "é", "mmmmmmmmwhat"]), max_size=12))
+@settings(max_examples=400, deadline=None)
+def test_the_loop_precheck_never_hides_a_loop(pieces):
+    from toolkit.linter.rules.quality import _PUNCT_TO_SPACE, _char_loop, _may_loop
+
+    text = "".join(pieces)
+    words = text.lower().translate(_PUNCT_TO_SPACE).split()
+    if _char_loop(text) is not None:
+        assert _may_loop(text, [w for w in words if len(w) >= 8])

@@ -223,6 +223,20 @@ _CHAR_LOOP = re.compile(r"([^\W\d_]{1,4}?)\1{7,}", re.UNICODE)
 _LETTER_RUN = re.compile(r"[^\W\d_]{8,}")  # a character loop lies inside one run of 8+ letters
 
 
+# On lower-case ASCII letters: a loop found by _CHAR_LOOP in an ASCII text is, lower-cased, one of these.
+_CHAR_LOOP_LOWER = re.compile(r"([a-z]{1,4}?)\1{7,}")
+
+
+def _may_loop(text: str, long_words: list[str]) -> bool:
+    """False only when ``_char_loop(text)`` certainly finds nothing.
+
+    ``long_words`` are the 8+ character words of ``text`` lower-cased with punctuation as
+    spaces. In ASCII text a loop is a run of letters, so lower-cased it lies inside one such
+    word: one search over those few words rules most texts out.
+    """
+    return not text.isascii() or _CHAR_LOOP_LOWER.search(" ".join(long_words)) is not None
+
+
 def _char_loop(text: str) -> re.Match[str] | None:
     """``_CHAR_LOOP.search(text)``, searched only inside runs of 8+ letters (same match, less scanning)."""
     for run in _LETTER_RUN.finditer(text):
@@ -266,7 +280,6 @@ class Repetition(ExampleRule):
         for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
             if not trainable_assistant(message) or len(text) < 24:
                 continue
-            pointer = ctx.content_pointer(index)
             words = text.lower().translate(_PUNCT_TO_SPACE).split()
             share = 0.0
             if len(words) > size:
@@ -278,8 +291,12 @@ class Repetition(ExampleRule):
             if len(words) < self.opts["min-words"]:
                 share = 0.0
             # a loop of a 1-4 letter unit ("hahahaha", "nononono") is one long word of few letters
-            suspects = any(len(word) >= 8 and len(set(word)) <= 4 for word in words)
-            loop = _char_loop(text) if suspects else None
+            long_words = [word for word in words if len(word) >= 8]
+            suspects = any(len(set(word)) <= 4 for word in long_words)
+            loop = _char_loop(text) if suspects and _may_loop(text, long_words) else None
+            if not (share >= self.opts["threshold"] or repeats >= self.opts["max-sentence-repeats"] or loop):
+                continue  # nothing to report on this reply
+            pointer = ctx.content_pointer(index)
             reasons = []
             spans: list[Span] = []
             if share >= self.opts["threshold"]:
