@@ -131,3 +131,14 @@ def test_lead_prefixes_are_read_from_the_pattern():
     assert X._lead_prefixes(r"\b(?:we|they)\s+x") == ("they", "we")
     assert X._lead_prefixes(r"\byou(?:'ll| will)?\s+x|\byou\s+y") == ("you",)
     assert X._lead_prefixes(r"\b(?:(?<!at )no (?:fee|charge)|free\b)") == ("free", "no ")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(texts(), min_size=1, max_size=4))
+def test_context_word_set_is_the_union_of_each_source(sources):
+    from toolkit.knowledge.analyze import Context, content_word_set, content_words
+
+    ctx = Context([(name, text) for name, text in zip(["system prompt", "user", "tool result", "user"], sources)])
+    expected = set().union(*(content_words(text) for _, text in ctx.sources)) if ctx.sources else set()
+    assert ctx.all_words == expected
+    assert all(content_word_set(text) == set(content_words(text)) for text in sources)

@@ -245,6 +245,22 @@ def content_words(text: str) -> list[str]:
         return list(filter(None, map(table.__getitem__, tokens)))
 
 
+def content_word_set(text: str) -> set[str]:
+    """``set(content_words(text))``, stemming each distinct token once."""
+    tokens = set(_TOKEN_RE.findall(text.lower()))
+    table = _CONTENT_STEM
+    missing = tokens.difference(table)
+    if missing:
+        if len(table) > _CONTENT_STEM_LIMIT:
+            table.clear()
+            missing = tokens
+        for word in missing:
+            table[word] = _stem(word) if len(word) >= 3 and word not in _STOP else ""
+    stems = set(map(table.__getitem__, tokens))
+    stems.discard("")
+    return stems
+
+
 # token -> its stem, or "" for a stop word or a word under 3 characters (a cache of content_words)
 _CONTENT_STEM: dict[str, str] = {}
 _CONTENT_STEM_LIMIT = 1 << 17
@@ -381,10 +397,14 @@ class Context:
 
     @cached_property
     def all_words(self) -> set[str]:
-        merged: set[str] = set()
-        for words in self.words.values():
-            merged |= words
-        return merged
+        """The content words of every source (the union of :attr:`words`)."""
+        if "words" in self.__dict__:
+            merged: set[str] = set()
+            for words in self.words.values():
+                merged |= words
+            return merged
+        # one tokenisation of all sources (no token spans the line break between two) and one stem per distinct token
+        return content_word_set("\n".join(text for _, text in self.sources))
 
     @cached_property
     def has_record(self) -> bool:
@@ -740,7 +760,7 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     words = content_words(text)
     if words:
         context_words = ctx.all_words
-        novel_share = sum(1 for w in words if w not in context_words) / len(words)
+        novel_share = (len(words) - sum(map(context_words.__contains__, words))) / len(words)
     novelty_factor = 0.85 + 0.3 * novel_share if words else 1.0
     modifiers = {"fact_question": 1.2 if fact_question else 1.0, "novelty": novelty_factor, "novel_share": novel_share}
     ungrounded: list[KnowledgeSpan] = []

@@ -783,6 +783,21 @@ def _starts_word(text: str, at: int) -> bool:
     return True
 
 
+def _next_name_word(text: str, end: int) -> re.Match[str] | None:
+    """The word after the one ending at ``end``, or None when it cannot extend a run of names.
+
+    Every gap allowed between the words of a run starts with a space, an apostrophe or a
+    hyphen, and a lower-case word after a space only joins a run as a connector ("of",
+    "de", "la", "the"): both are checked on the characters before searching for the word.
+    """
+    after = text[end:end + 1]
+    if after != " " and after != "'" and after != "-":
+        return None
+    if after == " " and "a" <= text[end + 1:end + 2] <= "z" and not text.startswith(_NAME_CONNECTORS, end + 1):
+        return None
+    return _WORD_RE.search(text, end)
+
+
 def _capitalised_runs(text: str):
     """The runs of capitalised words ("Blue Bottle", "Bank of America") of ``text``, as (start, end, word) lists.
 
@@ -796,20 +811,20 @@ def _capitalised_runs(text: str):
             continue
         first = _WORD_RE.match(text, at)
         group = [(first.start(), first.end(), first.group())]
-        nxt = _WORD_RE.search(text, first.end())
+        nxt = _next_name_word(text, first.end())
         while nxt is not None:
             if text[group[-1][1]:nxt.start()] not in _NAME_GAPS:
                 break
             word = nxt.group()
             if word[0].isupper() or word[0].isdigit():
                 group.append((nxt.start(), nxt.end(), word))
-                nxt = _WORD_RE.search(text, nxt.end())
+                nxt = _next_name_word(text, nxt.end())
             elif word.lower() in _NAME_CONNECTORS:
                 third = _WORD_RE.search(text, nxt.end())
                 if third is not None and third.group()[0].isupper() and text[nxt.end():third.start()] == " ":
                     group.append((nxt.start(), nxt.end(), word))
                     group.append((third.start(), third.end(), third.group()))
-                    nxt = _WORD_RE.search(text, third.end())
+                    nxt = _next_name_word(text, third.end())
                 else:
                     break
             else:
@@ -827,6 +842,8 @@ def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSp
             k += 1
         starts.add(k)
     for group in _capitalised_runs(text):
+        if len(group) == 1 and group[0][0] in starts:
+            continue  # a single word opening a sentence is never taken (the checks below agree)
         # Drop leading common words ("Yes", "Our", "How about" ...) and sentence-initial single words.
         while group and (group[0][2].lower().rstrip(".").split("'")[0].split("’")[0] in _COMMON_CAPS or group[0][2].lower() in ("of", "the", "de", "la")):
             group = group[1:]
