@@ -152,6 +152,7 @@ _PII_PIECES = st.sampled_from([
     "call +44 20 7946 0958", "jane@example.com", "sk-" + "a" * 24, "AKIA" + "B" * 16, "ghp_" + "c" * 36,
     "password: hunter22", "https://x.io/reset?token=abc123", "www.site.com/?id=7", "IP 10.0.0.1", "Bearer " + "d" * 20,
     "DE89 3704 0044 0532 0130 00", "4111 1111 1111 1111", "12 Main Street", "Hauptstraße 5", "١٢٣", "Ünïcode",
+    "PASSWORD = Secr3t!", "İ", "api_key=abcdef12", "your password is expired", "password", ": 'hunter22'", "token is x",
 ])
 
 

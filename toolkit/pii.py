@@ -271,9 +271,9 @@ def _has_digit(text: str) -> bool:
 def may_contain_pii(text: str, kinds: Iterable[str] | None = None) -> bool:
     """A quick test: ``False`` only when :func:`find_pii` (without ``names``/``extra``) finds nothing.
 
-    It looks for what every detector needs before it matches anything (a secret's cue or an
-    assignment word, ``http``/``www.``, ``@``, a digit), so a caller can test many texts
-    joined (with a separator that is none of those) and skip them all at once.
+    It looks for what every detector needs before it matches anything (a secret's cue, a
+    ``password: ...``-style assignment, ``http``/``www.``, ``@``, a digit), so a caller can
+    test many texts joined by white space and skip them all at once.
     """
     wanted = _check_kinds(kinds)
     if wanted & _DIGIT_KINDS and _has_digit(text):
@@ -285,7 +285,11 @@ def may_contain_pii(text: str, kinds: Iterable[str] | None = None) -> bool:
     if "secret" in wanted or "url" in wanted:
         lowered = text.lower()
         if "secret" in wanted and any(map(lowered.__contains__, _ASSIGNMENT_WORDS)):
-            return True
+            # Prose says "password" often: run the assignment detector itself (cheap on the few
+            # places a key word occurs). Unless lower-casing moved offsets, texts joined by
+            # white space hold an assignment wherever one of them does.
+            if len(lowered) != len(text) or next(iter(_find_assignments(text, lowered)), None) is not None:
+                return True
         if "url" in wanted and ("http" in lowered or "www." in lowered):
             return True
     return False
