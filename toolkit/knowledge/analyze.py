@@ -767,7 +767,7 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     grounded: list[KnowledgeSpan] = []
     sentence_cache: dict[tuple[int, int], _SentenceInfo] = {}
     turn_confirms: bool | None = None  # computed when a span first needs it
-    asked_kinds: set[str] | None = None  # likewise
+    asked = _AskedKinds(last_user, user_lower)
     starts = [a for a, _ in bounds]
     for span in candidates:
         if span.kind == "account_fact" and _CONDITIONAL_BEFORE.search(text, max(0, span.start - 12), span.start):
@@ -806,9 +806,7 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
         if span.kind == "number" and span.value.replace(".", "").isdigit() and Decimal(span.value) <= 10:
             score = min(score, 0.15)  # list markers, "step 2", small counts
         score *= modifiers["fact_question"]
-        if asked_kinds is None:
-            asked_kinds = _asked_kinds(last_user, user_lower)
-        if asked_kinds and span.kind in asked_kinds:
+        if asked.asks_for(span.kind):
             score *= 1.12  # the span is what the user asked for ("how long?" -> "26 minutes")
         if info.volatile:
             score *= 1.15
@@ -847,14 +845,27 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     return TurnResult(message_index, ptr, score, ungrounded, grounded, modifiers, text)
 
 
-def _asked_kinds(last_user: str, user_lower: str) -> set[str]:
-    """The kinds of specific the user's last message asks for ("how long" -> duration)."""
-    asked: set[str] = set()
-    if last_user:
-        for regex, kinds in _ASKED_KINDS:
-            if X.search_folded(regex, last_user, user_lower):
-                asked.update(kinds)
-    return asked
+class _AskedKinds:
+    """Which kinds of specific the user's last message asks for ("how long" -> duration).
+
+    Each question pattern runs only when a span of one of its kinds needs the answer.
+    """
+
+    def __init__(self, last_user: str, user_lower: str) -> None:
+        self.last_user, self.user_lower = last_user, user_lower
+        self._found: dict[int, bool] = {}
+
+    def asks_for(self, kind: str) -> bool:
+        if not self.last_user:
+            return False
+        for index, (regex, kinds) in enumerate(_ASKED_KINDS):
+            if kind in kinds:
+                found = self._found.get(index)
+                if found is None:
+                    found = self._found[index] = X.search_folded(regex, self.last_user, self.user_lower)
+                if found:
+                    return True
+        return False
 
 
 def _turn_confirms(text: str, bounds: list[tuple[int, int]]) -> bool:
