@@ -24,7 +24,7 @@ WORDS = [
     "3", "30", "24/7", "days", "hours", "wi-fi", "breakfast", "pets", "allowed", "warranty", "covers", "open", "daily",
     "Blue", "Bottle", "Bank", "of", "America", "de", "la", "Kiku", "McDonald", "e.g.Foo", "x_Bar", "3Com", "naïve",
     "Café", "A", "I'm", "Settings", "Save", "button", "click", "the", "open", "under", "from", '"Edit"', "‘Billing’",
-    "*Pay*", "`x`", "acme.com", "www.x", "x.io", "https://a", "é", "_", "İ",
+    "*Pay*", "`x`", "Twelve", "hundred", "x.com/a", "@", "ten-", "(Foo", "x;  Bar", "ELEVEN", "acme.com", "www.x", "x.io", "https://a", "é", "_", "İ",
 ]
 SEPARATORS = [" ", " ", " ", "  ", ", ", ". ", "! ", "? ", "\n", "\t", ".\n\n", "?! ", '." ', ".) ", "...", "\n- ", " - ", "-", "'s ", "'", "/", "(", ") ", "_", ""]
 
@@ -142,3 +142,12 @@ def test_context_word_set_is_the_union_of_each_source(sources):
     expected = set().union(*(content_words(text) for _, text in ctx.sources)) if ctx.sources else set()
     assert ctx.all_words == expected
     assert all(content_word_set(text) == set(content_words(text)) for text in sources)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts())
+def test_value_hint_is_the_pattern(text):
+    from toolkit.linter.rules.knowledge import _VALUE_HINT, _value_hint
+
+    assert _value_hint(text) == (_VALUE_HINT.search(text) is not None)
+    assert _value_hint(text.replace(" ", "  ")) == (_VALUE_HINT.search(text.replace(" ", "  ")) is not None)

@@ -25,7 +25,7 @@ from toolkit.knowledge.analyze import (
     analyze,
     content_words,
 )
-from toolkit.knowledge.extract import VALUE_KINDS, KnowledgeSpan
+from toolkit.knowledge.extract import VALUE_KINDS, KnowledgeSpan, has_digit
 from toolkit.linter.rule import DatasetRule, ExampleContext, ExampleRule, ExampleRef, Finding, RuleOption, register
 
 _HINT = ("move the fact to your knowledge base (`ftkit route`), put its source in the context (system prompt or "
@@ -236,16 +236,41 @@ _VALUE_HINT = re.compile(
 
 _VALUE_HINT_CASED = re.compile(r"\d|@|www\.|\.[a-z]{2,4}\b/|[a-z,;:(] +[A-Z]")
 _NUMBER_WORD_LOWER = re.compile(_VALUE_HINT.pattern.split("(?i:", 1)[1][:-1])
+_PATH_AFTER_DOMAIN = re.compile(r"\.[a-z]{2,4}\b/")
+_SPACED_CAPITAL = re.compile(r"[A-Z](?<= [A-Z])")  # a capital after a space (lookbehind last: the scan skips ahead)
+_AFTER_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz,;:(")
+# _VALUE_HINT's number words in lower-cased ASCII text, split by the character before the word
+# (a space, another non-word character, or none) so that each scan has a prefix to look for
+_HINT_NUMBER_TRIE = "(?:" + _NUMBER_WORD_LOWER.pattern[len(r"\b(?:"):-len(r")\b")] + ")"
+_HINT_NUMBER_AFTER_SPACE = re.compile(" " + _HINT_NUMBER_TRIE + r"\b")
+_HINT_NUMBER_AFTER_OTHER = re.compile("[^ a-z0-9_]" + _HINT_NUMBER_TRIE + r"\b")
+_HINT_NUMBER_AT_START = re.compile(_HINT_NUMBER_TRIE + r"\b")
 
 
 def _value_hint(text: str) -> bool:
-    """``_VALUE_HINT.search(text)``, faster: the case-insensitive number words are the slow part,
-    and on ASCII text (where IGNORECASE has no special folds) they are searched in lower case."""
-    if _VALUE_HINT_CASED.search(text):
+    """``_VALUE_HINT.search(text) is not None``, faster.
+
+    Each alternative is tested on its own, cheapest first: substring tests for "@" and
+    "www.", the digit test of the extractor, the URL path only when there is a "/", a
+    capital after spaces after a lower-case letter (or ``,;:(``) from the few capitals
+    after a space, and on ASCII text the number words in lower case (IGNORECASE has no
+    special folds there) from the characters that can precede a word.
+    """
+    if "@" in text or "www." in text or has_digit(text):
         return True
-    if text.isascii():
-        return _NUMBER_WORD_LOWER.search(text.lower()) is not None
-    return _VALUE_HINT.search(text) is not None
+    if "/" in text and _PATH_AFTER_DOMAIN.search(text):
+        return True
+    for capital in _SPACED_CAPITAL.finditer(text):
+        k = capital.start() - 1
+        while k > 0 and text[k] == " ":
+            k -= 1
+        if text[k] in _AFTER_LOWER:
+            return True
+    if not text.isascii():
+        return _VALUE_HINT.search(text) is not None
+    lowered = text.lower()
+    return bool(_HINT_NUMBER_AFTER_SPACE.search(lowered) or _HINT_NUMBER_AFTER_OTHER.search(lowered)
+                or _HINT_NUMBER_AT_START.match(lowered))
 
 
 def _question_words(ctx: ExampleContext, message_index: int) -> frozenset[str]:
