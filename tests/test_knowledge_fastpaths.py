@@ -151,3 +151,11 @@ def test_value_hint_is_the_pattern(text):
 
     assert _value_hint(text) == (_VALUE_HINT.search(text) is not None)
     assert _value_hint(text.replace(" ", "  ")) == (_VALUE_HINT.search(text.replace(" ", "  ")) is not None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40) | texts())
+def test_normalize_phrase_ascii_path(text):
+    from toolkit.knowledge.normalize import fold, normalize_phrase
+
+    assert normalize_phrase(text) == re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", fold(text))).strip()

@@ -276,6 +276,14 @@ class Context:
     def __init__(self, sources: Sequence[tuple[str, str]]) -> None:
         self.sources = [(name, text) for name, text in sources if text]
 
+    def _numbers_of(self, text: str) -> list[Decimal]:
+        """``N.numbers_in(text)`` for a source text, computed once (several indexes need it)."""
+        cache = self.__dict__.setdefault("_numbers_cache", {})
+        found = cache.get(text)
+        if found is None:
+            found = cache[text] = N.numbers_in(text)
+        return found
+
     @cached_property
     def folded(self) -> list[tuple[str, str]]:
         return [(name, N.fold(text)) for name, text in self.sources]
@@ -292,7 +300,7 @@ class Context:
     def numbers(self) -> dict[str, str]:
         found: dict[str, str] = {}
         for name, text in self.sources:
-            for value in N.numbers_in(text):
+            for value in self._numbers_of(text):
                 found.setdefault(N.canonical_number(value), name)
             if name == "tool result" and text.lstrip()[:1] in "[{":
                 # "three vegan options" counts the items of a list in the tool result
@@ -306,7 +314,7 @@ class Context:
         found: set[str] = set()
         for name, text in self.sources:
             if name == "tool result":
-                found.update(N.canonical_number(v) for v in N.numbers_in(text))
+                found.update(N.canonical_number(v) for v in self._numbers_of(text))
                 if text.lstrip()[:1] in "[{":
                     found.update(str(n) for n in _json_list_lengths(text))
         return found
@@ -336,7 +344,7 @@ class Context:
         for name, text in self.sources:
             if name == "earlier assistant turn":
                 continue
-            for value in N.numbers_in(text):
+            for value in self._numbers_of(text):
                 if value not in seen and len(values) < 40:
                     seen.add(value)
                     values.append((value, name))

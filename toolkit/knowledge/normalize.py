@@ -204,4 +204,12 @@ def normalize_phone(text: str) -> str:
 
 def normalize_phrase(text: str) -> str:
     """Names and phrases: fold, drop punctuation, collapse spaces."""
+    if text.isascii():
+        # the same on ASCII, faster: NFKC keeps ASCII, casefold is lower(), str.split() splits on \s
+        return " ".join(text.lower().translate(_ASCII_PUNCTUATION_TO_SPACE).split())
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", fold(text))).strip()
+
+
+# ASCII characters that are neither word characters nor whitespace (what [^\w\s] replaces) -> " "
+_ASCII_PUNCTUATION_TO_SPACE = {code: " " for code in range(128)
+                               if not (chr(code).isalnum() or chr(code) == "_" or chr(code).isspace())}
