@@ -262,3 +262,16 @@ def test_the_loop_precheck_never_hides_a_loop(pieces):
     words = text.lower().translate(_PUNCT_TO_SPACE).split()
     if _char_loop(text) is not None:
         assert _may_loop(text, [w for w in words if len(w) >= 8])
+
+
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=0x7f), max_size=30), min_size=1, max_size=4), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_repetition_words_shared_with_the_duplicate_rules_are_its_own(texts, accent):
+    from toolkit.linter.rule import ExampleContext
+    from toolkit.linter.rules.quality import _PUNCT_TO_SPACE, _repetition_words
+
+    if accent:
+        texts = [*texts, "café"]
+    ctx = ExampleContext({"messages": [{"role": "assistant", "content": t} for t in texts]})
+    for index, text in enumerate(ctx.texts):
+        assert _repetition_words(ctx, index, text) == text.lower().translate(_PUNCT_TO_SPACE).split()

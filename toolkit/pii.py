@@ -329,8 +329,9 @@ def _assignment_keys(lowered: str) -> Iterator[re.Match[str]]:
     """
     position = 0
     search = _SECRET_ASSIGNMENT_KEY_LOWER.search
-    upcoming = [at for at in map(lowered.find, _ASSIGNMENT_WORDS) if at >= 0]  # next place of each word
-    words = [word for word in _ASSIGNMENT_WORDS if word in lowered]
+    found = [(at, word) for at, word in zip(map(lowered.find, _ASSIGNMENT_WORDS), _ASSIGNMENT_WORDS) if at >= 0]
+    upcoming = [at for at, _ in found]  # the next place of each word that occurs
+    words = [word for _, word in found]
     while upcoming:
         key = search(lowered, max(position, min(upcoming) - _ASSIGNMENT_WORD_OFFSET))
         if key is None:

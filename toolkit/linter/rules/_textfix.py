@@ -6,7 +6,12 @@ treating it as a rule module).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from toolkit.dedup import normalize_words
+
+if TYPE_CHECKING:
+    from toolkit.linter.rule import ExampleContext
 
 TextFn = Callable[[str], str]
 
@@ -122,3 +127,19 @@ class Cues:
             if gate in text and any(map(text.__contains__, members)):
                 return True
         return any(map(text.__contains__, self._plain))
+
+
+def message_words(ctx: "ExampleContext") -> list[list[str]] | None:
+    """``normalize_words`` of each message's text when all of them are ASCII, else ``None``.
+
+    On ASCII text normalising is lower-casing, punctuation to spaces and splitting, all per
+    character, so the words of texts joined by white space are the words of each text in
+    turn: D001, D002 and D003 build their normalised texts from these (one pass over the
+    example) instead of normalising each composition again, and Q003 reuses them when its
+    own tokenisation would give the same words. Cached on the context; do not modify.
+    """
+    state = ctx.__dict__
+    if "_ftkit_dup_words" not in state:
+        texts = ctx.texts
+        state["_ftkit_dup_words"] = [normalize_words(t) for t in texts] if all(map(str.isascii, texts)) else None
+    return state["_ftkit_dup_words"]

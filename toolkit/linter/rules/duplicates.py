@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 from toolkit.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, get_hasher, normalize_text, normalize_words
 from toolkit.diagnostics import Severity
 from toolkit.linter.rule import DatasetRule, ExampleContext, Finding, Fix, RuleOption, register
-from toolkit.linter.rules._textfix import preview, trainable_assistant
+from toolkit.linter.rules._textfix import message_words as _message_words, preview, trainable_assistant
 
 
 def _line(user: str, assistant: str, system: str | None = None) -> str:
@@ -51,21 +51,6 @@ def _comparable_text(ctx: ExampleContext, roles: tuple[str, ...]) -> str:
         )
         cache[roles] = text
     return text
-
-
-def _message_words(ctx: ExampleContext) -> list[list[str]] | None:
-    """``normalize_words`` of each message's text when all of them are ASCII, else ``None``.
-
-    On ASCII text normalising is lower-casing, punctuation to spaces and splitting, all per
-    character, so the words of texts joined by white space are the words of each text in
-    turn: D001, D002 and D003 build their normalised texts from these (one pass over the
-    example) instead of normalising each composition again. Cached on the context.
-    """
-    state = ctx.__dict__
-    if "_ftkit_dup_words" not in state:
-        texts = ctx.texts
-        state["_ftkit_dup_words"] = [normalize_words(t) for t in texts] if all(map(str.isascii, texts)) else None
-    return state["_ftkit_dup_words"]
 
 
 _TAG_WORDS: dict[Any, list[str]] = {}

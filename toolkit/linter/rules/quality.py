@@ -25,7 +25,7 @@ from toolkit.linter.rule import (
     RuleOption,
     register,
 )
-from toolkit.linter.rules._textfix import map_message_texts, preview, trainable_assistant
+from toolkit.linter.rules._textfix import map_message_texts, message_words, preview, trainable_assistant
 from toolkit.pii import placeholder_pattern
 
 
@@ -237,6 +237,23 @@ def _may_loop(text: str, long_words: list[str]) -> bool:
     return not text.isascii() or _CHAR_LOOP_LOWER.search(" ".join(long_words)) is not None
 
 
+# ASCII characters the normalised words of D001-D003 treat as punctuation and Q003 does not.
+_KEPT_BY_Q003 = "$%&'+=@\\^"
+
+
+def _repetition_words(ctx: ExampleContext, index: int, text: str) -> list[str]:
+    """``text.lower().translate(_PUNCT_TO_SPACE).split()``: Q003's words of one message.
+
+    On clean ASCII text without the few characters only the duplicate rules' normalisation
+    drops, those are the words the duplicate rules normalise anyway (shared, not recomputed).
+    """
+    if _clean_ascii(text) and not any(map(text.__contains__, _KEPT_BY_Q003)):
+        shared = message_words(ctx)
+        if shared is not None:
+            return shared[index]
+    return text.lower().translate(_PUNCT_TO_SPACE).split()
+
+
 def _char_loop(text: str) -> re.Match[str] | None:
     """``_CHAR_LOOP.search(text)``, searched only inside runs of 8+ letters (same match, less scanning)."""
     for run in _LETTER_RUN.finditer(text):
@@ -280,7 +297,7 @@ class Repetition(ExampleRule):
         for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
             if not trainable_assistant(message) or len(text) < 24:
                 continue
-            words = text.lower().translate(_PUNCT_TO_SPACE).split()
+            words = _repetition_words(ctx, index, text)
             share = 0.0
             if len(words) > size:
                 distinct = len(set(zip(*(words[i:] for i in range(size)))))
