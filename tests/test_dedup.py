@@ -180,7 +180,8 @@ def test_duplicate_rules_compose_normalised_texts_like_normalising_the_whole(mes
     for texts in ([text for _, text in messages], [text + extra for _, text in messages]):  # ASCII, then not
         record = {"messages": [{"role": role, "content": text} for (role, _), text in zip(messages, texts)]}
         ctx = ExampleContext(record)
-        text, _key, hashed = _normalized(ctx, ("user", "assistant"))
+        text, _key, hashed, count = _normalized(ctx, ("user", "assistant"))
+        assert count == text.count(" ") + 1
         expected = normalize_text(_comparable_text(ExampleContext(record), ("user", "assistant")))
         assert text == expected
         assert hashed == normalize_words(expected)

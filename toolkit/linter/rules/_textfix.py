@@ -100,8 +100,10 @@ class Cues:
     """A set of literal substrings, tested together: does a text contain any of them?
 
     Cues that hold a character prose rarely uses are grouped by that character and tested
-    only when it occurs in the text, so the usual case (no cue at all) costs one fast
-    one-character test per group plus one search per purely alphabetic cue.
+    only when it occurs in the text; cues that share a word of four or more letters ("current
+    data", "current events") are tested only when that word occurs. The usual case (no cue at
+    all) then costs one fast one-character test per character group and one search per word
+    group and per remaining cue.
     """
 
     __slots__ = ("_groups", "_plain")
@@ -115,6 +117,17 @@ class Cues:
                 plain.append(cue)
             else:
                 groups.setdefault(gate, []).append(cue)
+        while True:  # greedily, the shared word that covers the most cues (then the longest)
+            counts: dict[str, int] = {}
+            for cue in plain:
+                for word in set(cue.split()):
+                    if len(word) >= 4:
+                        counts[word] = counts.get(word, 0) + 1
+            best = max(counts, key=lambda word: (counts[word], len(word), word), default=None)
+            if best is None or counts[best] < 2:
+                break
+            groups[best] = [cue for cue in plain if best in cue.split()]
+            plain = [cue for cue in plain if best not in cue.split()]
         self._groups = tuple((gate, tuple(members)) for gate, members in groups.items())
         self._plain = tuple(plain)
 

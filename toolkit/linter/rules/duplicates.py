@@ -93,9 +93,9 @@ def _composed_words(ctx: ExampleContext, upto: int, wanted: set[str]) -> list[st
     return words
 
 
-def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[str, bytes, list[str]]:
-    """The normalised comparable text, its 16-byte key and the words MinHash hashes
-    (``normalize_words`` of that text), cached on the context for D001 and D002."""
+def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[str, bytes, list[str], int]:
+    """The normalised comparable text, its 16-byte key, the words MinHash hashes (``normalize_words``
+    of that text) and ``text.count(" ") + 1``, cached on the context for D001 and D002."""
     cache = ctx.__dict__.setdefault("_ftkit_dup_norm", {})
     value = cache.get(roles)
     if value is None:
@@ -105,7 +105,7 @@ def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[str, bytes
         text = " ".join(words)
         # normalising twice is not always the identity beyond ASCII (NFKC after case-folding)
         hashed = words if text.isascii() else normalize_words(text)
-        value = cache[roles] = (text, _digest(text), hashed)
+        value = cache[roles] = (text, _digest(text), hashed, max(len(words), 1))  # words hold no spaces
     return value
 
 
@@ -151,7 +151,7 @@ class ExactDuplicate(DatasetRule):
 
     def prepare(self, ctx: ExampleContext) -> bytes | None:
         """The key of the normalised text (``None`` for an example without text)."""
-        normalized, key, _ = _normalized(ctx, self._roles)
+        normalized, key, _, _ = _normalized(ctx, self._roles)
         return key if normalized else None
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
@@ -242,8 +242,8 @@ class NearDuplicate(DatasetRule):
         keys: list[bytes | None] = []
         words: list[list[str]] = []
         for ctx in ctxs:
-            normalized, key, hashed = _normalized(ctx, self._roles)
-            if normalized.count(" ") + 1 < minimum:
+            _, key, hashed, word_count = _normalized(ctx, self._roles)
+            if word_count < minimum:
                 keys.append(None)
                 continue
             keys.append(key)
