@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from itertools import repeat
 from typing import Any
 
 from toolkit.knowledge import normalize as N
@@ -798,16 +799,30 @@ def _next_name_word(text: str, end: int) -> re.Match[str] | None:
     return _WORD_RE.search(text, end)
 
 
-def _capitalised_runs(text: str):
+# A capital; when it plainly starts a word (no word character, "'", "&", "." or "-" before it) that
+# no other word can join (see _next_name_word), the match is that whole word and sets group 1.
+# The possessive ?+ keeps _WORD_RE's word end (the last word character of the run).
+_CAPITAL_WORD = re.compile(r"[A-Z](?:(?<![\w'&.-].)(?:[\w'&.-]*\w)?+(?:(?![ '-])|(?= (?!of|de|la|the)[a-z]))()|)")
+
+
+def _capitalised_runs(text: str, skip_single: set[int] | frozenset[int] = frozenset()):
     """The runs of capitalised words ("Blue Bottle", "Bank of America") of ``text``, as (start, end, word) lists.
 
     The same groups as walking every :data:`_WORD_RE` word left to right, but only the
-    capitalised words and the words right after them are visited.
+    capitalised words and the words right after them are visited. One-word runs starting
+    at an offset in ``skip_single`` may be left out (those the scan alone sees stand alone).
     """
     after = 0  # words before this offset belong to an earlier run
-    for cap in _CAPITAL.finditer(text):
+    for cap in _CAPITAL_WORD.finditer(text):
         at = cap.start()
-        if at < after or not _starts_word(text, at):
+        if at < after:
+            continue
+        if cap.lastindex:  # a word on its own
+            if at not in skip_single:
+                after = cap.end()
+                yield [(at, after, cap.group())]
+            continue
+        if not _starts_word(text, at):
             continue
         first = _WORD_RE.match(text, at)
         group = [(first.start(), first.end(), first.group())]
@@ -841,9 +856,10 @@ def _extract_names(text: str, sent: list[tuple[int, int]], out: list[KnowledgeSp
         while k < b and not text[k].isalnum():
             k += 1
         starts.add(k)
-    for group in _capitalised_runs(text):
+    # a single word opening a sentence is never taken (the checks below agree): skip it early
+    for group in _capitalised_runs(text, starts):
         if len(group) == 1 and group[0][0] in starts:
-            continue  # a single word opening a sentence is never taken (the checks below agree)
+            continue
         # Drop leading common words ("Yes", "Our", "How about" ...) and sentence-initial single words.
         while group and (group[0][2].lower().rstrip(".").split("'")[0].split("’")[0] in _COMMON_CAPS or group[0][2].lower() in ("of", "the", "de", "la")):
             group = group[1:]
@@ -1070,29 +1086,32 @@ def _statement_candidates(lowered: str) -> list[list[int]]:
     return by_pattern
 
 
-def _matches_at(twin: re.Pattern[str], starts: list[int], text: str, lowered: str):
+def _matches_at(twin: re.Pattern[str], starts: list[int], text: str, lowered: str) -> list[_TextMatch]:
     """``twin.finditer(lowered)`` as :class:`_TextMatch` over ``text``, trying only the offsets ``starts``.
 
     Exact when no match can start anywhere else: finditer tries every offset from the end
-    of the previous match on, and the offsets in between cannot match.
+    of the previous match on, and the offsets in between cannot match. The pattern is tried
+    at every offset in one C-level ``map`` (most offsets do not match); a match that starts
+    inside the previous one is then dropped, as finditer would never have tried there.
     """
+    found = list(filter(None, map(twin.match, repeat(lowered), starts)))
+    if not found:
+        return []
+    out: list[_TextMatch] = []
     end = 0
-    for at in starts:
-        if at < end:
-            continue
-        m = twin.match(lowered, at)
-        if m is not None:
+    for m in found:
+        if m.start() >= end:
             end = m.end()
-            yield _TextMatch(text, at, end)
+            out.append(_TextMatch(text, m.start(), end))
+    return out
 
 
-def _gated(matches, lowered: str, gate: tuple[str, ...]) -> list:
-    """``matches`` as a list, or [] when ``lowered`` holds none of the ``gate`` substrings.
+def _gated(found: list, lowered: str, gate: tuple[str, ...]) -> list:
+    """``found`` (matches), or [] when ``lowered`` holds none of the ``gate`` substrings.
 
     The literal gates came first when patterns scanned the whole text; with candidate offsets
     the matches are cheaper than the gate, so the gate is only checked when something matched.
     """
-    found = list(matches)
     if found and not any(map(lowered.__contains__, gate)):
         return []
     return found
