@@ -325,3 +325,11 @@ def test_assignment_keys_are_found_as_a_full_scan_finds_them(pieces: list[str]) 
 
     text = "".join(pieces)
     assert [m.span() for m in _assignment_keys(text)] == [m.span() for m in _SECRET_ASSIGNMENT_KEY_LOWER.finditer(text)]
+
+
+@given(st.text(alphabet="AKISGPDROANBzeyJxosk_-lvtBasicBearerPRIVATE KEY", max_size=24))
+@settings(max_examples=500, deadline=None)
+def test_the_secret_cue_test_is_a_substring_test(text: str) -> None:
+    from toolkit.pii import _SECRET_CUES, _has_secret_cue
+
+    assert _has_secret_cue(text) == any(cue in text for cue in _SECRET_CUES)
