@@ -194,25 +194,33 @@ def _mix64(x: np.ndarray) -> np.ndarray:
     return x
 
 
-# word -> 64-bit hash (blake2b of its UTF-8 bytes). A pure function of the word, cached
-# because support text repeats a small vocabulary; cleared when it grows too large.
-_WORD_CACHE: dict[str, int] = {}
+# word -> 64-bit hash (blake2b of its UTF-8 bytes, as 8 little-endian bytes). A pure function of
+# the word, cached because support text repeats a small vocabulary; cleared when it grows too
+# large. Kept as bytes: a text's hashes are then one ``b"".join`` and a numpy view, with no
+# Python integer per word.
+_WORD_CACHE: dict[str, bytes] = {}
 _WORD_CACHE_MAX = 2_000_000
 
 
-def _word_hash(word: str) -> int:
+def _word_hash(word: str) -> bytes:
     if len(_WORD_CACHE) >= _WORD_CACHE_MAX:
         _WORD_CACHE.clear()
-    value = _WORD_CACHE[word] = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+    value = _WORD_CACHE[word] = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
     return value
 
 
-def _word_hashes(words: list[str]) -> list[int]:
+def _word_hash_bytes(words: list[str]) -> bytes:
+    """The words' hashes, 8 little-endian bytes each, concatenated."""
     try:
-        return list(map(_WORD_CACHE.__getitem__, words))
+        return b"".join(map(_WORD_CACHE.__getitem__, words))
     except KeyError:
         get = _WORD_CACHE.get
-        return [get(w) or _word_hash(w) for w in words]
+        return b"".join([get(w) or _word_hash(w) for w in words])
+
+
+def _word_hashes(words: list[str]) -> np.ndarray:
+    """The words' 64-bit hashes as a ``uint64`` array."""
+    return np.frombuffer(_word_hash_bytes(words), dtype="<u8").astype(np.uint64, copy=False)
 
 
 @dataclass(frozen=True)
@@ -239,12 +247,8 @@ def shingle_hashes_of_words(word_lists: Sequence[list[str]], size: int = DEFAULT
     if size < 1:
         raise ValueError("shingle size must be >= 1")
     n = len(word_lists)
-    words_per_text = np.zeros(n, dtype=np.int64)
-    flat: list[int] = []
-    for i, words in enumerate(word_lists):
-        words_per_text[i] = len(words)
-        flat.extend(_word_hashes(words))
-    word_hash = np.array(flat, dtype=np.uint64)
+    words_per_text = np.fromiter(map(len, word_lists), dtype=np.int64, count=n)
+    word_hash = np.frombuffer(b"".join(map(_word_hash_bytes, word_lists)), dtype="<u8").astype(np.uint64, copy=False)
 
     text_first_word = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(words_per_text, out=text_first_word[1:])
@@ -374,7 +378,7 @@ class MinHasher:
         sig = np.full(perms, _MAX32, dtype=np.uint32)
         if not words:
             return sig
-        wh = np.array(_word_hashes(words), dtype=np.uint64)
+        wh = _word_hashes(words)
         count = min(size, wh.size)
         span = wh.size - count + 1
         acc = np.zeros(span, dtype=np.uint64)
