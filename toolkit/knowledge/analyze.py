@@ -20,6 +20,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
+from itertools import repeat
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -87,6 +88,10 @@ _ACCOUNT_PRONOUN_RE = re.compile(
 )
 _ACCOUNT_TOPIC_RE = re.compile(r"\b(?:my|our)\s+(?:\w+\s+)?(?:order|package|parcel|shipment|delivery|refund|account|card|payment|claim|"
                                r"booking|reservation|ticket|bill|invoice|balance|subscription|return|loan|application)\b", re.IGNORECASE)
+
+_FACT_QUESTION_TWIN = X.lowered_twin(FACT_QUESTION_RE)
+_ACCOUNT_TOPIC_TWIN = X.lowered_twin(_ACCOUNT_TOPIC_RE)
+_QUESTION_INDEX = X.LeadIndex([X._lead_prefixes(_FACT_QUESTION_TWIN.pattern), X._lead_prefixes(_ACCOUNT_TOPIC_TWIN.pattern)])
 
 CONFIRM_RE = re.compile(
     r"\b(?:confirm(?:ing|ed)?|to confirm|just to be sure|is that (?:right|correct|ok(?:ay)?)|correct\?|right\?|"
@@ -737,8 +742,16 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     user_lower = last_user.lower() if last_user else ""
     # (the pattern ends with a question mark: no need to run it on a message without one)
     yesno_question = bool(last_user) and "?" in last_user and folded(YESNO_QUESTION_RE, last_user, user_lower)
-    account_topic = folded(_ACCOUNT_TOPIC_RE, last_user or "", user_lower)
-    fact_question = bool(last_user and "?" in last_user and folded(FACT_QUESTION_RE, last_user, user_lower)) or yesno_question
+    if last_user and last_user.isascii():
+        # both patterns start with a word: try their lowered twins only where one of their words starts
+        fact_at, topic_at = _QUESTION_INDEX.candidates(user_lower)
+        account_topic = any(map(_ACCOUNT_TOPIC_TWIN.match, repeat(user_lower), topic_at))
+        fact_question = ("?" in last_user and any(map(_FACT_QUESTION_TWIN.match, repeat(user_lower), fact_at))) \
+            or yesno_question
+    else:
+        account_topic = folded(_ACCOUNT_TOPIC_RE, last_user or "", user_lower)
+        fact_question = bool(last_user and "?" in last_user and folded(FACT_QUESTION_RE, last_user, user_lower)) \
+            or yesno_question
     # A yes/no answer to a yes/no question about the product states availability or policy.
     if yesno_question and not account_topic:
         first = X.sentences(text)[0]

@@ -441,7 +441,8 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
             _add(out, taken, *m.span(), m.group(), "phone", N.normalize_phone(m.group()), 0.8, "a phone number")
         for m in ADDRESS_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "address", N.normalize_phrase(m.group()), 0.7, "a street address")
-    for m in PROMO_RE.finditer(text) if any(map(lowered.__contains__, _PROMO_HINT)) else ():
+    promo_possible = lead_candidates is None or bool(lead_candidates[_PROMO_AT])
+    for m in PROMO_RE.finditer(text) if promo_possible and any(map(lowered.__contains__, _PROMO_HINT)) else ():
         s, e = m.span(1)
         _add(out, taken, s, e, m.group(1), "promo_code", N.normalize_identifier(m.group(1)), 0.75, "a promo / discount code")
     if digits:
@@ -517,7 +518,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
                 _add(out, taken, *m.span(), m.group(), "number", N.canonical_number(nums[0]), 0.3, "a number")
 
     sent = sentences(text)
-    _extract_procedures(text, out, taken)
+    _extract_procedures(text, out, taken, lead_candidates)
     _extract_names(text, sent, out, taken)
     _extract_statements(text, out, lowered, lead_candidates)
     out = [s for s in out if not _in_placeholder(s.start, s.end, holes)]
@@ -717,7 +718,8 @@ def _may_name_ui_element(text: str) -> bool:
     return False
 
 
-def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[int, int]]) -> None:
+def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[int, int]],
+                        lead_candidates: list[list[int]] | None = None) -> None:
     if ">" in text or "→" in text or "»" in text or "›" in text:
         for m in UI_PATH_RE.finditer(text):
             if re.search(r">|→|->|»|›", m.group()):
@@ -734,7 +736,13 @@ def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[i
                 _add(out, taken, start, end, path, "ui_path", " > ".join(N.normalize_phrase(s) for s in steps),
                      0.8, "a product-specific UI path")
     for regex in (UI_ELEMENT_RE, UI_NOUN_AFTER_RE):
-        if not (_may_name_ui_element(text) if regex is UI_ELEMENT_RE else any(map(text.__contains__, _UI_NOUNS))):
+        if regex is UI_ELEMENT_RE:
+            possible = _may_name_ui_element(text)
+        elif lead_candidates is not None:
+            possible = bool(lead_candidates[_UI_NOUN_AT])
+        else:
+            possible = any(map(text.__contains__, _UI_NOUNS))
+        if not possible:
             continue  # the pattern cannot match (cheap pre-tests, see the helpers)
         for m in regex.finditer(text):
             group = 1 if m.group(1) else 2
@@ -1045,45 +1053,63 @@ def _lead_prefixes(pattern: str) -> tuple[str, ...]:
     return tuple(sorted(leads))
 
 
-# Statement patterns (run through their lowered twins on ASCII text) and where their matches can start.
-# Every one of them starts with \b and a literal word, so a match can only start where one of
-# those words does: one scan of the text for all the lead words (a trie after a non-word
-# character) gives each pattern its few candidate offsets, and the pattern is tried only there.
-_STATEMENT_TWINS = _POLICY_TWINS + (_ACCOUNT_TWIN, _ACCOUNT_VALUE_TWIN, _RELATIVE_DATE_TWIN)
-_RELATIVE_AT = len(_STATEMENT_TWINS) - 1  # RELATIVE_DATE_RE rides along (it also starts with \b and a word)
+class LeadIndex:
+    """Where patterns that start with ``\\b`` and a literal word may match, from one scan of the text.
+
+    ``lead_sets`` holds, for each slot, the literal texts its matches start with (see
+    :func:`_lead_prefixes`). :meth:`candidates` scans lower-cased ASCII text once for all
+    their first words (a trie after a space, after another non-word character, or at the
+    start, so that each scan has a prefix to skip ahead to) and gives each slot the ascending
+    offsets where one of its words starts. A pattern is then tried only there.
+    """
+
+    def __init__(self, lead_sets) -> None:
+        # the first [a-z0-9] run of each lead text ("price adjustment" -> "price", "24/7" -> "24")
+        self.leads = tuple(tuple(sorted({_LEAD_RUN.match(lead).group() for lead in leads})) for leads in lead_sets)
+        trie = _word_trie(sorted(set().union(*self.leads)))
+        self._after_space = re.compile(" " + trie)
+        self._after_other = re.compile("[^ a-z0-9_]" + trie)  # \b before a word character of lower-cased ASCII text
+        self._at_start = re.compile(trie)
+        self._slots_for: dict[str, tuple[int, ...]] = {}
+
+    def candidates(self, lowered: str) -> list[list[int]]:
+        """For each slot, the ascending offsets of ``lowered`` (lower-cased ASCII) where its matches may start.
+
+        The trie matches greedily, so at each word start it reports the longest lead word
+        found there; a slot whose lead word is a prefix of that (lead "the", text "they ...")
+        may match there too, so it gets the offset as well.
+        """
+        hits = [(m.start() + 1, m.group()[1:]) for m in self._after_space.finditer(lowered)]
+        hits += [(m.start() + 1, m.group()[1:]) for m in self._after_other.finditer(lowered)]
+        first = self._at_start.match(lowered)
+        if first is not None:
+            hits.append((0, first.group()))
+        hits.sort()
+        by_slot: list[list[int]] = [[] for _ in self.leads]
+        slots_for = self._slots_for
+        for at, word in hits:
+            slots = slots_for.get(word)
+            if slots is None:
+                slots = slots_for[word] = tuple(k for k, leads in enumerate(self.leads) if word.startswith(leads))
+            for k in slots:
+                by_slot[k].append(at)
+        return by_slot
+
+
 _LEAD_RUN = re.compile(r"[a-z0-9]+")
-# per pattern: the first [a-z0-9] run of each of its lead texts ("price adjustment" -> "price", "24/7" -> "24")
-_STATEMENT_LEADS = tuple(tuple(sorted({_LEAD_RUN.match(lead).group() for lead in _lead_prefixes(twin.pattern)}))
-                         for twin in _STATEMENT_TWINS)
-_LEAD_TRIE = _word_trie(sorted(set().union(*_STATEMENT_LEADS)))
-_LEAD_AFTER_SPACE = re.compile(" " + _LEAD_TRIE)
-_LEAD_AFTER_OTHER = re.compile("[^ a-z0-9_]" + _LEAD_TRIE)  # \b before a word character of lower-cased ASCII text
-_LEAD_AT_START = re.compile(_LEAD_TRIE)
-_PATTERNS_FOR_LEAD: dict[str, tuple[int, ...]] = {}
+# Statement patterns (run through their lowered twins on ASCII text), the relative-date pattern, and
+# two pre-tests (UI nouns, promo codes): all start with \b and a literal word.
+_STATEMENT_TWINS = _POLICY_TWINS + (_ACCOUNT_TWIN, _ACCOUNT_VALUE_TWIN, _RELATIVE_DATE_TWIN)
+_RELATIVE_AT = len(_STATEMENT_TWINS) - 1
+_UI_NOUN_AT = len(_STATEMENT_TWINS)  # UI_NOUN_AFTER_RE needs one of _UI_NOUNS after whitespace
+_PROMO_AT = _UI_NOUN_AT + 1  # PROMO_RE (case-sensitive) starts with one of its lower-case leads
+_STATEMENT_INDEX = LeadIndex([_lead_prefixes(twin.pattern) for twin in _STATEMENT_TWINS]
+                             + [_UI_NOUNS, _lead_prefixes(PROMO_RE.pattern)])
 
 
 def _statement_candidates(lowered: str) -> list[list[int]]:
-    """For each statement pattern, the ascending offsets of ``lowered`` (lower-cased ASCII) where it may match.
-
-    The lead trie matches greedily, so at each word start it reports the longest lead word
-    found there; a pattern whose lead word is a prefix of that (pattern lead "the", text
-    "they ...") may match there too, so it is a candidate as well.
-    """
-    hits = [(m.start() + 1, m.group()[1:]) for m in _LEAD_AFTER_SPACE.finditer(lowered)]
-    hits += [(m.start() + 1, m.group()[1:]) for m in _LEAD_AFTER_OTHER.finditer(lowered)]
-    first = _LEAD_AT_START.match(lowered)
-    if first is not None:
-        hits.append((0, first.group()))
-    hits.sort()
-    by_pattern: list[list[int]] = [[] for _ in _STATEMENT_LEADS]
-    for at, word in hits:
-        patterns = _PATTERNS_FOR_LEAD.get(word)
-        if patterns is None:
-            patterns = _PATTERNS_FOR_LEAD[word] = tuple(
-                k for k, leads in enumerate(_STATEMENT_LEADS) if word.startswith(leads))
-        for k in patterns:
-            by_pattern[k].append(at)
-    return by_pattern
+    """Candidate offsets of ``lowered`` (lower-cased ASCII) per slot of :data:`_STATEMENT_INDEX`."""
+    return _STATEMENT_INDEX.candidates(lowered)
 
 
 def _matches_at(twin: re.Pattern[str], starts: list[int], text: str, lowered: str) -> list[_TextMatch]:
