@@ -183,3 +183,17 @@ def test_question_patterns_tried_at_their_words(text):
         assert candidates[X._PROMO_AT]
     if X.UI_NOUN_AFTER_RE.search(text):
         assert candidates[X._UI_NOUN_AT]
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts())
+def test_content_words_are_the_pattern_tokens(text):
+    import importlib
+
+    A = importlib.import_module("toolkit.knowledge.analyze")
+    expected = [A._stem(w) for w in A._TOKEN_RE.findall(text.lower()) if len(w) >= 3 and w not in A._STOP]
+    assert A.content_words(text) == expected
+    assert A.content_words(text.replace("'", " ").replace("-", " ")) == \
+        [A._stem(w) for w in A._TOKEN_RE.findall(text.replace("'", " ").replace("-", " ").lower())
+         if len(w) >= 3 and w not in A._STOP]
+    assert X.search_folded(X.VOLATILE_RE, text) == (X.VOLATILE_RE.search(text) is not None)

@@ -237,35 +237,49 @@ def _stem(word: str) -> str:
 
 def content_words(text: str) -> list[str]:
     """Lower-cased, crudely stemmed content words (no stop words, at least 3 characters)."""
-    tokens = _TOKEN_RE.findall(text.lower())
-    table = _CONTENT_STEM
+    tokens, table = _tokens(text.lower())
     try:
         return list(filter(None, map(table.__getitem__, tokens)))
     except KeyError:  # a token not seen before: stem the new ones, then look up again
-        if len(table) > _CONTENT_STEM_LIMIT:
-            table.clear()  # bound memory on huge vocabularies; the table is only a cache
-        for word in tokens:
-            if word not in table:
-                table[word] = _stem(word) if len(word) >= 3 and word not in _STOP else ""
+        _learn(table, tokens)
         return list(filter(None, map(table.__getitem__, tokens)))
 
 
 def content_word_set(text: str) -> set[str]:
-    """``set(content_words(text))``, stemming each distinct token once."""
-    tokens = set(_TOKEN_RE.findall(text.lower()))
-    table = _CONTENT_STEM
-    missing = tokens.difference(table)
-    if missing:
-        if len(table) > _CONTENT_STEM_LIMIT:
-            table.clear()
-            missing = tokens
-        for word in missing:
-            table[word] = _stem(word) if len(word) >= 3 and word not in _STOP else ""
-    stems = set(map(table.__getitem__, tokens))
+    """``set(content_words(text))``, looking up each distinct token once."""
+    tokens, table = _tokens(text.lower())
+    distinct = set(tokens)
+    if not distinct.issubset(table):
+        _learn(table, distinct)
+    stems = set(map(table.__getitem__, distinct))
     stems.discard("")
     return stems
 
 
+def _tokens(lowered: str) -> tuple[list, dict]:
+    """The ``_TOKEN_RE`` tokens of lower-cased text, and the stem table for their type.
+
+    ASCII text without apostrophes or hyphens (tokens are then the maximal runs of a-z0-9)
+    is split as bytes, several times faster than the pattern; its tokens are bytes, looked
+    up in a table of their own.
+    """
+    if lowered.isascii() and "'" not in lowered and "-" not in lowered:
+        return lowered.encode("ascii").translate(_NON_TOKEN_BYTES).split(), _CONTENT_STEM_BYTES
+    return _TOKEN_RE.findall(lowered), _CONTENT_STEM
+
+
+def _learn(table: dict, tokens) -> None:
+    """Add the stem ("" for a stop word or a word under 3 characters) of each new token to ``table``."""
+    if len(table) > _CONTENT_STEM_LIMIT:
+        table.clear()  # bound memory on huge vocabularies; the table is only a cache
+    for token in tokens:
+        if token not in table:
+            word = token.decode("ascii") if isinstance(token, bytes) else token
+            table[token] = _stem(word) if len(word) >= 3 and word not in _STOP else ""
+
+
+_NON_TOKEN_BYTES = bytes(code if (97 <= code <= 122 or 48 <= code <= 57) else 32 for code in range(256))
+_CONTENT_STEM_BYTES: dict[bytes, str] = {}
 # token -> its stem, or "" for a stop word or a word under 3 characters (a cache of content_words)
 _CONTENT_STEM: dict[str, str] = {}
 _CONTENT_STEM_LIMIT = 1 << 17
@@ -927,7 +941,7 @@ class _SentenceInfo:
 
     @cached_property
     def volatile(self) -> bool:
-        return X.VOLATILE_RE.search(self.sentence) is not None
+        return X.search_folded(X.VOLATILE_RE, self.sentence)
 
     @cached_property
     def generic(self) -> bool:

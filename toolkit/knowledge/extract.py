@@ -92,10 +92,9 @@ class KnowledgeSpan:
 # --------------------------------------------------------------------------- sentences
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*•-])|\n+")
-# The same breaks, found from the punctuation mark (which the match then includes): each
-# alternative starts with a literal, so the scan skips ahead to the next ". ! ? \n".
-_BREAK_TAIL = r"[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*•-])"
-_SENTENCE_BREAK = re.compile(r"\." + _BREAK_TAIL + r"|!" + _BREAK_TAIL + r"|\?" + _BREAK_TAIL + r"|\n+")
+# The same breaks, found from the punctuation mark (which the match then includes): the pattern
+# starts with a character set (not with alternatives), so the scan skips ahead to the next ". ! ? \n".
+_SENTENCE_BREAK = re.compile(r"[.!?\n](?:(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*•-])|(?<=\n)\n*)")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
