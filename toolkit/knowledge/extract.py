@@ -14,6 +14,7 @@ against the example's context (:mod:`toolkit.knowledge.analyze`).
 from __future__ import annotations
 
 import re
+from bisect import insort
 from dataclasses import dataclass, field, replace
 from itertools import repeat
 from typing import Any
@@ -697,8 +698,9 @@ def _split_quantity(text: str) -> tuple[str, str]:
 
 # UI_NOUN_AFTER_RE needs one of these words (case-sensitive, like the pattern).
 _UI_NOUNS = ("button", "tab", "menu", "link", "page", "icon", "toggle", "section", "screen", "panel", "dropdown", "dashboard")
-# What UI_ELEMENT_RE finds after its verb (and an optional "the"): a quote or a capital, after whitespace.
-_UI_ANCHOR = re.compile(r"[\"'“‘*`A-Z](?<=\s.)")
+# What UI_ELEMENT_RE finds after its verb (and an optional "the"): a quote or a capital, after whitespace
+# after a lower-case letter (or after more whitespace: then the letter is looked for further back).
+_UI_ANCHOR = re.compile(r"[\"'“‘*`A-Z](?<=[a-z\s]\s.)")
 
 
 def _may_name_ui_element(text: str) -> bool:
@@ -1071,6 +1073,13 @@ class LeadIndex:
         self._at_start = re.compile(trie)
         self._slots_for: dict[str, tuple[int, ...]] = {}
 
+    def _slots(self, word: str) -> tuple[int, ...]:
+        """The slots with a lead word that ``word`` (a lead word found in the text) starts with."""
+        slots = self._slots_for.get(word)
+        if slots is None:
+            slots = self._slots_for[word] = tuple(k for k, leads in enumerate(self.leads) if word.startswith(leads))
+        return slots
+
     def candidates(self, lowered: str) -> list[list[int]]:
         """For each slot, the ascending offsets of ``lowered`` (lower-cased ASCII) where its matches may start.
 
@@ -1078,20 +1087,23 @@ class LeadIndex:
         found there; a slot whose lead word is a prefix of that (lead "the", text "they ...")
         may match there too, so it gets the offset as well.
         """
-        hits = [(m.start() + 1, m.group()[1:]) for m in self._after_space.finditer(lowered)]
-        hits += [(m.start() + 1, m.group()[1:]) for m in self._after_other.finditer(lowered)]
-        first = self._at_start.match(lowered)
-        if first is not None:
-            hits.append((0, first.group()))
-        hits.sort()
         by_slot: list[list[int]] = [[] for _ in self.leads]
         slots_for = self._slots_for
-        for at, word in hits:
-            slots = slots_for.get(word)
+        # after a space (most words): the cache is keyed by the match itself, space included
+        for m in self._after_space.finditer(lowered):
+            slots = slots_for.get(m.group())
             if slots is None:
-                slots = slots_for[word] = tuple(k for k, leads in enumerate(self.leads) if word.startswith(leads))
+                slots = slots_for[m.group()] = self._slots(m.group()[1:])
             for k in slots:
-                by_slot[k].append(at)
+                by_slot[k].append(m.start() + 1)
+        # after any other non-word character, or at the start: few; merged in order
+        others = [(m.start() + 1, m.group()[1:]) for m in self._after_other.finditer(lowered)]
+        first = self._at_start.match(lowered)
+        if first is not None:
+            others.append((0, first.group()))
+        for at, word in others:
+            for k in self._slots(word):
+                insort(by_slot[k], at)
         return by_slot
 
 
@@ -1151,6 +1163,8 @@ def _extract_statements(text: str, out: list[KnowledgeSpan], lowered: str,
     def matches(k: int, regex: re.Pattern[str], gate: tuple[str, ...]):
         if candidates is None:
             return regex.finditer(text) if any(map(contains, gate)) else ()
+        if not candidates[k]:
+            return ()
         return _gated(_matches_at(_STATEMENT_TWINS[k], candidates[k], text, lowered), lowered, gate)
 
     for k, ((regex, reason, score), gate) in enumerate(zip(POLICY_RES, _POLICY_GATES)):
