@@ -279,10 +279,11 @@ class DatasetRule(Rule):
     :meth:`prepared`. The result must be picklable and should be small (a key, a hash, a
     count): it travels back to the main process, whose time bounds the whole run.
 
-    A rule that overrides ``prepare`` gets, in ``observe``, a context *without the record*
-    (``ctx.record`` is ``None``): only ``file``, ``line``, ``index``, ``fingerprint``,
-    ``ref`` and :meth:`prepared`. That keeps the main process from parsing examples. A rule
-    without ``prepare`` gets the whole record (shipped back from the worker: slower).
+    A rule that overrides ``prepare`` must not read the record in ``observe``: the engine
+    passes a context *without it* (``ctx.record`` is ``None``), holding only ``file``,
+    ``line``, ``index``, ``fingerprint``, ``ref`` and :meth:`prepared`. That keeps the main
+    process from parsing examples. A rule without ``prepare`` gets the whole record (the
+    workers then send every record back: slower).
     ``observe`` called outside the engine (on a full context) still works: :meth:`prepared`
     computes ``prepare`` when the engine has not.
 
