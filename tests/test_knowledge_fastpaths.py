@@ -24,7 +24,7 @@ WORDS = [
     "3", "30", "24/7", "days", "hours", "wi-fi", "breakfast", "pets", "allowed", "warranty", "covers", "open", "daily",
     "Blue", "Bottle", "Bank", "of", "America", "de", "la", "Kiku", "McDonald", "e.g.Foo", "x_Bar", "3Com", "naïve",
     "Café", "A", "I'm", "Settings", "Save", "button", "click", "the", "open", "under", "from", '"Edit"', "‘Billing’",
-    "*Pay*", "`x`", "how much", "What", "is it", "tell me", "my", "our", "code", "SAVE20", "promo", "Page", "tab", "Twelve", "hundred", "x.com/a", "@", "ten-", "(Foo", "x;  Bar", "ELEVEN", "acme.com", "www.x", "x.io", "https://a", "é", "_", "İ",
+    "*Pay*", "`x`", "do you", "Are they", "also", "but", "is the pool", "open?", "?", "help?", "how much", "What", "is it", "tell me", "my", "our", "code", "SAVE20", "promo", "Page", "tab", "Twelve", "hundred", "x.com/a", "@", "ten-", "(Foo", "x;  Bar", "ELEVEN", "acme.com", "www.x", "x.io", "https://a", "é", "_", "İ",
 ]
 SEPARATORS = [" ", " ", " ", "  ", ", ", ". ", "! ", "? ", "\n", "\t", ".\n\n", "?! ", '." ', ".) ", "...", "\n- ", " - ", "-", "'s ", "'", "/", "(", ") ", "_", ""]
 
@@ -175,6 +175,7 @@ def test_question_patterns_tried_at_their_words(text):
     lowered = text.lower()
     if not text.isascii():
         return
+    assert A._asks_yes_no(text, lowered) == (A.YESNO_QUESTION_RE.search(text) is not None)
     fact_at, topic_at = A._QUESTION_INDEX.candidates(lowered)
     assert any(A._FACT_QUESTION_TWIN.match(lowered, at) for at in fact_at) == (A.FACT_QUESTION_RE.search(text) is not None)
     assert any(A._ACCOUNT_TOPIC_TWIN.match(lowered, at) for at in topic_at) == (A._ACCOUNT_TOPIC_RE.search(text) is not None)

@@ -89,6 +89,23 @@ _ACCOUNT_PRONOUN_RE = re.compile(
 _ACCOUNT_TOPIC_RE = re.compile(r"\b(?:my|our)\s+(?:\w+\s+)?(?:order|package|parcel|shipment|delivery|refund|account|card|payment|claim|"
                                r"booking|reservation|ticket|bill|invoice|balance|subscription|return|loan|application)\b", re.IGNORECASE)
 
+# YESNO_QUESTION_RE matches from the start, from a ". ! ?" or from "and / but / also / so"
+_YESNO_TWIN = X.lowered_twin(YESNO_QUESTION_RE)
+_YESNO_JOINERS = X.LeadIndex([("and", "but", "also", "so")])
+_STOP_MARK = re.compile(r"[.!?]")
+
+
+def _asks_yes_no(last_user: str, user_lower: str) -> bool:
+    """``YESNO_QUESTION_RE.search(last_user) is not None``; on ASCII text its lowered twin is tried
+    only where a match can start (offset 0, a stop mark, a joining word)."""
+    if not last_user.isascii():
+        return YESNO_QUESTION_RE.search(last_user) is not None
+    starts = [m.start() for m in _STOP_MARK.finditer(user_lower)]
+    starts += _YESNO_JOINERS.candidates(user_lower)[0]
+    starts.append(0)
+    return any(map(_YESNO_TWIN.match, repeat(user_lower), starts))
+
+
 _FACT_QUESTION_TWIN = X.lowered_twin(FACT_QUESTION_RE)
 _ACCOUNT_TOPIC_TWIN = X.lowered_twin(_ACCOUNT_TOPIC_RE)
 _QUESTION_INDEX = X.LeadIndex([X._lead_prefixes(_FACT_QUESTION_TWIN.pattern), X._lead_prefixes(_ACCOUNT_TOPIC_TWIN.pattern)])
@@ -117,6 +134,10 @@ _GENERIC_NAME_WORDS = frozenset(
     company inc ltd llc co corp group services service airlines airline air lines express club the and of de la
     plan tier edition pro plus premium basic standard app""".split()
 )
+
+_CLOCK_VALUE = re.compile(r"\d\d:\d\d")  # a normalised time ("16:15")
+_MONTH_DAY_VALUE = re.compile(r"\d\d-\d\d")  # a normalised date ("03-14")
+_ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
 
 _NUMERIC_KINDS = frozenset({"money", "percent", "count", "number", "rating"})
 _STATEMENT_KINDS = frozenset({"policy", "availability"})
@@ -546,11 +567,11 @@ def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = (), *,
         return _source_label(src) if src else None
     if kind == "time":
         src = ctx.times.get(span.value) or ctx.find_text(text_folded)
-        if not src and re.fullmatch(r"\d\d:\d\d", span.value):
+        if not src and _CLOCK_VALUE.fullmatch(span.value):
             hour, minute = (int(x) for x in span.value.split(":"))
             other = f"{(hour + 12) % 24:02d}:{minute:02d}"  # "4:15 pm" = "4:15 in the evening" (read as 04:15)
             src = ctx.times.get(other)
-        if not src and re.fullmatch(r"\d\d:\d\d", span.value):
+        if not src and _CLOCK_VALUE.fullmatch(span.value):
             # "4:15 pm" = "4:15 in the evening" = "16:15"; "3:30 pm" = "half past 3"
             hour, minute = (int(x) for x in span.value.split(":"))
             twelve = hour % 12 or 12
@@ -566,7 +587,7 @@ def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = (), *,
         return _source_label(src) if src else None
     if kind == "date":
         src = ctx.dates.get(span.value) or ctx.find_text(text_folded)
-        if not src and re.fullmatch(r"\d\d-\d\d", span.value):
+        if not src and _MONTH_DAY_VALUE.fullmatch(span.value):
             month, day = span.value.split("-")
             src = ctx.find_text(f"-{month}-{day}")
             if not src:
@@ -576,8 +597,8 @@ def ground_span(span: KnowledgeSpan, ctx: Context, allow: Sequence[str] = (), *,
                     if re.search(rf"\b{day_number}(?:st|nd|rd|th)\b", folded) or (ordinal and re.search(rf"\b{ordinal}\b", folded)):
                         src = name
                         break
-        ordinal_day = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)\b", span.text)
-        if not src and ordinal_day and not re.fullmatch(r"\d\d-\d\d", span.value):
+        ordinal_day = _ORDINAL_DAY.search(span.text)
+        if not src and ordinal_day and not _MONTH_DAY_VALUE.fullmatch(span.value):
             src = ctx.find_text(ordinal_day.group().casefold())
         if not src:
             weekday = _WEEKDAY_RE.search(span.text)
@@ -755,7 +776,7 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     folded = X.search_folded
     user_lower = last_user.lower() if last_user else ""
     # (the pattern ends with a question mark: no need to run it on a message without one)
-    yesno_question = bool(last_user) and "?" in last_user and folded(YESNO_QUESTION_RE, last_user, user_lower)
+    yesno_question = bool(last_user) and "?" in last_user and _asks_yes_no(last_user, user_lower)
     if last_user and last_user.isascii():
         # both patterns start with a word: try their lowered twins only where one of their words starts
         fact_at, topic_at = _QUESTION_INDEX.candidates(user_lower)
