@@ -534,25 +534,26 @@ class Linter:
                             continue
                         pool = self._start_pool()
                         decided = True
-                        held_chunks = [lines for lines, _ in pending] + [chunk]
+                        held_chunks = [held_lines for held_lines, _ in pending] + [chunk]
                         pending.clear()
-                        for lines_ in held_chunks:
-                            pending.append((lines_, pool.apply_async(_check_chunk, self._chunk_args(lines_, True))))
+                        for held_lines in held_chunks:
+                            pending.append((held_lines, pool.apply_async(_check_chunk, self._chunk_args(held_lines, True))))
                     elif pool is None:
                         self._collect(chunk, _check_chunk(*self._chunk_args(chunk, False)))
                     else:
                         pending.append((chunk, pool.apply_async(_check_chunk, self._chunk_args(chunk, True))))
                         while len(pending) > 2 * self.jobs:
-                            lines_, result = pending.popleft()
-                            self._collect(lines_, result.get())
+                            done_lines, result = pending.popleft()
+                            self._collect(done_lines, result.get())
                     chunk = []
                 self._file_level(display, flags)
             # End of input.
             if chunk:
                 pending.append((chunk, pool.apply_async(_check_chunk, self._chunk_args(chunk, True)) if pool else None))
-            while pending:
-                lines_, result = pending.popleft()
-                self._collect(lines_, result.get() if result is not None else _check_chunk(*self._chunk_args(lines_, False)))
+            while pending:  # in input order; chunks held for the decision and never sent run here
+                done_lines, result = pending.popleft()
+                self._collect(done_lines, result.get() if result is not None
+                              else _check_chunk(*self._chunk_args(done_lines, False)))
         finally:
             if pool is not None:
                 pool.terminate()
