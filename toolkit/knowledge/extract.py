@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from bisect import insort
 from dataclasses import dataclass, field, replace
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any
 
 from toolkit.knowledge import normalize as N
@@ -468,7 +468,14 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
                           lowered, _RELATIVE_HINT)
     for m in relative:
         _add(out, taken, *m.span(), m.group(), "date", N.fold(m.group()), 0.25, "a relative date")
-    starts = _number_starts(text)
+    if lead_candidates is not None and "-" not in text and "_" not in text:
+        # the number words were found by the lead scan: keep those that are whole words
+        words = lead_candidates[_NUMBER_WORD_AT]
+        starts = list(compress(words, map(_NUMBER_WORD_AT_START.match, repeat(lowered), words)))
+        if digits:
+            starts = sorted(starts + [m.start() for m in _DIGIT_START.finditer(text)])
+    else:
+        starts = _number_starts(text)
     durations = []
     if starts and _has_unit_hint(text, lowered):
         for p in starts:
@@ -1114,8 +1121,10 @@ _STATEMENT_TWINS = _POLICY_TWINS + (_ACCOUNT_TWIN, _ACCOUNT_VALUE_TWIN, _RELATIV
 _RELATIVE_AT = len(_STATEMENT_TWINS) - 1
 _UI_NOUN_AT = len(_STATEMENT_TWINS)  # UI_NOUN_AFTER_RE needs one of _UI_NOUNS after whitespace
 _PROMO_AT = _UI_NOUN_AT + 1  # PROMO_RE (case-sensitive) starts with one of its lower-case leads
+_NUMBER_WORD_AT = _PROMO_AT + 1  # number words (and a / an): _number_starts' words, checked whole there
 _STATEMENT_INDEX = LeadIndex([_lead_prefixes(twin.pattern) for twin in _STATEMENT_TWINS]
-                             + [_UI_NOUNS, _lead_prefixes(PROMO_RE.pattern)])
+                             + [_UI_NOUNS, _lead_prefixes(PROMO_RE.pattern),
+                                sorted(w for w in _NUMBER_WORD_SET | {"a", "an"} if "-" not in w)])
 
 
 def _statement_candidates(lowered: str) -> list[list[int]]:
