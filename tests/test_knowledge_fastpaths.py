@@ -180,7 +180,7 @@ def test_question_patterns_tried_at_their_words(text):
     if not text.isascii():
         return
     assert A._asks_yes_no(text, lowered) == (A.YESNO_QUESTION_RE.search(text) is not None)
-    fact_at, topic_at = A._QUESTION_INDEX.candidates(lowered)
+    fact_at, topic_at, _ = A._QUESTION_INDEX.candidates(lowered)
     assert any(A._FACT_QUESTION_TWIN.match(lowered, at) for at in fact_at) == (A.FACT_QUESTION_RE.search(text) is not None)
     assert any(A._ACCOUNT_TOPIC_TWIN.match(lowered, at) for at in topic_at) == (A._ACCOUNT_TOPIC_RE.search(text) is not None)
     candidates = X._statement_candidates(lowered)

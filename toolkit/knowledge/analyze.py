@@ -89,26 +89,28 @@ _ACCOUNT_PRONOUN_RE = re.compile(
 _ACCOUNT_TOPIC_RE = re.compile(r"\b(?:my|our)\s+(?:\w+\s+)?(?:order|package|parcel|shipment|delivery|refund|account|card|payment|claim|"
                                r"booking|reservation|ticket|bill|invoice|balance|subscription|return|loan|application)\b", re.IGNORECASE)
 
-# YESNO_QUESTION_RE matches from the start, from a ". ! ?" or from "and / but / also / so"
+# The user's question patterns on ASCII text: lowered twins tried only where a match can start.
+_FACT_QUESTION_TWIN = X.lowered_twin(FACT_QUESTION_RE)
+_ACCOUNT_TOPIC_TWIN = X.lowered_twin(_ACCOUNT_TOPIC_RE)
 _YESNO_TWIN = X.lowered_twin(YESNO_QUESTION_RE)
-_YESNO_JOINERS = X.LeadIndex([("and", "but", "also", "so")])
+# slots: FACT_QUESTION_RE's words, _ACCOUNT_TOPIC_RE's, and the joining words YESNO_QUESTION_RE may start with
+_QUESTION_INDEX = X.LeadIndex([X._lead_prefixes(_FACT_QUESTION_TWIN.pattern), X._lead_prefixes(_ACCOUNT_TOPIC_TWIN.pattern),
+                               ("and", "but", "also", "so")])
 _STOP_MARK = re.compile(r"[.!?]")
 
 
-def _asks_yes_no(last_user: str, user_lower: str) -> bool:
-    """``YESNO_QUESTION_RE.search(last_user) is not None``; on ASCII text its lowered twin is tried
-    only where a match can start (offset 0, a stop mark, a joining word)."""
+def _asks_yes_no(last_user: str, user_lower: str, joiners: list[int] | None = None) -> bool:
+    """``YESNO_QUESTION_RE.search(last_user) is not None``.
+
+    On ASCII text the lowered twin is tried only where a match can start: offset 0, a stop
+    mark, or one of the joining words (``joiners``: their offsets, from :data:`_QUESTION_INDEX`).
+    """
     if not last_user.isascii():
         return YESNO_QUESTION_RE.search(last_user) is not None
     starts = [m.start() for m in _STOP_MARK.finditer(user_lower)]
-    starts += _YESNO_JOINERS.candidates(user_lower)[0]
+    starts += _QUESTION_INDEX.candidates(user_lower)[2] if joiners is None else joiners
     starts.append(0)
     return any(map(_YESNO_TWIN.match, repeat(user_lower), starts))
-
-
-_FACT_QUESTION_TWIN = X.lowered_twin(FACT_QUESTION_RE)
-_ACCOUNT_TOPIC_TWIN = X.lowered_twin(_ACCOUNT_TOPIC_RE)
-_QUESTION_INDEX = X.LeadIndex([X._lead_prefixes(_FACT_QUESTION_TWIN.pattern), X._lead_prefixes(_ACCOUNT_TOPIC_TWIN.pattern)])
 
 CONFIRM_RE = re.compile(
     r"\b(?:confirm(?:ing|ed)?|to confirm|just to be sure|is that (?:right|correct|ok(?:ay)?)|correct\?|right\?|"
@@ -775,15 +777,16 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     candidates = X.extract_spans(text)
     folded = X.search_folded
     user_lower = last_user.lower() if last_user else ""
-    # (the pattern ends with a question mark: no need to run it on a message without one)
-    yesno_question = bool(last_user) and "?" in last_user and _asks_yes_no(last_user, user_lower)
     if last_user and last_user.isascii():
-        # both patterns start with a word: try their lowered twins only where one of their words starts
-        fact_at, topic_at = _QUESTION_INDEX.candidates(user_lower)
+        # the patterns start with a word: try their lowered twins only where one of their words starts
+        fact_at, topic_at, joiners_at = _QUESTION_INDEX.candidates(user_lower)
+        # (the yes/no pattern ends with a question mark: no need to run it on a message without one)
+        yesno_question = "?" in last_user and _asks_yes_no(last_user, user_lower, joiners_at)
         account_topic = any(map(_ACCOUNT_TOPIC_TWIN.match, repeat(user_lower), topic_at))
         fact_question = ("?" in last_user and any(map(_FACT_QUESTION_TWIN.match, repeat(user_lower), fact_at))) \
             or yesno_question
     else:
+        yesno_question = bool(last_user) and "?" in last_user and _asks_yes_no(last_user, user_lower)
         account_topic = folded(_ACCOUNT_TOPIC_RE, last_user or "", user_lower)
         fact_question = bool(last_user and "?" in last_user and folded(FACT_QUESTION_RE, last_user, user_lower)) \
             or yesno_question
