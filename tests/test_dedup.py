@@ -190,3 +190,38 @@ def test_duplicate_rules_compose_normalised_texts_like_normalising_the_whole(mes
         if composed is not None:
             joined = "\n".join(f"<{m['role']}> {m['content']}" for m in record["messages"] if m["role"] in wanted)
             assert " ".join(composed) == normalize_text(joined)
+
+
+@given(st.text(alphabet=st.sampled_from(list("abcXY09_ <>-.,'\n\t\x1f\x00é")), max_size=30))
+@settings(max_examples=500, deadline=None)
+def test_normalize_text_recognises_normal_form_exactly(text):
+    """The shortcut for text already in normal form gives what normalising word by word gives."""
+    from toolkit.dedup import normalize_text, normalize_words
+
+    expected = " ".join(normalize_words(text))
+    assert normalize_text(text) == expected
+    assert normalize_text(expected) == " ".join(normalize_words(expected))
+
+
+@given(st.lists(st.tuples(st.text(alphabet="ab cD.?é", max_size=20), st.sampled_from(["train", "test"]),
+                          st.sampled_from([None, "c1", " c2 ", 7])), min_size=2, max_size=12))
+@settings(max_examples=150, deadline=None)
+def test_leakage_rules_stand_ins_are_judged_like_the_records(rows):
+    """D010/D011 send the main process a small stand-in for each split example: same leaks."""
+    from toolkit.linter.rule import load_all_rules
+    from toolkit.splitting.leakage import LeakageDetector
+
+    records = []
+    for text, split, conversation in rows:
+        meta = {"split": split}
+        if conversation is not None:
+            meta["conversation_id"] = conversation
+        records.append({"messages": [{"role": "user", "content": text}, {"role": "assistant", "content": text[::-1]}],
+                        "metadata": meta})
+    for code in ("D010", "D011"):
+        rule = load_all_rules()[code]()
+        whole, stand_in = rule._make_detector(), rule._make_detector()
+        for number, record in enumerate(records, start=1):
+            whole.add(record, record["metadata"]["split"], "f", number)
+            stand_in.add(rule._essence(record), record["metadata"]["split"], "f", number)
+        assert [leak.to_dict() for leak in whole.finish().leaks] == [leak.to_dict() for leak in stand_in.finish().leaks]

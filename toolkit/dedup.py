@@ -63,8 +63,30 @@ _MIX2 = _U64(0x94D049BB133111EB)
 _ASCII_PUNCT = {c: " " for c in range(128) if not re.match(r"[\w\s<>]", chr(c))}
 
 
+# What an ASCII text in normal form cannot contain: punctuation that becomes a space, and any
+# white space other than single spaces between words.
+_NOT_IN_NORMAL_FORM = "".join(chr(c) for c in sorted(_ASCII_PUNCT)) + "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _in_normal_form(text: str) -> bool:
+    """True when ``text`` is ASCII and already normalised (``normalize_text`` would return it)."""
+    return (
+        text.isascii()
+        and text != ""
+        and text == text.lower()  # (on ASCII lower() is a table look-up per byte; islower() is not)
+        and text[0] != " "
+        and text[-1] != " "
+        and "  " not in text
+        and not any(map(text.__contains__, _NOT_IN_NORMAL_FORM))
+    )
+
+
 def normalize_text(text: str) -> str:
     """Normalise for comparison: NFKC, case-fold, drop punctuation, collapse white space."""
+    # Callers often normalise text that is normalised already (a key of a normalised text):
+    # recognising that costs a few fast scans instead of splitting the text into words.
+    if _in_normal_form(text):
+        return text
     return " ".join(normalize_words(text))
 
 

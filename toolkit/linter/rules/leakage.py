@@ -22,7 +22,7 @@ import os
 import re
 from typing import Any, Iterable, Mapping
 
-from toolkit.dedup import DEFAULT_THRESHOLD
+from toolkit.dedup import DEFAULT_THRESHOLD, normalize_text, record_text
 from toolkit.diagnostics import Severity
 from toolkit.linter.rule import DatasetRule, ExampleContext, ExampleRef, Finding, RuleOption, register
 from toolkit.splitting.fields import key_string, resolve_field
@@ -88,13 +88,16 @@ class _SplitLeakageRule(DatasetRule):
         return None
 
     def prepare(self, ctx: ExampleContext) -> tuple[str, Any] | None:
-        """``(split label, record)`` for an example that belongs to a split, else ``None``.
-
-        Only split examples travel back to the main process whole (the detector reads their
-        text and group fields); in a folder of shards nothing does.
-        """
+        """``(split label, what the detector reads of the record)`` for an example that belongs
+        to a split, else ``None`` (in a folder of shards nothing travels back)."""
         label = self._label(ctx)
-        return None if label is None else (label, ctx.record)
+        return None if label is None else (label, self._essence(ctx.record))
+
+    def _essence(self, record: Any) -> Any:
+        """A small stand-in for ``record`` that the detector treats exactly like it (default:
+        the record itself). It travels from the worker to the main process for every example
+        of a split file (``train.jsonl``), so small matters."""
+        return record
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
         prepared = self.prepared(ctx)
@@ -157,6 +160,14 @@ class CrossSplitDuplicate(_SplitLeakageRule):
     )
     kinds = ("exact", "near")
 
+    def _essence(self, record: Any) -> Any:
+        # The detector reads only normalize_text(record_text(record)). An ASCII normalised text
+        # normalises to itself, and record_text of {"text": t} is t: that stand-in is exact.
+        if not isinstance(record, Mapping):
+            return record
+        text = normalize_text(record_text(record, tuple(self.opts["roles"])))
+        return {"text": text} if text.isascii() else record
+
     def _make_detector(self) -> LeakageDetector:
         threshold = self.opts["threshold"]
         if not 0.0 < threshold <= 1.0:
@@ -212,6 +223,19 @@ class CrossSplitGroup(_SplitLeakageRule):
         _FILES,
     )
     kinds = ("group",)
+
+    def _essence(self, record: Any) -> Any:
+        # The detector reads only the group fields. For plain field names (no path, pointer or
+        # "metadata" itself) {"metadata": {name: key}} resolves to the same keys.
+        fields = self.opts["group-by"]
+        if not isinstance(record, Mapping) or any("/" in f or "." in f or f == "metadata" for f in fields):
+            return record
+        keys = {}
+        for field in fields:
+            key = key_string(resolve_field(record, field))
+            if key is not None:
+                keys[field] = key
+        return {"metadata": keys}
 
     def _make_detector(self) -> LeakageDetector:
         return LeakageDetector(near_duplicates=False, exact=False, group_by=tuple(self.opts["group-by"]))
