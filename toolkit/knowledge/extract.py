@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from bisect import insort
 from dataclasses import dataclass, field, replace
-from itertools import compress, repeat
+from itertools import repeat
 from typing import Any
 
 from toolkit.knowledge import normalize as N
@@ -420,7 +420,9 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
     out: list[KnowledgeSpan] = []
     if not text or not text.strip():
         return out
-    holes = [m.span() for m in PLACEHOLDER_RE.finditer(text)]
+    # (every placeholder form holds one of "{", "[", "<", "%": one-character tests first)
+    holes = [m.span() for m in PLACEHOLDER_RE.finditer(text)] \
+        if "{" in text or "[" in text or "<" in text or "%" in text else []
     taken: list[tuple[int, int]] = list(holes)
     digits = has_digit(text)
 
@@ -470,12 +472,16 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         _add(out, taken, *m.span(), m.group(), "date", N.fold(m.group()), 0.25, "a relative date")
     if lead_candidates is not None and "-" not in text and "_" not in text:
         # the number words were found by the lead scan: keep those that are whole words
-        words = lead_candidates[_NUMBER_WORD_AT]
-        starts = list(compress(words, map(_NUMBER_WORD_AT_START.match, repeat(lowered), words)))
+        words = [m for m in map(_NUMBER_WORD_AT_START.match, repeat(lowered), lead_candidates[_NUMBER_WORD_AT]) if m]
+        starts = [m.start() for m in words]
+        # the count loop below skips "a" / "an" (not numbers there): leave them out of its offsets
+        count_starts = [m.start() for m in words if m.group() != "a" and m.group() != "an"]
         if digits:
-            starts = sorted(starts + [m.start() for m in _DIGIT_START.finditer(text)])
+            digit_starts = [m.start() for m in _DIGIT_START.finditer(text)]
+            starts = sorted(starts + digit_starts)
+            count_starts = sorted(count_starts + digit_starts)
     else:
-        starts = _number_starts(text)
+        starts = count_starts = _number_starts(text)
     durations = []
     if starts and _has_unit_hint(text, lowered):
         for p in starts:
@@ -496,7 +502,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
                      "a numbered place, size or range")
         for m in RATING_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "rating", N.canonical_number(N.numbers_in(m.group())[0]), 0.55, "a rating")
-    for p in starts:
+    for p in count_starts:
         token = _NUM_AT.match(text, p)
         if token is None or not _is_number(token.group(), allow_article=False):
             continue
