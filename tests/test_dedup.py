@@ -225,3 +225,20 @@ def test_leakage_rules_stand_ins_are_judged_like_the_records(rows):
             whole.add(record, record["metadata"]["split"], "f", number)
             stand_in.add(rule._essence(record), record["metadata"]["split"], "f", number)
         assert [leak.to_dict() for leak in whole.finish().leaks] == [leak.to_dict() for leak in stand_in.finish().leaks]
+
+
+def test_ascii_normalisation_table_equals_lower_then_punctuation_to_spaces():
+    """normalize_words' ASCII fast path (one byte table) equals lower() then the punctuation map, per character."""
+    from toolkit.dedup import _ASCII_NORMAL_BYTES, _ASCII_PUNCT, normalize_words
+
+    every_ascii = "".join(map(chr, range(128)))
+    assert every_ascii.encode().translate(_ASCII_NORMAL_BYTES).decode() == every_ascii.lower().translate(_ASCII_PUNCT)
+    assert normalize_words(every_ascii * 2) == (every_ascii * 2).lower().translate(_ASCII_PUNCT).split()
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7f), max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_normalize_words_ascii_fast_path_matches_the_definition(text):
+    from toolkit.dedup import _ASCII_PUNCT, normalize_words
+
+    assert normalize_words(text) == text.lower().translate(_ASCII_PUNCT).split()

@@ -61,6 +61,10 @@ _MIX2 = _U64(0x94D049BB133111EB)
 # ASCII characters that are neither word characters, white space nor "<" ">" (the role
 # tags) become spaces; str.translate does this in C, many times faster than the regex.
 _ASCII_PUNCT = {c: " " for c in range(128) if not re.match(r"[\w\s<>]", chr(c))}
+# The same per byte, lower-casing too: ``text.encode().translate(_ASCII_NORMAL_BYTES).decode()``
+# equals ``text.lower().translate(_ASCII_PUNCT)`` on ASCII text, a few times faster (a 256-byte
+# table instead of a dict look-up per character, and one pass instead of two).
+_ASCII_NORMAL_BYTES = bytes(32 if c in _ASCII_PUNCT else ord(chr(c).lower()) if c < 128 else c for c in range(256))
 
 
 # What an ASCII text in normal form cannot contain: punctuation that becomes a space, and any
@@ -94,7 +98,7 @@ def normalize_words(text: str) -> list[str]:
     """The words of :func:`normalize_text` (``" ".join`` of them is the normalised text)."""
     if text.isascii():
         # NFKC is the identity on ASCII and casefold() equals lower(): the fast path.
-        return text.lower().translate(_ASCII_PUNCT).split()
+        return text.encode("ascii").translate(_ASCII_NORMAL_BYTES).decode("ascii").split()
     text = unicodedata.normalize("NFKC", text).casefold()
     return _PUNCT.sub(" ", text).split()
 
