@@ -24,7 +24,9 @@ WORDS = [
     "3", "30", "24/7", "days", "hours", "wi-fi", "breakfast", "pets", "allowed", "warranty", "covers", "open", "daily",
     "Blue", "Bottle", "Bank", "of", "America", "de", "la", "Kiku", "McDonald", "e.g.Foo", "x_Bar", "3Com", "naïve",
     "Café", "A", "I'm", "Settings", "Save", "button", "click", "the", "open", "under", "from", '"Edit"', "‘Billing’",
-    "*Pay*", "`x`", "do you", "Are they", "also", "but", "is the pool", "open?", "?", "help?", "how much", "What", "is it", "tell me", "my", "our", "code", "SAVE20", "promo", "Page", "tab", "Twelve", "hundred", "x.com/a", "@", "ten-", "(Foo", "x;  Bar", "ELEVEN", "acme.com", "www.x", "x.io", "https://a", "é", "_", "İ",
+    "*Pay*", "`x`", "$5", "USD 12", "10 dollars", "5%", "3 percent", "4.5 stars", "4/5", "rated 4", "V1.2", "version 3",
+    "1.2.3", "Gate", "B12", "aisle 4", "ages 4 to 9", "7:30", "PM", "noon", "555-1234", "(555) 123-4567", "+44", "1-800",
+    "FLOWERS", "Acme.COM/help", "WWW.x.io", "do you", "Are they", "also", "but", "is the pool", "open?", "?", "help?", "how much", "What", "is it", "tell me", "my", "our", "code", "SAVE20", "promo", "Page", "tab", "Twelve", "hundred", "x.com/a", "@", "ten-", "(Foo", "x;  Bar", "ELEVEN", "acme.com", "www.x", "x.io", "https://a", "é", "_", "İ",
 ]
 SEPARATORS = [" ", " ", " ", "  ", ", ", ". ", "! ", "? ", "\n", "\t", ".\n\n", "?! ", '." ', ".) ", "...", "\n- ", " - ", "-", "'s ", "'", "/", "(", ") ", "_", ""]
 
@@ -202,3 +204,18 @@ def test_content_words_are_the_pattern_tokens(text):
         [A._stem(w) for w in A._TOKEN_RE.findall(text.replace("'", " ").replace("-", " ").lower())
          if len(w) >= 3 and w not in A._STOP]
     assert X.search_folded(X.VOLATILE_RE, text) == (X.VOLATILE_RE.search(text) is not None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts())
+def test_value_twins_and_phone_pre_test(text):
+    if X.PHONE_RE.search(text):
+        assert X._may_hold_phone(text)
+    if not text.isascii():
+        return
+    lowered = text.lower()
+    for regex, twin in ((X.URL_RE, X._URL_TWIN), (X.VERSION_RE, X._VERSION_TWIN), (X.MONEY_RE, X._MONEY_TWIN),
+                        (X.PERCENT_RE, X._PERCENT_TWIN), (X.TIME_RE, X._TIME_TWIN), (X.RATING_RE, X._RATING_TWIN)):
+        assert [m.span() for m in twin.finditer(lowered)] == [m.span() for m in regex.finditer(text)], regex.pattern[:50]
+    labeled = X._matches_at(X._LABELED_TWIN, X._statement_candidates(lowered)[X._LABELED_AT], text, lowered)
+    assert [m.span() for m in labeled] == [m.span() for m in X.LABELED_NUMBER_RE.finditer(text)]

@@ -428,18 +428,19 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
 
     lowered = text.lower()
     # where the patterns that start with a literal word may match (ASCII text: they run as lowered twins)
-    lead_candidates = _statement_candidates(lowered) if text.isascii() else None
+    ascii_lowered = lowered if text.isascii() else None
+    lead_candidates = _statement_candidates(lowered) if ascii_lowered is not None else None
     # Identifiers and contact points first: their digits are not quantities.
     for m in EMAIL_RE.finditer(text) if "@" in text else ():
         _add(out, taken, *m.span(), m.group(), "email", N.normalize_identifier(m.group()), 0.7, "an email address")
     if _may_hold_url(text, lowered):
-        for m in URL_RE.finditer(text):
+        for m in _twin_finditer(URL_RE, _URL_TWIN, text, ascii_lowered):
             value = m.group().rstrip(".,;:!?")
             if "@" in value or re.fullmatch(r"[\d.]+", value) or re.fullmatch(r"(?:e\.g|i\.e|etc|vs|a\.m|p\.m)\.?", value, _I):
                 continue
             _add(out, taken, m.start(), m.start() + len(value), value, "url", N.normalize_identifier(value), 0.8, "a URL")
     if digits:
-        for m in PHONE_RE.finditer(text):
+        for m in PHONE_RE.finditer(text) if _may_hold_phone(text) else ():
             _add(out, taken, *m.span(), m.group(), "phone", N.normalize_phone(m.group()), 0.8, "a phone number")
         for m in ADDRESS_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "address", N.normalize_phrase(m.group()), 0.7, "a street address")
@@ -448,13 +449,13 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         s, e = m.span(1)
         _add(out, taken, s, e, m.group(1), "promo_code", N.normalize_identifier(m.group(1)), 0.75, "a promo / discount code")
     if digits:
-        for m in VERSION_RE.finditer(text):
+        for m in _twin_finditer(VERSION_RE, _VERSION_TWIN, text, ascii_lowered):
             _add(out, taken, *m.span(), m.group(), "version", N.normalize_identifier(m.group()), 0.55, "a version string")
-        for m in MONEY_RE.finditer(text):
+        for m in _twin_finditer(MONEY_RE, _MONEY_TWIN, text, ascii_lowered):
             _add(out, taken, *m.span(), m.group(), "money", N.normalize_money(m.group()), 0.75, "a price or amount of money")
-        for m in PERCENT_RE.finditer(text):
+        for m in _twin_finditer(PERCENT_RE, _PERCENT_TWIN, text, ascii_lowered):
             _add(out, taken, *m.span(), m.group(), "percent", N.canonical_number(N.numbers_in(m.group())[0]), 0.65, "a percentage")
-        for m in TIME_RE.finditer(text):
+        for m in _twin_finditer(TIME_RE, _TIME_TWIN, text, ascii_lowered):
             _add(out, taken, *m.span(), m.group(), "time", N.normalize_time(m.group()), 0.45, "a time of day")
     for m in _twin_finditer(DATE_RE, DATE_TWIN, text, lowered if text.isascii() else None) \
             if digits or _may_name_weekday(text, lowered) else ():
@@ -495,12 +496,13 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         _add(out, taken, *m.span(), m.group(), "duration", N.normalize_quantity(value, unit),
              0.35 if weak else 0.4 if short else 0.6, "a wait time" if short else "a duration or time window")
     if digits:
-        for m in LABELED_NUMBER_RE.finditer(text):
+        for m in (LABELED_NUMBER_RE.finditer(text) if lead_candidates is None else
+                  _matches_at(_LABELED_TWIN, lead_candidates[_LABELED_AT], text, lowered)):
             nums = N.numbers_in(m.group())
             if nums:
                 _add(out, taken, *m.span(), m.group(), "count", "-".join(N.canonical_number(v) for v in nums), 0.5,
                      "a numbered place, size or range")
-        for m in RATING_RE.finditer(text):
+        for m in _twin_finditer(RATING_RE, _RATING_TWIN, text, ascii_lowered):
             _add(out, taken, *m.span(), m.group(), "rating", N.canonical_number(N.numbers_in(m.group())[0]), 0.55, "a rating")
     for p in count_starts:
         token = _NUM_AT.match(text, p)
@@ -615,6 +617,18 @@ def _may_hold_url(text: str, lowered: str) -> bool:
     if not text.isascii():
         return True
     return _DOT_THEN_NAME.search(text) is not None or "://" in text or "www." in lowered
+
+
+def _may_hold_phone(text: str) -> bool:
+    """False only when :data:`PHONE_RE` cannot match ``text``.
+
+    Its forms need ten digits ("(555) 123-4567"), a "+" ("+44 20 ..."), a "1" and an "8"
+    ("1-800-FLOWERS") or seven digits ("555-1234"): fewer than seven digits, no "+" and not
+    both "1" and "8" rule it out (counted on ASCII text; other text keeps the plain pattern).
+    """
+    if "+" in text or not text.isascii() or ("1" in text and "8" in text):
+        return True
+    return sum(map(text.count, "0123456789")) >= 7
 
 
 def _may_name_weekday(text: str, lowered: str) -> bool:
@@ -1022,6 +1036,14 @@ class _TextMatch:
         return self._start, self._end
 
 
+# Lowered twins of the case-insensitive value patterns (run on lower-cased ASCII text).
+_URL_TWIN = lowered_twin(URL_RE)
+_VERSION_TWIN = lowered_twin(VERSION_RE)
+_MONEY_TWIN = lowered_twin(MONEY_RE)
+_PERCENT_TWIN = lowered_twin(PERCENT_RE)
+_TIME_TWIN = lowered_twin(TIME_RE)
+_RATING_TWIN = lowered_twin(RATING_RE)
+_LABELED_TWIN = lowered_twin(LABELED_NUMBER_RE)
 _ACCOUNT_TWIN = lowered_twin(ACCOUNT_RE)
 DATE_TWIN = lowered_twin(DATE_RE)
 _RELATIVE_DATE_TWIN = lowered_twin(RELATIVE_DATE_RE)
@@ -1128,9 +1150,11 @@ _RELATIVE_AT = len(_STATEMENT_TWINS) - 1
 _UI_NOUN_AT = len(_STATEMENT_TWINS)  # UI_NOUN_AFTER_RE needs one of _UI_NOUNS after whitespace
 _PROMO_AT = _UI_NOUN_AT + 1  # PROMO_RE (case-sensitive) starts with one of its lower-case leads
 _NUMBER_WORD_AT = _PROMO_AT + 1  # number words (and a / an): _number_starts' words, checked whole there
+_LABELED_AT = _NUMBER_WORD_AT + 1  # LABELED_NUMBER_RE ("gate B12", "ages 4 to 9"), run as its lowered twin
 _STATEMENT_INDEX = LeadIndex([_lead_prefixes(twin.pattern) for twin in _STATEMENT_TWINS]
                              + [_UI_NOUNS, _lead_prefixes(PROMO_RE.pattern),
-                                sorted(w for w in _NUMBER_WORD_SET | {"a", "an"} if "-" not in w)])
+                                sorted(w for w in _NUMBER_WORD_SET | {"a", "an"} if "-" not in w),
+                                _lead_prefixes(_LABELED_TWIN.pattern)])
 
 
 def _statement_candidates(lowered: str) -> list[list[int]]:
