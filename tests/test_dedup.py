@@ -185,6 +185,11 @@ def test_duplicate_rules_compose_normalised_texts_like_normalising_the_whole(mes
         expected = normalize_text(_comparable_text(ExampleContext(record), ("user", "assistant")))
         assert text == expected
         assert hashed == normalize_words(expected)
+        from toolkit.dedup import word_hash_bytes
+        from toolkit.linter.rules.duplicates import _composed_word_hashes
+
+        composed_hashes = _composed_word_hashes(ctx, ("user", "assistant"))
+        assert composed_hashes is None or composed_hashes == word_hash_bytes(hashed)
         wanted = {"user", "assistant", "tool"}
         composed = _composed_words(ctx, len(texts), wanted)
         if composed is not None:

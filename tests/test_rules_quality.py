@@ -274,4 +274,33 @@ def test_repetition_words_shared_with_the_duplicate_rules_are_its_own(texts, acc
         texts = [*texts, "café"]
     ctx = ExampleContext({"messages": [{"role": "assistant", "content": t} for t in texts]})
     for index, text in enumerate(ctx.texts):
-        assert _repetition_words(ctx, index, text) == text.lower().translate(_PUNCT_TO_SPACE).split()
+        assert _repetition_words(ctx, index, text)[0] == text.lower().translate(_PUNCT_TO_SPACE).split()
+
+
+_REPLY_PIECES = st.sampled_from(["I can help.", "I can help you with that.", "Thanks", "order 42", "hahahahahahahaha",
+                                 "Yes!", "the", "refund", "your order", "\n", "qqqqwwwwqqqqwwww", "ok ok ok"])
+
+
+@given(st.lists(st.lists(_REPLY_PIECES, max_size=40).map(" ".join), min_size=1, max_size=3),
+       st.sampled_from([{}, {"threshold": 0.1}, {"ngram": 1}, {"ngram": 2, "min-words": 3}, {"threshold": 0.0}]))
+@settings(max_examples=200, deadline=None)
+def test_repetition_share_bound_gives_the_exact_findings(replies, options):
+    """Q003 settles most replies with a hashed upper bound of the share: the same findings as counting exactly."""
+    from unittest import mock
+
+    from toolkit.dedup import word_hash_bytes
+    from toolkit.linter.rule import ExampleContext
+    from toolkit.linter.rules import quality
+
+    record = {"messages": [m for reply in replies for m in ({"role": "user", "content": "Hi"}, {"role": "assistant", "content": reply})]}
+    rule = quality.Repetition(options)
+    fast = [f.__dict__ for f in rule.check(ExampleContext(record))]
+    with mock.patch.object(quality, "_repeated_share_bound", lambda hashes, size: 1.0), \
+         mock.patch.object(quality, "_has_loop_suspect", lambda words: any(len(w) >= 8 and len(set(w)) <= 4 for w in words)):
+        exact = [f.__dict__ for f in rule.check(ExampleContext(record))]
+    assert fast == exact
+    for reply in replies:
+        words = reply.lower().translate(quality._PUNCT_TO_SPACE).split()
+        size = options.get("ngram", 3)
+        if len(words) > size:
+            assert quality._repeated_share_bound(word_hash_bytes(words), size) >= quality._repeated_share(words, size) - 1e-12

@@ -235,13 +235,20 @@ def _word_hash(word: str) -> bytes:
     return value
 
 
-def _word_hash_bytes(words: list[str]) -> bytes:
-    """The words' hashes, 8 little-endian bytes each, concatenated."""
+def word_hash_bytes(words: list[str]) -> bytes:
+    """The words' 64-bit MinHash word hashes, 8 little-endian bytes each, concatenated.
+
+    Callers that hash the same words for another purpose can keep these and give them to
+    :meth:`MinHasher.signatures_of_word_hashes` instead of the words.
+    """
     try:
         return b"".join(map(_WORD_CACHE.__getitem__, words))
     except KeyError:
         get = _WORD_CACHE.get
         return b"".join([get(w) or _word_hash(w) for w in words])
+
+
+_word_hash_bytes = word_hash_bytes
 
 
 def _word_hashes(words: list[str]) -> np.ndarray:
@@ -270,11 +277,16 @@ def shingle_hashes(normalized: Sequence[str], size: int = DEFAULT_SHINGLE) -> Sh
 
 def shingle_hashes_of_words(word_lists: Sequence[list[str]], size: int = DEFAULT_SHINGLE) -> Shingled:
     """:func:`shingle_hashes` for texts already cut into normalised words."""
+    return shingle_hashes_of_word_hashes(list(map(_word_hash_bytes, word_lists)), size)
+
+
+def shingle_hashes_of_word_hashes(hash_bytes: Sequence[bytes], size: int = DEFAULT_SHINGLE) -> Shingled:
+    """:func:`shingle_hashes` for texts given as their words' :func:`word_hash_bytes`."""
     if size < 1:
         raise ValueError("shingle size must be >= 1")
-    n = len(word_lists)
-    words_per_text = np.fromiter(map(len, word_lists), dtype=np.int64, count=n)
-    word_hash = np.frombuffer(b"".join(map(_word_hash_bytes, word_lists)), dtype="<u8").astype(np.uint64, copy=False)
+    n = len(hash_bytes)
+    words_per_text = np.fromiter(map(len, hash_bytes), dtype=np.int64, count=n) // 8
+    word_hash = np.frombuffer(b"".join(hash_bytes), dtype="<u8").astype(np.uint64, copy=False)
 
     text_first_word = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(words_per_text, out=text_first_word[1:])
@@ -347,8 +359,12 @@ class MinHasher:
 
     def signatures_of_words(self, word_lists: Sequence[list[str]]) -> np.ndarray:
         """:meth:`signatures` for texts already cut into normalised words."""
-        sh = shingle_hashes_of_words(word_lists, self.shingle)
-        n, perms = len(word_lists), self.num_perm
+        return self.signatures_of_word_hashes(list(map(_word_hash_bytes, word_lists)))
+
+    def signatures_of_word_hashes(self, hash_bytes: Sequence[bytes]) -> np.ndarray:
+        """:meth:`signatures` for texts given as their words' :func:`word_hash_bytes` (same values)."""
+        sh = shingle_hashes_of_word_hashes(hash_bytes, self.shingle)
+        n, perms = len(hash_bytes), self.num_perm
         flat = np.full(n * perms, _MAX32, dtype=np.uint32)
         if sh.hashes.size == 0:
             return flat.reshape(n, perms)

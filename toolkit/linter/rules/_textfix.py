@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from toolkit.dedup import normalize_words
+from toolkit.dedup import normalize_words, word_hash_bytes
 
 if TYPE_CHECKING:
     from toolkit.linter.rule import ExampleContext
@@ -156,3 +156,19 @@ def message_words(ctx: "ExampleContext") -> list[list[str]] | None:
         texts = ctx.texts
         state["_ftkit_dup_words"] = [normalize_words(t) for t in texts] if all(map(str.isascii, texts)) else None
     return state["_ftkit_dup_words"]
+
+
+def message_word_hashes(ctx: "ExampleContext", index: int) -> bytes:
+    """``word_hash_bytes`` of ``message_words(ctx)[index]`` (which must not be ``None``), cached.
+
+    Q003 counts distinct word n-grams over these hashes and D002 builds its MinHash
+    signatures from them: each message's words are looked up in the hash cache once.
+    """
+    state = ctx.__dict__
+    hashes = state.get("_ftkit_dup_hashes")
+    if hashes is None:
+        hashes = state["_ftkit_dup_hashes"] = [None] * len(ctx.texts)
+    value = hashes[index]
+    if value is None:
+        value = hashes[index] = word_hash_bytes(message_words(ctx)[index])  # type: ignore[index]
+    return value

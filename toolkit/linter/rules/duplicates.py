@@ -14,10 +14,17 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Iterable, Mapping
 
-from toolkit.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, get_hasher, normalize_text, normalize_words
+from toolkit.dedup import (
+    DEFAULT_THRESHOLD,
+    NearDuplicateIndex,
+    get_hasher,
+    normalize_text,
+    normalize_words,
+    word_hash_bytes,
+)
 from toolkit.diagnostics import Severity
 from toolkit.linter.rule import DatasetRule, ExampleContext, Finding, Fix, RuleOption, register
-from toolkit.linter.rules._textfix import message_words as _message_words, preview, trainable_assistant
+from toolkit.linter.rules._textfix import message_word_hashes, message_words as _message_words, preview, trainable_assistant
 
 
 def _line(user: str, assistant: str, system: str | None = None) -> str:
@@ -91,6 +98,32 @@ def _composed_words(ctx: ExampleContext, upto: int, wanted: set[str]) -> list[st
             words += tag
             words += message_words
     return words
+
+
+_TAG_HASHES: dict[Any, bytes] = {}
+
+
+def _composed_word_hashes(ctx: ExampleContext, roles: tuple[str, ...]) -> bytes | None:
+    """``word_hash_bytes`` of the words ``_normalized`` hashes, from each message's cached hashes
+    (shared with Q003); ``None`` when those words were not composed from the per-message words."""
+    if _message_words(ctx) is None:
+        return None
+    wanted = set(roles)
+    parts: list[bytes] = []
+    for index, message in enumerate(ctx.messages):
+        role = message.get("role")
+        if role in wanted:
+            tag = _TAG_HASHES.get(role) if type(role) is str else None
+            if tag is None:
+                words = _tag_words(role)
+                if words is None:
+                    return None
+                tag = word_hash_bytes(words)
+                if type(role) is str and len(_TAG_HASHES) < 1024:
+                    _TAG_HASHES[role] = tag
+            parts.append(tag)
+            parts.append(message_word_hashes(ctx, index))
+    return b"".join(parts)
 
 
 def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[str, bytes, list[str], int]:
@@ -240,15 +273,16 @@ class NearDuplicate(DatasetRule):
         """
         minimum = self.opts["min-words"]
         keys: list[bytes | None] = []
-        words: list[list[str]] = []
+        hashes: list[bytes] = []
         for ctx in ctxs:
             _, key, hashed, word_count = _normalized(ctx, self._roles)
             if word_count < minimum:
                 keys.append(None)
                 continue
             keys.append(key)
-            words.append(hashed)
-        signatures = iter(get_hasher().signatures_of_words(words)) if words else iter(())
+            composed = _composed_word_hashes(ctx, self._roles)
+            hashes.append(word_hash_bytes(hashed) if composed is None else composed)
+        signatures = iter(get_hasher().signatures_of_word_hashes(hashes)) if hashes else iter(())
         return [None if key is None else (key, next(signatures).tobytes()) for key in keys]
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:

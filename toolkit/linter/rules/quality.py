@@ -13,6 +13,8 @@ import unicodedata
 from typing import Any, Iterable, Mapping
 
 
+import numpy as np
+
 from toolkit.dedup import normalize_text
 from toolkit.diagnostics import Severity, Span
 from toolkit.linter.rule import (
@@ -25,7 +27,7 @@ from toolkit.linter.rule import (
     RuleOption,
     register,
 )
-from toolkit.linter.rules._textfix import map_message_texts, message_words, preview, trainable_assistant
+from toolkit.linter.rules._textfix import map_message_texts, message_word_hashes, message_words, preview, trainable_assistant
 from toolkit.pii import placeholder_pattern
 
 
@@ -241,8 +243,9 @@ def _may_loop(text: str, long_words: list[str]) -> bool:
 _KEPT_BY_Q003 = "$%&'+=@\\^"
 
 
-def _repetition_words(ctx: ExampleContext, index: int, text: str) -> list[str]:
-    """``text.lower().translate(_PUNCT_TO_SPACE).split()``: Q003's words of one message.
+def _repetition_words(ctx: ExampleContext, index: int, text: str) -> tuple[list[str], bool]:
+    """``text.lower().translate(_PUNCT_TO_SPACE).split()``: Q003's words of one message, and
+    whether they are the duplicate rules' shared words (whose hashes ``message_word_hashes`` has).
 
     On clean ASCII text without the few characters only the duplicate rules' normalisation
     drops, those are the words the duplicate rules normalise anyway (shared, not recomputed).
@@ -250,8 +253,52 @@ def _repetition_words(ctx: ExampleContext, index: int, text: str) -> list[str]:
     if _clean_ascii(text) and not any(map(text.__contains__, _KEPT_BY_Q003)):
         shared = message_words(ctx)
         if shared is not None:
-            return shared[index]
-    return text.lower().translate(_PUNCT_TO_SPACE).split()
+            return shared[index], True
+    return text.lower().translate(_PUNCT_TO_SPACE).split(), False
+
+
+def _repeated_share(words: list[str], size: int) -> float:
+    """The share of repeated ``size``-word n-grams of ``words`` (which has more than ``size`` words)."""
+    distinct = len(set(zip(*(words[i:] for i in range(size)))))
+    return 1.0 - distinct / (len(words) - size + 1 if size > 0 else 0)  # the number of n-grams
+
+
+_NGRAM_MUL = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _repeated_share_bound(word_hashes: bytes, size: int) -> float:
+    """An upper bound of ``_repeated_share`` from the words' 64-bit hashes (``size`` >= 1).
+
+    Equal n-grams get equal combined hashes, so hashing can only merge distinct n-grams
+    (a collision), never split equal ones: the share it counts is never below the true one.
+    One sort of machine integers instead of a set of word tuples.
+    """
+    hashes = np.frombuffer(word_hashes, dtype="<u8")
+    count = hashes.size - size + 1
+    keys = hashes[:count].copy()
+    for k in range(1, size):  # uint64 arithmetic wraps silently
+        keys *= _NGRAM_MUL
+        keys += hashes[k : k + count]
+    keys.sort()
+    distinct = int(np.count_nonzero(keys[1:] != keys[:-1])) + 1
+    return 1.0 - distinct / count
+
+
+# word -> whether it could hold a character loop: 8+ characters, at most 4 distinct ones.
+_LOOP_SUSPECTS: dict[str, bool] = {}
+
+
+def _has_loop_suspect(words: list[str]) -> bool:
+    """``any(len(word) >= 8 and len(set(word)) <= 4 for word in words)``, answered per distinct word once."""
+    try:
+        return any(map(_LOOP_SUSPECTS.__getitem__, words))
+    except KeyError:
+        if len(_LOOP_SUSPECTS) > 500_000:  # a pure function of the word: clearing only costs time
+            _LOOP_SUSPECTS.clear()
+        for word in words:
+            if word not in _LOOP_SUSPECTS:
+                _LOOP_SUSPECTS[word] = len(word) >= 8 and len(set(word)) <= 4
+        return any(map(_LOOP_SUSPECTS.__getitem__, words))
 
 
 def _char_loop(text: str) -> re.Match[str] | None:
@@ -297,20 +344,27 @@ class Repetition(ExampleRule):
         for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
             if not trainable_assistant(message) or len(text) < 24:
                 continue
-            words = _repetition_words(ctx, index, text)
+            words, shared = _repetition_words(ctx, index, text)
             share = 0.0
             if len(words) > size:
-                distinct = len(set(zip(*(words[i:] for i in range(size)))))
-                share = 1.0 - distinct / (len(words) - size + 1 if size > 0 else 0)  # the number of n-grams
+                if shared and size >= 1:
+                    # Below the sentence-scan and reporting gate the share decides nothing (a
+                    # character loop scores 0.9 regardless): an upper bound settles most replies.
+                    share = _repeated_share_bound(message_word_hashes(ctx, index), size)
+                    if share >= min(0.15, self.opts["threshold"]):
+                        share = _repeated_share(words, size)
+                else:
+                    share = _repeated_share(words, size)
             # A sentence repeated three times shows up as repeated n-grams: skip the sentence
             # scan (the costly part) for the vast majority of replies that have few repeats.
             sentence, repeats, span = self._repeated_sentence(text) if share >= 0.15 else ("", 0, None)
             if len(words) < self.opts["min-words"]:
                 share = 0.0
             # a loop of a 1-4 letter unit ("hahahaha", "nononono") is one long word of few letters
-            long_words = [word for word in words if len(word) >= 8]
-            suspects = any(len(set(word)) <= 4 for word in long_words)
-            loop = _char_loop(text) if suspects and _may_loop(text, long_words) else None
+            loop = None
+            if _has_loop_suspect(words):
+                long_words = [word for word in words if len(word) >= 8]
+                loop = _char_loop(text) if _may_loop(text, long_words) else None
             if not (share >= self.opts["threshold"] or repeats >= self.opts["max-sentence-repeats"] or loop):
                 continue  # nothing to report on this reply
             pointer = ctx.content_pointer(index)
