@@ -559,9 +559,6 @@ def _is_number(token: str, *, allow_article: bool = True) -> bool:
     return token in _NUMBER_WORD_SET or (allow_article and token in ("a", "an"))
 
 
-_HAS_DIGIT = re.compile(r"\d")
-
-
 has_digit = N.has_digit  # (shared with the number parser)
 
 
@@ -652,6 +649,8 @@ def _has_unit_hint(text: str, lowered: str) -> bool:
     if text.isascii():
         return any(map(lowered.__contains__, _UNIT_WORDS))
     return _UNIT_HINT.search(text) is not None
+
+
 _RELATIVE_HINT = ("tomorrow", "tonight", "yesterday", "next ", "this ")
 _DIGIT_START = re.compile(r"\d(?<![\w.,]\d)")  # a digit not after a word character, "." or ","; lookbehind last: faster scan
 _NUM_AT = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+(?:-[A-Za-z]+)?")
@@ -793,7 +792,6 @@ def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[i
 
 _NAME_GAPS = frozenset((" ", " & ", " of ", " de ", " la ", " the ", "'s ", " 'n' ", " + ", "-"))
 _NAME_CONNECTORS = ("of", "de", "la", "the")
-_CAPITAL = re.compile(r"[A-Z]")
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 

@@ -234,7 +234,6 @@ _VALUE_HINT = re.compile(
 )
 
 
-_VALUE_HINT_CASED = re.compile(r"\d|@|www\.|\.[a-z]{2,4}\b/|[a-z,;:(] +[A-Z]")
 _NUMBER_WORD_LOWER = re.compile(_VALUE_HINT.pattern.split("(?i:", 1)[1][:-1])
 _PATH_AFTER_DOMAIN = re.compile(r"\.[a-z]{2,4}\b/")
 _SPACED_CAPITAL = re.compile(r"[A-Z](?<= [A-Z])")  # a capital after a space (lookbehind last: the scan skips ahead)
