@@ -205,3 +205,22 @@ def test_worker_processes_give_the_same_k_diagnostics(tmp_path):
     single = run(1)
     assert single == run(2)
     assert {code for _, code, _ in single} >= {"K001", "K004", "K101", "K102"}
+
+
+def test_fact_rules_prepare_the_same_with_or_without_a_cached_analysis():
+    """K101/K102 test the value hint after the spans when K001-K006 already analysed the example: same facts."""
+    from toolkit.linter.rules.knowledge import cached_analysis
+
+    lines = (ROOT / "benchmarks" / "_data" / "knowledge_speed.jsonl").read_text(encoding="utf-8").splitlines()[:400]
+    records = [json.loads(line) for line in lines] + [
+        chat("How long is the return window?", "You have 30 days to return it."),
+        chat("Is it free?", "Yes, Shipping Plus is free for members."),
+        chat("How many?", "There are three."),
+        {"messages": [{"role": "user", "content": "Price?"}, {"role": "assistant", "content": "It is $5."},
+                      {"role": "assistant", "content": ""}]},
+    ]
+    rule = RULES["K101"]()
+    for record in records:
+        cold, warm = ExampleContext(record), ExampleContext(record)
+        cached_analysis(warm, rule.kopts)
+        assert rule.prepare(cold) == rule.prepare(warm)

@@ -323,7 +323,14 @@ class _FactDatasetRule(DatasetRule):
 
     def _facts(self, ctx: ExampleContext) -> _Facts | None:
         last = ctx.last_assistant_index
-        if last is None or not _value_hint(ctx.texts[last]):
+        if last is None:
+            return None
+        # Facts need both a value hint in the final assistant text and value spans in a turn that
+        # teaches facts. Both tests are pure, so their order does not change the answer: the hint
+        # (a scan of the text) goes first only when it can spare the analysis; when K001-K006 already left the
+        # analysis on the context, the spans rule out most examples first.
+        analysed = self.kopts.key in ctx.__dict__.get("_knowledge_cache", ())
+        if not analysed and not _value_hint(ctx.texts[last]):
             return None  # no digit, address, number word or mid-sentence name: no value to repeat
         result = cached_analysis(ctx, self.kopts)
         if not result.turns:
@@ -333,6 +340,8 @@ class _FactDatasetRule(DatasetRule):
             return None  # only turns that teach facts feed the dataset rules
         spans = [s for s in turn.spans if s.kind in VALUE_KINDS and s.kind != "number" and s.score >= 0.3]
         if not spans:
+            return None
+        if analysed and not _value_hint(ctx.texts[last]):
             return None
         text = ctx.texts[turn.message_index]
         facts = tuple((s.kind, s.value, s.text, bool(_CONDITIONAL.search(text[s.sentence[0]:s.sentence[1]])))
