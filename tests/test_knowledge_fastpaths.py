@@ -192,6 +192,20 @@ def test_question_patterns_tried_at_their_words(text):
         assert candidates[X._UI_NOUN_AT]
 
 
+@settings(max_examples=300, deadline=None)
+@given(texts())
+def test_content_word_set_learns_new_tokens(text):
+    """content_word_set on tokens it has not seen (cleared stem tables) is the set of the pattern's stems."""
+    import importlib
+
+    A = importlib.import_module("toolkit.knowledge.analyze")
+    expected = {A._stem(w) for w in A._TOKEN_RE.findall(text.lower()) if len(w) >= 3 and w not in A._STOP}
+    A._CONTENT_STEM.clear()
+    A._CONTENT_STEM_BYTES.clear()
+    assert A.content_word_set(text) == expected
+    assert A.content_word_set(text) == expected  # and again, from the tables
+
+
 @settings(max_examples=400, deadline=None)
 @given(texts())
 def test_content_words_are_the_pattern_tokens(text):

@@ -272,9 +272,12 @@ def content_word_set(text: str) -> set[str]:
     """``set(content_words(text))``, looking up each distinct token once."""
     tokens, table = _tokens(text.lower())
     distinct = set(tokens)
-    if not distinct.issubset(table):
+    try:
+        # (not ``distinct.issubset(table)``: that copies the whole table into a set first)
+        stems = set(map(table.__getitem__, distinct))
+    except KeyError:  # a token not seen before: stem the new ones, then look up again
         _learn(table, distinct)
-    stems = set(map(table.__getitem__, distinct))
+        stems = set(map(table.__getitem__, distinct))
     stems.discard("")
     return stems
 
