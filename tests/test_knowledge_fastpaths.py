@@ -233,3 +233,19 @@ def test_value_twins_and_phone_pre_test(text):
         assert [m.span() for m in twin.finditer(lowered)] == [m.span() for m in regex.finditer(text)], regex.pattern[:50]
     labeled = X._matches_at(X._LABELED_TWIN, X._statement_candidates(lowered)[X._LABELED_AT], text, lowered)
     assert [m.span() for m in labeled] == [m.span() for m in X.LABELED_NUMBER_RE.finditer(text)]
+
+
+NUMBER_TEXT_WORDS = WORDS + ["twenty one", "twenty-one", "half a dozen", "a dozen", "seventeen", "seventy", "seven",
+                             "thirty-five", "fifteen", "hundreds", "thousand", "million", "twice", "onee", "tenth"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(NUMBER_TEXT_WORDS), min_size=1, max_size=30),
+       st.lists(st.sampled_from(SEPARATORS), min_size=30, max_size=30))
+def test_number_word_trie_matches_the_flat_alternation(words, seps):
+    """numbers_in's number-word pattern (a trie) finds what the flat longest-first alternation found."""
+    from toolkit.knowledge import normalize as N
+
+    flat = re.compile(r"\b(?:" + N.NUMBER_WORD_PATTERN + r"|a dozen|half a dozen|dozen|twice|once)\b")
+    text = "".join(w + s for w, s in zip(words, seps)).casefold()
+    assert [m.span() for m in N._NUMBER_WORD_RE.finditer(text)] == [m.span() for m in flat.finditer(text)]

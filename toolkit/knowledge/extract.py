@@ -562,27 +562,9 @@ def _is_number(token: str, *, allow_article: bool = True) -> bool:
 has_digit = N.has_digit  # (shared with the number parser)
 
 
-def _word_trie(words: list[str]) -> str:
-    """A regex alternation matching exactly ``words``, factored as a trie (faster than a flat alternation)."""
-    branches: dict[str, list[str]] = {}
-    ends = False
-    for word in words:
-        if word:
-            branches.setdefault(word[0], []).append(word[1:])
-        else:
-            ends = True
-    if not branches:
-        return ""
-    parts = [re.escape(c) + _word_trie(rest) for c, rest in sorted(branches.items())]
-    if len(parts) == 1 and not ends:
-        return parts[0]
-    body = "(?:" + "|".join(parts) + ")"
-    return body + "?" if ends else body
-
-
 # Number words (and a / an) as whole words of hyphen-free lower-cased text; the character
 # before must not be alphanumeric. Split by that character so the scan has a prefix to look for.
-_NUMBER_WORD_TRIE = _word_trie(sorted(w for w in _NUMBER_WORD_SET | {"a", "an"} if "-" not in w))
+_NUMBER_WORD_TRIE = N.word_trie(sorted(w for w in _NUMBER_WORD_SET | {"a", "an"} if "-" not in w))
 _NUMBER_WORD_AFTER_SPACE = re.compile(" " + _NUMBER_WORD_TRIE + "(?![a-z])")
 _NUMBER_WORD_AFTER_OTHER = re.compile(r"[^ a-z0-9](?<=[\W_])" + _NUMBER_WORD_TRIE + "(?![a-z])")
 _NUMBER_WORD_AT_START = re.compile(_NUMBER_WORD_TRIE + "(?![a-z])")
@@ -1095,7 +1077,7 @@ class LeadIndex:
     def __init__(self, lead_sets) -> None:
         # the first [a-z0-9] run of each lead text ("price adjustment" -> "price", "24/7" -> "24")
         self.leads = tuple(tuple(sorted({_LEAD_RUN.match(lead).group() for lead in leads})) for leads in lead_sets)
-        trie = _word_trie(sorted(set().union(*self.leads)))
+        trie = N.word_trie(sorted(set().union(*self.leads)))
         self._after_space = re.compile(" " + trie)
         self._after_other = re.compile("[^ a-z0-9_]" + trie)  # \b before a word character of lower-cased ASCII text
         self._at_start = re.compile(trie)

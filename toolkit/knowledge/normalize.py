@@ -111,7 +111,33 @@ def has_digit(text: str) -> bool:
 
 _NUMBER_WORD_HINT = re.compile(r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|teen|twenty|thirty|forty|"
                                r"fifty|sixty|seventy|eighty|ninety|dozen|twice|once")
-_NUMBER_WORD_RE = re.compile(r"\b(?:" + NUMBER_WORD_PATTERN + r"|a dozen|half a dozen|dozen|twice|once)\b")
+
+
+def word_trie(words: list[str]) -> str:
+    """A regex alternation matching exactly ``words``, factored as a trie (faster than a flat alternation).
+
+    Optional tails are greedy, so at each offset the longest word that fits is tried first,
+    then shorter ones: the same choice as a flat alternation sorted longest first.
+    """
+    branches: dict[str, list[str]] = {}
+    ends = False
+    for word in words:
+        if word:
+            branches.setdefault(word[0], []).append(word[1:])
+        else:
+            ends = True
+    if not branches:
+        return ""
+    parts = [re.escape(c) + word_trie(rest) for c, rest in sorted(branches.items())]
+    if len(parts) == 1 and not ends:
+        return parts[0]
+    body = "(?:" + "|".join(parts) + ")"
+    return body + "?" if ends else body
+
+
+# (a trie of the same words as the flat alternation, longest first: the same matches, several times faster)
+_NUMBER_WORD_RE = re.compile(r"\b" + word_trie(sorted(set(NUMBER_WORDS) | {"a dozen", "half a dozen", "dozen", "twice", "once"}))
+                             + r"\b")
 
 
 def normalize_unit(unit: str) -> str:
