@@ -394,3 +394,15 @@ def test_timing_counts_every_rule_in_every_process(tmp_path, cli_run):
     result = cli_run(["lint", path, "--isolated", "--select", "X901,X902", "--timing", "--jobs", "1"])
     assert "rule timings (CPU seconds over all processes, 2500 examples):" in result.output
     assert "X901  test-shout" in result.output
+
+
+def test_context_messages_keep_mappings_that_are_not_dicts():
+    """ExampleContext.messages tests for a dict first, then for any Mapping; other entries are dropped."""
+    from types import MappingProxyType
+
+    from toolkit.linter.rule import ExampleContext
+
+    view = MappingProxyType({"role": "assistant", "content": "hi"})
+    ctx = ExampleContext({"messages": [{"role": "user", "content": "q"}, "junk", view, None]})
+    assert ctx.messages == [{"role": "user", "content": "q"}, view]
+    assert ctx.last_assistant_index == 1

@@ -332,3 +332,13 @@ def test_pointers_escape_keys_per_rfc_6901():
 ])
 def test_detect_target(record, expected):
     assert detect_target(record) == expected
+
+
+def test_detect_target_reads_mappings_that_are_not_dicts():
+    """detect_target checks for a dict first, then for any Mapping: read-only views are detected the same."""
+    from types import MappingProxyType
+
+    mistral = {"messages": [U, {"role": "assistant", "tool_calls": [{"id": "abcDEF123"}]}]}
+    assert detect_target(MappingProxyType(mistral)) == detect_target(mistral) == "mistral"
+    viewed = {"messages": [U, MappingProxyType({"role": "assistant", "tool_calls": [{"id": "abcDEF123"}]})]}
+    assert detect_target(viewed) == "mistral"

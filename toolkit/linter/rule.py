@@ -162,7 +162,8 @@ class ExampleContext:
     def messages(self) -> list[Mapping[str, Any]]:
         """The raw message dicts (non-dict entries dropped: structure rules report those)."""
         raw = self.record.get("messages")
-        return [m for m in raw if isinstance(m, Mapping)] if isinstance(raw, list) else []
+        # (the exact type first: an isinstance check against the Mapping ABC is several times slower)
+        return [m for m in raw if type(m) is dict or isinstance(m, Mapping)] if isinstance(raw, list) else []
 
     @cached_property
     def texts(self) -> list[str]:

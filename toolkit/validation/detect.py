@@ -15,7 +15,7 @@ def detect_target(record: Any) -> str | None:
     ``anthropic_version``/``schemaVersion`` -> bedrock; Mistral-style 9-character tool call
     ids -> mistral; any other ``messages`` record -> openai.
     """
-    if not isinstance(record, Mapping):
+    if type(record) is not dict and not isinstance(record, Mapping):  # (the exact type first: the ABC check is slow)
         return None
     keys = set(record)
     if "input" in keys and ("preferred_output" in keys or "non_preferred_output" in keys):
@@ -45,7 +45,7 @@ def _mistral_ids(messages: list[Any]) -> bool:
     ids = [
         call.get("id")
         for message in messages
-        if isinstance(message, Mapping) and isinstance(message.get("tool_calls"), list)
+        if (type(message) is dict or isinstance(message, Mapping)) and isinstance(message.get("tool_calls"), list)
         for call in message["tool_calls"]
         if isinstance(call, Mapping)
     ]
