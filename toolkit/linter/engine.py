@@ -224,6 +224,7 @@ def _check_chunk(batch: list[_Task], portable: bool = True, ship_records: bool =
     if rules is None:  # in a worker: the rules it inherited or built
         rules, prepare_rules = _WORKER_RULES, _WORKER_PREP
     assert prepare_rules is not None
+    segments = _gated_segments(rules)
     for position, (file, line, index, data, last) in enumerate(batch):
         if type(data) is bytes:
             parsed = parse_body(data, file, line, last=last)
@@ -245,12 +246,17 @@ def _check_chunk(batch: list[_Task], portable: bool = True, ship_records: bool =
             continue
         rule = None
         try:
-            for rule in rules:
-                result = rule.check(ctx)
-                if result:
-                    findings = list(result)
-                    if findings:
-                        found.append((position, rule.code, findings))
+            for gate, group in segments:
+                if gate is not None:
+                    rule = group[0]  # a failing gate is reported as its first rule's crash
+                    if not gate(ctx):
+                        continue
+                for rule in group:
+                    result = rule.check(ctx)
+                    if result:
+                        findings = list(result)
+                        if findings:
+                            found.append((position, rule.code, findings))
         except Exception as exc:  # a rule bug must name itself, not kill the run anonymously
             raise _crash(rule, ctx, exc) from exc  # type: ignore[arg-type]
     if portable:
@@ -273,6 +279,20 @@ def _check_chunk(batch: list[_Task], portable: bool = True, ship_records: bool =
         timings = dict(_TIMINGS)
         _TIMINGS.clear()
     return outcomes, found, timings
+
+
+def _gated_segments(rules: list[ExampleRule]) -> list[tuple[Any, list[ExampleRule]]]:
+    """``rules`` in order as ``(gate, rules)`` runs: consecutive rules with the same
+    ``ExampleRule.gate`` object share one (tested once per example); other rules, and a gate
+    that would guard a single rule, get ``None`` (always run)."""
+    segments: list[tuple[Any, list[ExampleRule]]] = []
+    for rule in rules:
+        gate = rule.gate
+        if gate is not None and segments and segments[-1][0] is gate:
+            segments[-1][1].append(rule)
+        else:
+            segments.append((gate, [rule]))
+    return [(gate if len(group) > 1 else None, group) for gate, group in segments]
 
 
 def _prepare_column(rule: DatasetRule, contexts: list[ExampleContext]) -> list[Any]:

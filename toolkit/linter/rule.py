@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Iterable, Iterator, Literal, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Literal, Mapping
 
 import orjson
 
@@ -265,6 +265,11 @@ class Rule:
 
 class ExampleRule(Rule):
     scope: ClassVar[Scope] = "example"
+    #: Optional predicate shared (the same object) by several rules: when ``gate(ctx)`` is false,
+    #: none of them reports on ``ctx``. The engine calls it once for a run of consecutive rules
+    #: with the same gate and skips them all when it is false (the S/T rules share one: "the
+    #: example has a validation problem"). It must be exact: a shortcut, never a filter.
+    gate: Callable[[ExampleContext], bool] | None = None
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -96,21 +96,63 @@ def rule_key(opts: dict[str, Any], count: bool = False) -> tuple[Any, ...]:
     return (opts.get("target") or "auto", opts.get("model") or None, opts.get("max-tokens") or None, count)
 
 
+def _by_code(ctx: ExampleContext, opts: dict[str, Any], count: bool, key: tuple[Any, ...]) -> dict[str, list[Diagnostic]]:
+    """The example's validation problems grouped by code (cached per :func:`rule_key`; empty when none)."""
+    by_rule = ctx.__dict__.get("_ftkit_validation_by_rule")
+    if by_rule is None:
+        by_rule = ctx.__dict__["_ftkit_validation_by_rule"] = {}
+    grouped = by_rule.get(key)
+    if grouped is None:
+        grouped = {}
+        for diagnostic in problems(ctx, opts, count=count):
+            grouped.setdefault(diagnostic.code, []).append(diagnostic)
+        by_rule[key] = grouped
+    return grouped
+
+
 def findings(code: str, ctx: ExampleContext, opts: dict[str, Any], *, count: bool = False,
              key: tuple[Any, ...] | None = None) -> Iterable[Finding]:
     """The example's validation problems with this code, as findings.
 
     ``key`` is :func:`rule_key` of ``opts`` and ``count``: with it, the 20-odd S/T rules find
-    the example's problems with one look-up each.
+    the example's problems with one look-up each (the problems are grouped by code once).
     """
     if key is None:
         key = rule_key(opts, count)
-    by_rule = ctx.__dict__.get("_ftkit_validation_by_rule")
-    found = by_rule.get(key) if by_rule is not None else None
-    if found is None:
-        found = problems(ctx, opts, count=count)
-        ctx.__dict__.setdefault("_ftkit_validation_by_rule", {})[key] = found
+    found = _by_code(ctx, opts, count, key).get(code)
     if not found:
         return ()
     return [Finding(message=d.message, pointer=d.pointer, hint=d.hint, spans=list(d.spans), severity=d.severity)
-            for d in found if d.code == code]
+            for d in found]
+
+
+class _Gate:
+    """``gate(ctx)``: whether the example has any validation problem for one option set.
+
+    When it has none (the common case) no S/T rule with these options can report, so the
+    engine skips them all after this one call (see ``ExampleRule.gate``).
+    """
+
+    __slots__ = ("opts", "count", "key")
+
+    def __init__(self, opts: dict[str, Any], count: bool, key: tuple[Any, ...]) -> None:
+        self.opts, self.count, self.key = opts, count, key
+
+    def __call__(self, ctx: ExampleContext) -> bool:
+        return bool(_by_code(ctx, self.opts, self.count, self.key))
+
+
+_GATES: dict[tuple[Any, ...], _Gate] = {}
+
+
+def validation_gate(opts: dict[str, Any], count: bool = False) -> _Gate:
+    """The gate shared by every S/T rule whose validation result is :func:`rule_key` ``(opts, count)``.
+
+    Rules with equal keys get the same object, so the engine tests it once for all of them.
+    ``opts`` only has to give that key (the first rule's options are kept).
+    """
+    key = rule_key(opts, count)
+    gate = _GATES.get(key)
+    if gate is None:
+        gate = _GATES[key] = _Gate({"target": key[0], "model": key[1], "max-tokens": key[2]}, count, key)
+    return gate

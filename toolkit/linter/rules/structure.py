@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 
 from toolkit.linter.rule import DatasetRule, ExampleContext, ExampleRef, ExampleRule, Finding, register
-from toolkit.linter.rules._validation import MODEL_OPTION, TARGET_OPTION, check_target_option, example_target, findings, rule_key
+from toolkit.linter.rules._validation import MODEL_OPTION, TARGET_OPTION, check_target_option, example_target, findings, rule_key, validation_gate
 from toolkit.validation.codes import CHECKS
 from toolkit.validation.targets import get_target
 
@@ -88,6 +88,7 @@ class _StructureRule(ExampleRule):
         super().__init__(options)
         check_target_option(self.code, self.opts["target"])
         self._key = rule_key(self.opts, False)
+        self.gate = validation_gate(self.opts, False)  # no validation problem: no S rule reports
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         return findings(self.code, ctx, self.opts, key=self._key)

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 
 from toolkit.linter.rule import ExampleContext, ExampleRule, Finding, register
-from toolkit.linter.rules._validation import MAX_TOKENS_OPTION, MODEL_OPTION, TARGET_OPTION, check_target_option, findings, rule_key
+from toolkit.linter.rules._validation import MAX_TOKENS_OPTION, MODEL_OPTION, TARGET_OPTION, check_target_option, findings, rule_key, validation_gate
 from toolkit.validation.codes import CHECKS
 
 U = {"role": "user", "content": "Where is my order?"}
@@ -37,6 +37,7 @@ class _TokenRule(ExampleRule):
         super().__init__(options)
         check_target_option(self.code, self.opts["target"])
         self._key = rule_key(self.opts, self.code == "T001")
+        self.gate = validation_gate(self.opts, self.code == "T001")  # no validation problem: no T rule reports
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         return findings(self.code, ctx, self.opts, count=self.code == "T001", key=self._key)

@@ -1,0 +1,62 @@
+"""The S/T rules' shortcuts give exactly what the rules report without them.
+
+``findings`` groups the validation problems by code once per example, and the S/T rules share
+a gate (``ExampleRule.gate``: "the example has a validation problem") that lets the engine skip
+them all at once. Both must change nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+import toolkit
+from toolkit.linter import engine
+from toolkit.linter.rule import ExampleContext, load_all_rules
+from toolkit.linter.rules import structure, tokens
+from toolkit.linter.rules._validation import problems
+
+RECORDS = [record for bad, good, _ in structure.EXAMPLES.values() for record in (bad, good)]
+RECORDS += [record for bad, good, _, _ in tokens.EXAMPLES.values() for record in (bad, good)]
+RECORDS += [{"messages": "nope"}, {"prompt": "x", "completion": "y"}, {"messages": [1, {"role": "user"}]}]
+OPTIONS = [{}, {"target": "together"}, {"target": "bedrock"}, {"target": "mistral"}, {"target": "openai"}]
+CODES = sorted(structure.EXAMPLES) + sorted(tokens.EXAMPLES)
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_gate_false_means_no_s_or_t_rule_reports(options):
+    registry = load_all_rules()
+    for record in RECORDS:
+        ctx = ExampleContext(record)
+        for code in CODES:
+            opts = dict(options, **({"max-tokens": 64} if code == "T001" else {}))
+            rule = registry[code](opts)
+            fresh = ExampleContext(record)  # the check alone, no cache left by the gate
+            found = list(rule.check(fresh))
+            expected = [d for d in problems(ExampleContext(record), rule.opts, count=code == "T001") if d.code == code]
+            assert [(f.message, f.pointer, f.hint, f.severity) for f in found] == \
+                [(d.message, d.pointer, d.hint, d.severity) for d in expected]
+            assert rule.gate(ctx) or not found, (code, record)
+
+
+def test_rules_with_equal_options_share_one_gate():
+    registry = load_all_rules()
+    gates = {registry[code]({"target": "openai"}).gate for code in sorted(structure.EXAMPLES) + ["T002", "T003"]}
+    assert len(gates) == 1
+    assert registry["T001"]({"target": "openai"}).gate not in gates
+    assert registry["S001"]({"target": "mistral"}).gate not in gates
+
+
+def _ungated(rules):
+    return [(None, [rule]) for rule in rules]
+
+
+@pytest.mark.parametrize("options", OPTIONS[:3])
+def test_engine_with_gates_reports_what_it_reports_without(monkeypatch, options):
+    records = [record for record, _ in itertools.product(RECORDS, range(2))]
+    gated = [d.to_dict() for d in toolkit.lint(records, target=options.get("target"), select=["S", "T", "Q"])]
+    monkeypatch.setattr(engine, "_gated_segments", _ungated)
+    plain = [d.to_dict() for d in toolkit.lint(records, target=options.get("target"), select=["S", "T", "Q"])]
+    assert gated == plain
+    assert any(d["code"].startswith("S") for d in gated)
