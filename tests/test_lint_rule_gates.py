@@ -60,3 +60,24 @@ def test_engine_with_gates_reports_what_it_reports_without(monkeypatch, options)
     plain = [d.to_dict() for d in toolkit.lint(records, target=options.get("target"), select=["S", "T", "Q"])]
     assert gated == plain
     assert any(d["code"].startswith("S") for d in gated)
+
+
+TRAINABLE_MESSAGES = [
+    {"role": "assistant", "content": "a"}, {"role": "assistant", "content": "b", "weight": 0},
+    {"role": "assistant", "content": "c", "weight": 0.0}, {"role": "assistant", "content": "d", "weight": 1},
+    {"role": "assistant", "content": "e", "weight": None}, {"role": "assistant", "content": "f", "weight": False},
+    {"role": "user", "content": "g"}, {"role": "system", "content": "h", "weight": 1}, {"content": "i"},
+    {"role": "assistant", "content": None, "tool_calls": []}, "not a message",
+]
+
+
+@pytest.mark.parametrize("start", range(0, len(TRAINABLE_MESSAGES), 3))
+def test_trainable_indexes_are_the_trainable_assistant_messages(start):
+    from toolkit.linter.rules._textfix import trainable_assistant, trainable_indexes
+
+    messages = TRAINABLE_MESSAGES[start:] + TRAINABLE_MESSAGES[:start]
+    ctx = ExampleContext({"messages": messages})
+    expected = tuple(index for index, message in enumerate(ctx.messages) if trainable_assistant(message))
+    assert trainable_indexes(ctx) == expected
+    assert trainable_indexes(ctx) is trainable_indexes(ctx)  # cached
+    assert expected  # the cases hold trainable replies

@@ -70,6 +70,21 @@ def trainable_assistant(message: Mapping[str, Any]) -> bool:
     return message.get("role") == "assistant" and message.get("weight", 1) != 0
 
 
+def trainable_indexes(ctx: "ExampleContext") -> tuple[int, ...]:
+    """Indexes in ``ctx.messages`` of the :func:`trainable_assistant` messages, ascending.
+
+    Computed once per example (cached on the context): the rules that read only the replies a
+    trainer learns from iterate these instead of testing every message themselves.
+    """
+    state = ctx.__dict__
+    found = state.get("_ftkit_trainable")
+    if found is None:
+        found = state["_ftkit_trainable"] = tuple(
+            index for index, message in enumerate(ctx.messages)
+            if message.get("role") == "assistant" and message.get("weight", 1) != 0)
+    return found
+
+
 def mask(value: str) -> str:
     """Show enough of a sensitive value to recognise it, not enough to leak it in reports."""
     value = " ".join(value.split())

@@ -41,7 +41,7 @@ from toolkit.linter.rule import (
     RuleOption,
     register,
 )
-from toolkit.linter.rules._textfix import preview, trainable_assistant
+from toolkit.linter.rules._textfix import preview, trainable_assistant, trainable_indexes
 
 
 def _line(*messages: str) -> str:
@@ -58,8 +58,10 @@ def _assistant(text: str) -> str:
 
 def _replies(ctx: ExampleContext) -> Iterable[tuple[int, str]]:
     """``(index, text)`` of every trainable assistant reply with text (tool-call-only messages skipped)."""
-    for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
-        if trainable_assistant(message) and (text or not message.get("tool_calls")):
+    messages, texts = ctx.messages, ctx.texts
+    for index in trainable_indexes(ctx):
+        text = texts[index]
+        if text or not messages[index].get("tool_calls"):
             yield index, text
 
 

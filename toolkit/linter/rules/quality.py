@@ -27,7 +27,7 @@ from toolkit.linter.rule import (
     RuleOption,
     register,
 )
-from toolkit.linter.rules._textfix import map_message_texts, message_word_hashes, message_words, preview, trainable_assistant
+from toolkit.linter.rules._textfix import map_message_texts, message_word_hashes, message_words, preview, trainable_assistant, trainable_indexes
 from toolkit.pii import placeholder_pattern
 
 
@@ -75,11 +75,11 @@ class EmptyReply(ExampleRule):
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         minimum = self.opts["min-chars"]
-        for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
-            if message.get("role") != "assistant":
-                continue
-            if self.opts["trainable-only"] and not trainable_assistant(message):
-                continue
+        messages, texts = ctx.messages, ctx.texts
+        indexes = trainable_indexes(ctx) if self.opts["trainable-only"] else \
+            [index for index, message in enumerate(messages) if message.get("role") == "assistant"]
+        for index in indexes:
+            message, text = messages[index], texts[index]
             if message.get("tool_calls") or message.get("function_call"):
                 continue
             visible = len(_VISIBLE.findall(text, 0, 200)) if len(text) < 200 else minimum
@@ -104,9 +104,10 @@ class EmptyReply(ExampleRule):
 
 def _assistant_chars(ctx: ExampleContext) -> int | None:
     total = None
-    for message, text in zip(ctx.messages, ctx.texts):
-        if trainable_assistant(message) and not message.get("tool_calls"):
-            total = (total or 0) + len(text)
+    messages, texts = ctx.messages, ctx.texts
+    for index in trainable_indexes(ctx):
+        if not messages[index].get("tool_calls"):
+            total = (total or 0) + len(texts[index])
     return total
 
 
@@ -341,8 +342,10 @@ class Repetition(ExampleRule):
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         size = self.opts["ngram"]
-        for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
-            if not trainable_assistant(message) or len(text) < 24:
+        texts = ctx.texts
+        for index in trainable_indexes(ctx):
+            text = texts[index]
+            if len(text) < 24:
                 continue
             words, shared = _repetition_words(ctx, index, text)
             share = 0.0
