@@ -81,3 +81,68 @@ def test_trainable_indexes_are_the_trainable_assistant_messages(start):
     assert trainable_indexes(ctx) == expected
     assert trainable_indexes(ctx) is trainable_indexes(ctx)  # cached
     assert expected  # the cases hold trainable replies
+
+
+def _gate_records():
+    """Every rule's documented bad and good record, and the planted dataset's records."""
+    import json
+    from pathlib import Path
+
+    out = []
+    for cls in load_all_rules().values():
+        for text in (cls.bad, cls.good):
+            for line in text.splitlines():
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    out.append(record)
+    out.append({"messages": [  # PII only in a tool call's arguments
+        {"role": "user", "content": "Update my contact details please."},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
+            "name": "update_contact", "arguments": '{"email": "jane.doe@gmail.com", "phone": "+1 415 555 0134"}'}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "ok"},
+        {"role": "assistant", "content": "Done, your details are updated."}]})
+    planted = Path(__file__).parent / "fixtures" / "lint" / "planted.jsonl"
+    for line in planted.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            out.append(record)
+    return out
+
+
+def test_every_gate_is_exact_on_the_documented_and_planted_records():
+    registry = load_all_rules()
+    records = _gate_records()
+    gated = 0
+    for code, cls in sorted(registry.items()):
+        for options in ({}, dict(cls.example_options)):
+            try:
+                rule = cls(options)
+            except (ValueError, TypeError, OSError):
+                continue
+            if getattr(rule, "gate", None) is None:
+                continue
+            gated += 1
+            for record in records:
+                closed = not rule.gate(ExampleContext(record))
+                if closed:
+                    assert not list(rule.check(ExampleContext(record)) or ()), (code, record)
+    assert gated >= 2 * (len(structure.EXAMPLES) + 3 + 8 + 6)  # S, T, P and K001-K006
+
+
+@pytest.mark.parametrize("config", [None, "planted"])
+def test_engine_with_gates_reports_what_it_reports_without_on_the_planted_dataset(monkeypatch, config):
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "fixtures" / "lint"
+    settings = str(folder / "planted.ftkit.toml") if config else None
+    gated = [d.to_dict() for d in toolkit.lint(str(folder / "planted.jsonl"), settings)]
+    monkeypatch.setattr(engine, "_gated_segments", _ungated)
+    plain = [d.to_dict() for d in toolkit.lint(str(folder / "planted.jsonl"), settings)]
+    assert gated == plain
+    assert {d["code"][0] for d in gated} >= {"S", "T", "P", "K"}

@@ -73,6 +73,24 @@ def diagnostic_spans(spans: Iterable[KnowledgeSpan]) -> list[Span]:
     return [Span(s.start, s.end, s.text, pointer=s.pointer, label=s.kind, score=s.score) for s in spans]
 
 
+class _SpansGate:
+    """``gate(ctx)``: whether the example's knowledge analysis (for one option set) has any span.
+
+    Without one no K001-K006 rule with these options reports; the engine then skips them all.
+    """
+
+    __slots__ = ("kopts",)
+
+    def __init__(self, kopts: KnowledgeOptions) -> None:
+        self.kopts = kopts
+
+    def __call__(self, ctx: ExampleContext) -> bool:
+        return bool(cached_analysis(ctx, self.kopts).spans)
+
+
+_SPANS_GATES: dict[Any, _SpansGate] = {}
+
+
 class _KnowledgeRule(ExampleRule):
     """Shared behaviour of K001-K006: report this rule's spans of each judged turn."""
 
@@ -83,6 +101,10 @@ class _KnowledgeRule(ExampleRule):
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__(options)
         self.kopts = knowledge_options(self.opts)
+        gate = _SPANS_GATES.get(self.kopts.key)
+        if gate is None:
+            gate = _SPANS_GATES[self.kopts.key] = _SpansGate(self.kopts)
+        self.gate = gate  # shared by the K001-K006 rules with equal options (see ``ExampleRule.gate``)
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         result = cached_analysis(ctx, self.kopts)

@@ -83,6 +83,12 @@ def _argument_matches(ctx: ExampleContext) -> list[tuple[int, int, str, list[Pii
     return cached
 
 
+def _any_pii(ctx: ExampleContext) -> bool:
+    """The P rules' shared gate: whether the example's texts or tool-call arguments hold any PII
+    match at all (without one no P rule reports; the engine then skips them all)."""
+    return _matches(ctx) is not None or bool(_argument_matches(ctx))
+
+
 def _map_tool_arguments(record: dict[str, Any], fn: Any, roles: frozenset[str]) -> dict[str, Any]:
     """``record`` with ``fn`` applied to every tool call's ``arguments`` string (messages of ``roles``)."""
     messages = record.get("messages")
@@ -118,6 +124,7 @@ class PiiRule(ExampleRule):
     fix_safety = "unsafe"
     default_severity = Severity.ERROR
     options = _COMMON_OPTIONS
+    gate = staticmethod(_any_pii)  # one object for every P rule (see ``ExampleRule.gate``)
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
