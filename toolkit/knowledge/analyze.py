@@ -19,11 +19,12 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import repeat
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from toolkit._cached import cached_property
 from toolkit.diagnostics import pointer as make_pointer
 from toolkit.knowledge import extract as X
 from toolkit.knowledge import normalize as N

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Literal, Mapping
 
 import orjson
 
+from toolkit._cached import cached_property
 from toolkit.diagnostics import Severity, Span
 from toolkit.model import Example, content_text
 
