@@ -83,21 +83,27 @@ def test_trainable_indexes_are_the_trainable_assistant_messages(start):
     assert expected  # the cases hold trainable replies
 
 
+def _json_objects(text):
+    """The JSON objects among the lines of ``text`` (other lines are skipped)."""
+    import json
+
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            yield record
+
+
 def _gate_records():
     """Every rule's documented bad and good record, and the planted dataset's records."""
-    import json
     from pathlib import Path
 
     out = []
     for cls in load_all_rules().values():
         for text in (cls.bad, cls.good):
-            for line in text.splitlines():
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(record, dict):
-                    out.append(record)
+            out.extend(_json_objects(text))
     out.append({"messages": [  # PII only in a tool call's arguments
         {"role": "user", "content": "Update my contact details please."},
         {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
@@ -105,13 +111,7 @@ def _gate_records():
         {"role": "tool", "tool_call_id": "call_1", "content": "ok"},
         {"role": "assistant", "content": "Done, your details are updated."}]})
     planted = Path(__file__).parent / "fixtures" / "lint" / "planted.jsonl"
-    for line in planted.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            out.append(record)
+    out.extend(_json_objects(planted.read_text(encoding="utf-8")))
     return out
 
 
