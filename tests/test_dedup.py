@@ -129,6 +129,43 @@ def test_add_many_equals_repeated_add():
     assert any(expected)
 
 
+def test_index_matches_a_brute_force_lsh_reference():
+    """Compact storage (single rows and single keys unboxed) changes no match: compare with
+    a plain reference over the same signatures, with exact copies, near copies and buckets
+    shared by several rows."""
+    rng = random.Random(11)
+    words = [f"w{i}" for i in range(40)]
+    texts: list[str] = []
+    for _ in range(300):
+        roll = rng.random()
+        if texts and roll < 0.2:
+            texts.append(rng.choice(texts))  # exact copy: one signature, several keys
+        elif texts and roll < 0.5:
+            base = rng.choice(texts).split() or ["w0"]
+            base[rng.randrange(len(base))] = rng.choice(words)
+            texts.append(" ".join(base))
+        else:
+            texts.append(" ".join(rng.choice(words) for _ in range(rng.randrange(0, 12))))
+    index = NearDuplicateIndex(0.6)
+    seen: list[tuple[int, np.ndarray, list[bytes]]] = []
+    for key, text in enumerate(texts):
+        sig = index.signature(text)
+        bands = [sig[b * index.rows : (b + 1) * index.rows].tobytes() for b in range(index.bands)]
+        expected = []
+        if not (sig == np.iinfo(np.uint32).max).all():
+            for other, other_sig, other_bands in seen:
+                if any(a == b for a, b in zip(bands, other_bands)):
+                    similarity = float(np.count_nonzero(sig == other_sig)) / index.num_perm
+                    if similarity >= index.threshold - 1e-12:
+                        expected.append((other, similarity))
+        expected.sort(key=lambda pair: -pair[1])  # stable: equal similarities keep insertion order
+        got = [(m.key, m.similarity) for m in index.add_signature_bytes(key, sig.tobytes())]
+        assert got == expected, key
+        if not (sig == np.iinfo(np.uint32).max).all():
+            seen.append((key, sig, bands))
+    assert len(index) == len(texts)
+
+
 def test_components_join_every_qualifying_pair():
     rng = random.Random(9)
     texts = []

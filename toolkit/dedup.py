@@ -619,12 +619,16 @@ class NearDuplicateIndex:
         self.shingle = shingle
         self._hasher = get_hasher(num_perm, shingle, seed)
         self.bands, self.rows = _cached_params(threshold, num_perm)
-        self._buckets: list[dict[bytes, list[int]]] = [{} for _ in range(self.bands)]
+        # band bytes -> the row that has them, or a list of rows once several do: most band
+        # values are unique, and a bare int costs far less than a one-element list
+        self._buckets: list[dict[bytes, int | list[int]]] = [{} for _ in range(self.bands)]
         self._keys: set[Hashable] = set()
         self._count = 0
-        # Distinct signatures: row r holds a signature; _members[r] the keys that have it.
+        # Distinct signatures: row r holds a signature; _members[r] the first key that has it,
+        # _more_members[r] the later ones (rare: exact duplicates after normalisation).
         self._sigs = np.zeros((64, num_perm), dtype=np.uint32)
-        self._members: list[list[Hashable]] = []
+        self._members: list[Hashable] = []
+        self._more_members: dict[int, list[Hashable]] = {}
         self._by_signature: dict[bytes, int] = {}
 
     def __len__(self) -> int:
@@ -675,7 +679,11 @@ class NearDuplicateIndex:
         candidates: set[int] = set()
         for band, value in enumerate(bands):
             bucket = self._buckets[band].get(value)
-            if bucket:
+            if bucket is None:
+                continue
+            if type(bucket) is int:
+                candidates.add(bucket)
+            else:
                 candidates.update(bucket)
         if not candidates:
             return []
@@ -689,7 +697,8 @@ class NearDuplicateIndex:
         found: list[NearDuplicateMatch] = []
         for k in order.tolist():
             similarity_value = float(sims[k])
-            for key in self._members[int(idx[k])]:
+            row = int(idx[k])
+            for key in (self._members[row], *self._more_members.get(row, ())):
                 found.append(NearDuplicateMatch(key, similarity_value))
                 if max_matches is not None and len(found) >= max_matches:
                     return found
@@ -705,7 +714,7 @@ class NearDuplicateIndex:
             whole = sig.tobytes()
         row = self._by_signature.get(whole)
         if row is not None:
-            self._members[row].append(key)
+            self._more_members.setdefault(row, []).append(key)
             return
         row = len(self._members)
         if row == self._sigs.shape[0]:
@@ -713,12 +722,14 @@ class NearDuplicateIndex:
             grown[:row] = self._sigs
             self._sigs = grown
         self._sigs[row] = sig
-        self._members.append([key])
+        self._members.append(key)
         self._by_signature[whole] = row
         for band, value in enumerate(bands):
             bucket = self._buckets[band].get(value)
             if bucket is None:
-                self._buckets[band][value] = [row]
+                self._buckets[band][value] = row
+            elif type(bucket) is int:
+                self._buckets[band][value] = [bucket, row]
             else:
                 bucket.append(row)
 
