@@ -211,7 +211,8 @@ def test_fact_rules_prepare_the_same_with_or_without_a_cached_analysis():
     """K101/K102 test the value hint after the spans when K001-K006 already analysed the example: same facts."""
     from toolkit.linter.rules.knowledge import cached_analysis
 
-    lines = (ROOT / "benchmarks" / "_data" / "knowledge_speed.jsonl").read_text(encoding="utf-8").splitlines()[:400]
+    # the committed, hand-written support examples (many with facts, many hard negatives)
+    lines = (ROOT / "benchmarks" / "knowledge_eval" / "own_examples.jsonl").read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines] + [
         chat("How long is the return window?", "You have 30 days to return it."),
         chat("Is it free?", "Yes, Shipping Plus is free for members."),
@@ -220,7 +221,10 @@ def test_fact_rules_prepare_the_same_with_or_without_a_cached_analysis():
                       {"role": "assistant", "content": ""}]},
     ]
     rule = RULES["K101"]()
+    with_facts = 0
     for record in records:
         cold, warm = ExampleContext(record), ExampleContext(record)
         cached_analysis(warm, rule.kopts)
         assert rule.prepare(cold) == rule.prepare(warm)
+        with_facts += bool(rule.prepare(cold))
+    assert with_facts >= 50  # the comparison covers examples that do yield facts
