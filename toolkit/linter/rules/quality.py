@@ -285,12 +285,23 @@ def _repeated_share_bound(word_hashes: bytes, size: int) -> float:
     return 1.0 - distinct / count
 
 
-# word -> whether it could hold a character loop: 8+ characters, at most 4 distinct ones.
+# word -> whether it could hold a character loop (see _may_hold_loop).
 _LOOP_SUSPECTS: dict[str, bool] = {}
 
 
+def _may_hold_loop(word: str) -> bool:
+    """False only when no character loop lies in ``word`` (a lower-cased word of a reply).
+
+    A loop is 8+ letters, so it needs a word that long; in an ASCII word the lower-case loop
+    pattern decides (lower-casing keeps a repeated unit repeated). The whole word need not
+    be the loop: "pleaseeeeeeeee" holds one. A non-ASCII word stays a suspect (lower-casing
+    can change lengths there); the full search on the original text decides.
+    """
+    return len(word) >= 8 and (not word.isascii() or _CHAR_LOOP_LOWER.search(word) is not None)
+
+
 def _has_loop_suspect(words: list[str]) -> bool:
-    """``any(len(word) >= 8 and len(set(word)) <= 4 for word in words)``, answered per distinct word once."""
+    """``any(_may_hold_loop(word) for word in words)``, answered per distinct word once."""
     try:
         return any(map(_LOOP_SUSPECTS.__getitem__, words))
     except KeyError:
@@ -298,7 +309,7 @@ def _has_loop_suspect(words: list[str]) -> bool:
             _LOOP_SUSPECTS.clear()
         for word in words:
             if word not in _LOOP_SUSPECTS:
-                _LOOP_SUSPECTS[word] = len(word) >= 8 and len(set(word)) <= 4
+                _LOOP_SUSPECTS[word] = _may_hold_loop(word)
         return any(map(_LOOP_SUSPECTS.__getitem__, words))
 
 
