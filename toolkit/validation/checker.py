@@ -104,6 +104,21 @@ def _has_non_text_part(content: Any) -> bool:
     return isinstance(content, list) and any(isinstance(p, dict) and p.get("type") not in ("text", None) for p in content)
 
 
+def _collector(out: list[Diagnostic], file: str | None, line: int | None):
+    """``add(code, message, pointer="", *, hint=None, severity=None, spans=None)``: append a
+    diagnostic for this record to ``out``, with the check's documented severity, hint and name
+    unless given."""
+
+    def add(code: str, message: str, ptr: str = "", *, hint: str | None = None,
+            severity: Severity | None = None, spans: list[Span] | None = None) -> None:
+        doc = CHECKS[code]
+        out.append(Diagnostic(code=code, message=message, severity=severity or doc.severity, file=file, line=line,
+                              pointer=ptr, hint=hint if hint is not None else doc.hint, name=doc.name,
+                              spans=spans or []))
+
+    return add
+
+
 class RecordChecker:
     """Validate records for one target. Build once, call :meth:`check` per record."""
 
@@ -167,14 +182,7 @@ class RecordChecker:
         (``None`` for a record that is not an object). :meth:`check` is the two in turn; the linter
         calls them apart so its S rules and T001 share one pass over the record."""
         out: list[Diagnostic] = []
-
-        def add(code: str, message: str, ptr: str = "", *, hint: str | None = None,
-                severity: Severity | None = None, spans: list[Span] | None = None) -> None:
-            doc = CHECKS[code]
-            out.append(Diagnostic(code=code, message=message, severity=severity or doc.severity, file=file, line=line,
-                                  pointer=ptr, hint=hint if hint is not None else doc.hint, name=doc.name,
-                                  spans=spans or []))
-
+        add = _collector(out, file, line)
         if not isinstance(record, dict):
             add("S001", f"record must be a JSON object, got {json_type(record)}")
             return out, None
@@ -204,6 +212,7 @@ class RecordChecker:
         ``limit_only`` and its size proves it under the limit)."""
         msgs, record, family = parsed
         out: list[Diagnostic] = []
+        add = _collector(out, file, line)
         figures = None
         if not (self.limit_only and self._surely_under_limit(msgs, record, family)):
             figures = self._count(msgs, record.get("tools") if family == "openai" else None)
@@ -211,12 +220,8 @@ class RecordChecker:
                 figures = self._count(msgs, record["input"]["tools"])
             if self.limit is not None and figures.total > self.limit:
                 main = _MAIN_LIST.get(self.target.schema)
-                doc = CHECKS["T001"]
-                out.append(Diagnostic(
-                    code="T001", message=f"example has ~{figures.total:,} tokens (estimate, {self.encoding_name}), over the "
-                                         f"{self.limit:,}-token limit {self.limit_source}",
-                    severity=doc.severity, file=file, line=line, pointer=pointer(main) if main else "", hint=doc.hint,
-                    name=doc.name, spans=[]))
+                add("T001", f"example has ~{figures.total:,} tokens (estimate, {self.encoding_name}), over the "
+                            f"{self.limit:,}-token limit {self.limit_source}", pointer(main) if main else "")
         return out, figures
 
     # ------------------------------------------------------------------ schema
