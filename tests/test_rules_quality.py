@@ -256,12 +256,12 @@ def test_no_record_crashes_any_rule(records):
                                  "abcabcabcabcabcabcabcabc", "ab", " ", ".", "-", "'", "9", "é", "mmmmmmmmwhat"]), max_size=12))
 @settings(max_examples=400, deadline=None)
 def test_the_loop_precheck_never_hides_a_loop(pieces):
-    from toolkit.linter.rules.quality import _PUNCT_TO_SPACE, _char_loop, _may_loop
+    from toolkit.linter.rules.quality import _PUNCT_TO_SPACE, _char_loop, _has_loop_suspect
 
     text = "".join(pieces)
     words = text.lower().translate(_PUNCT_TO_SPACE).split()
     if _char_loop(text) is not None:
-        assert _may_loop(text, [w for w in words if len(w) >= 8])
+        assert _has_loop_suspect(words)
 
 
 @given(st.lists(st.text(alphabet=st.characters(max_codepoint=0x7f), max_size=30), min_size=1, max_size=4), st.booleans())
@@ -299,8 +299,7 @@ def test_repetition_share_bound_gives_the_exact_findings(replies, options):
     rule = quality.Repetition(options)
     fast = [f.__dict__ for f in rule.check(ExampleContext(record))]
     with mock.patch.object(quality, "_repeated_share_bound", lambda hashes, size: 1.0), \
-         mock.patch.object(quality, "_has_loop_suspect", lambda words: True), \
-         mock.patch.object(quality, "_may_loop", lambda text, long_words: True):
+         mock.patch.object(quality, "_has_loop_suspect", lambda words: True):
         exact = [f.__dict__ for f in rule.check(ExampleContext(record))]
     assert fast == exact
     for reply in replies:

@@ -230,16 +230,6 @@ _LETTER_RUN = re.compile(r"[^\W\d_]{8,}")  # a character loop lies inside one ru
 _CHAR_LOOP_LOWER = re.compile(r"([a-z]{1,4}?)\1{7,}")
 
 
-def _may_loop(text: str, long_words: list[str]) -> bool:
-    """False only when ``_char_loop(text)`` certainly finds nothing.
-
-    ``long_words`` are the 8+ character words of ``text`` lower-cased with punctuation as
-    spaces. In ASCII text a loop is a run of letters, so lower-cased it lies inside one such
-    word: one search over those few words rules most texts out.
-    """
-    return not text.isascii() or _CHAR_LOOP_LOWER.search(" ".join(long_words)) is not None
-
-
 # ASCII characters the normalised words of D001-D003 treat as punctuation and Q003 does not.
 _KEPT_BY_Q003 = "$%&'+=@\\^"
 
@@ -374,11 +364,8 @@ class Repetition(ExampleRule):
             sentence, repeats, span = self._repeated_sentence(text) if share >= 0.15 else ("", 0, None)
             if len(words) < self.opts["min-words"]:
                 share = 0.0
-            # a loop of a 1-4 letter unit ("hahahaha", "nononono") is one long word of few letters
-            loop = None
-            if _has_loop_suspect(words):
-                long_words = [word for word in words if len(word) >= 8]
-                loop = _char_loop(text) if _may_loop(text, long_words) else None
+            # a loop of a 1-4 letter unit ("hahahaha", "pleaseeeeeeee") lies inside one word of 8+ letters
+            loop = _char_loop(text) if _has_loop_suspect(words) else None
             if not (share >= self.opts["threshold"] or repeats >= self.opts["max-sentence-repeats"] or loop):
                 continue  # nothing to report on this reply
             pointer = ctx.content_pointer(index)
