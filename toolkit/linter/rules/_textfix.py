@@ -80,8 +80,7 @@ def trainable_indexes(ctx: "ExampleContext") -> tuple[int, ...]:
     found = state.get("_ftkit_trainable")
     if found is None:
         found = state["_ftkit_trainable"] = tuple(
-            index for index, message in enumerate(ctx.messages)
-            if message.get("role") == "assistant" and message.get("weight", 1) != 0)
+            index for index, message in enumerate(ctx.messages) if trainable_assistant(message))
     return found
 
 

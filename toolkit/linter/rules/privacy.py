@@ -141,10 +141,9 @@ class PiiRule(ExampleRule):
         return match.kind == self.kind and not self._allowed(match.text)
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
-        per_message = _matches(ctx)
-        if per_message is None and not _argument_matches(ctx):
+        if not _any_pii(ctx):
             return ()
-        return self._check(ctx, per_message or [])
+        return self._check(ctx, _matches(ctx) or [])
 
     def _check(self, ctx: ExampleContext, per_message: list[list[PiiMatch]]) -> Iterable[Finding]:
         for index, (message, found) in enumerate(zip(ctx.messages, per_message)):
