@@ -17,8 +17,9 @@ which is salted per process).
 Two ways in:
 
 * :class:`NearDuplicateIndex` - incremental: ``add(key, text)`` returns the earlier items
-  the text nearly duplicates (the linter's D rules, ``ftkit leakage``); ``add_many``
-  hashes a batch at once.
+  the text nearly duplicates; ``add_many`` hashes a batch at once; ``add_signature_bytes``
+  and ``query_signature`` take signatures made elsewhere (the linter's D002 hashes in its
+  worker processes, ``ftkit leakage`` hashes in batches).
 * :func:`near_duplicate_components` / :func:`signatures` - batch: connected groups of
   near-duplicates over a whole dataset (the splitter).
 
@@ -248,12 +249,9 @@ def word_hash_bytes(words: list[str]) -> bytes:
         return b"".join([get(w) or _word_hash(w) for w in words])
 
 
-_word_hash_bytes = word_hash_bytes
-
-
 def _word_hashes(words: list[str]) -> np.ndarray:
     """The words' 64-bit hashes as a ``uint64`` array."""
-    return np.frombuffer(_word_hash_bytes(words), dtype="<u8").astype(np.uint64, copy=False)
+    return np.frombuffer(word_hash_bytes(words), dtype="<u8").astype(np.uint64, copy=False)
 
 
 @dataclass(frozen=True)
@@ -277,7 +275,7 @@ def shingle_hashes(normalized: Sequence[str], size: int = DEFAULT_SHINGLE) -> Sh
 
 def shingle_hashes_of_words(word_lists: Sequence[list[str]], size: int = DEFAULT_SHINGLE) -> Shingled:
     """:func:`shingle_hashes` for texts already cut into normalised words."""
-    return shingle_hashes_of_word_hashes(list(map(_word_hash_bytes, word_lists)), size)
+    return shingle_hashes_of_word_hashes(list(map(word_hash_bytes, word_lists)), size)
 
 
 def shingle_hashes_of_word_hashes(hash_bytes: Sequence[bytes], size: int = DEFAULT_SHINGLE) -> Shingled:
@@ -359,7 +357,7 @@ class MinHasher:
 
     def signatures_of_words(self, word_lists: Sequence[list[str]]) -> np.ndarray:
         """:meth:`signatures` for texts already cut into normalised words."""
-        return self.signatures_of_word_hashes(list(map(_word_hash_bytes, word_lists)))
+        return self.signatures_of_word_hashes(list(map(word_hash_bytes, word_lists)))
 
     def signatures_of_word_hashes(self, hash_bytes: Sequence[bytes]) -> np.ndarray:
         """:meth:`signatures` for texts given as their words' :func:`word_hash_bytes` (same values)."""
