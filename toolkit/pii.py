@@ -50,6 +50,8 @@ from urllib.parse import parse_qsl, urlsplit
 import phonenumbers
 from phonenumbers import Leniency
 
+from toolkit._text import has_digit
+
 __all__ = [
     "KINDS",
     "DEFAULT_REGIONS",
@@ -197,7 +199,6 @@ _PHONE_CONTEXT = re.compile(
 _CURRENCY_NEAR = re.compile(r"(?i)^\s*(?:[$€£¥₹]|usd|eur|gbp|inr|aud|cad|brl|chf|dollars?|euros?|pounds?|rupees?|reais)")
 _CURRENCY_BEFORE = re.compile(r"(?i)(?:[$€£¥₹]|usd|eur|gbp|inr|aud|cad|brl|chf)\s*$")
 _DATE_SHAPE = re.compile(r"^\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?:\s+\d{1,2})?\s*$")
-_DIGIT = re.compile(r"\d")
 
 _STREET_TYPES = (
     r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|Terrace|Ter|Parkway|Pkwy|"
@@ -249,7 +250,6 @@ _SECRET_CUE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile("B(?:" + "|".join(re.escape(c[1:]) for c in _SECRET_CUES if c.startswith("B")) + ")"),
 )
 _ASSIGNMENT_WORDS = ("pass", "pwd", "key", "secret", "token")  # lower-case; every assignment key holds one
-_ASCII_DIGITS = "0123456789"
 
 
 def _has_secret_cue(text: str) -> bool:
@@ -260,13 +260,6 @@ def _has_secret_cue(text: str) -> bool:
     return any(pattern.search(text) for pattern in _SECRET_CUE_PATTERNS)
 
 
-def _has_digit(text: str) -> bool:
-    """``_DIGIT.search(text) is not None``; on ASCII text ten one-character searches, much faster."""
-    if text.isascii():
-        return any(map(text.__contains__, _ASCII_DIGITS))
-    return _DIGIT.search(text) is not None
-
-
 def may_contain_pii(text: str, kinds: Iterable[str] | None = None) -> bool:
     """A quick test: ``False`` only when :func:`find_pii` (without ``names``/``extra``) finds nothing.
 
@@ -275,7 +268,7 @@ def may_contain_pii(text: str, kinds: Iterable[str] | None = None) -> bool:
     test many texts joined by white space and skip them all at once.
     """
     wanted = _check_kinds(kinds)
-    if wanted & _DIGIT_KINDS and _has_digit(text):
+    if wanted & _DIGIT_KINDS and has_digit(text):
         return True
     if "email" in wanted and "@" in text:
         return True
@@ -667,7 +660,7 @@ def find_pii(
         add("url", _find_urls(text, lowered))
     if "email" in wanted:
         add("email", _find_emails(text))
-    if wanted & _DIGIT_KINDS and _has_digit(text):
+    if wanted & _DIGIT_KINDS and has_digit(text):
         if "iban" in wanted:
             add("iban", _find_ibans(text))
         if "card" in wanted:

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from toolkit._text import has_digit
+
 # Number words -> values. Enough for support text ("two devices", "fourteen days",
 # "twenty-four hours"); larger amounts are nearly always written in digits.
 _UNITS = {
@@ -96,17 +98,6 @@ def numbers_in(text: str) -> list[Decimal]:
             if value is not None:
                 found.append(value)
     return found
-
-
-_ANY_DIGIT = re.compile(r"\d")
-
-
-def has_digit(text: str) -> bool:
-    """``re.search(r"\\d", text) is not None``; on ASCII text ten one-character substring tests are faster."""
-    if text.isascii():
-        return "0" in text or "1" in text or "2" in text or "3" in text or "4" in text or "5" in text \
-            or "6" in text or "7" in text or "8" in text or "9" in text
-    return _ANY_DIGIT.search(text) is not None
 
 
 _NUMBER_WORD_HINT = re.compile(r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|teen|twenty|thirty|forty|"
