@@ -1,6 +1,6 @@
 """The knowledge extractor's fast paths find exactly what the plain patterns and walks find.
 
-Candidate offsets for the statement patterns, the hyphen-free number-word scan, the walk over
+The RE2 gate before the lowered-twin patterns, the hyphen-free number-word scan, the walk over
 capitalised words and the cheap pre-tests before costly patterns are speed-ups only: these
 tests compare each with the straightforward computation on generated text.
 """
@@ -88,20 +88,52 @@ def _slow_capitalised_runs(text: str) -> list[list[tuple[int, int, str]]]:
     return runs
 
 
+class _EverythingPossible:
+    """A stand-in for a PatternGate that rules nothing out (so every pattern runs in full)."""
+
+    def __init__(self, gate) -> None:
+        self.everything = frozenset(range(len(gate.patterns)))
+
+    def possible(self, text: str) -> frozenset[int]:
+        return self.everything
+
+
 @settings(max_examples=400, deadline=None)
 @given(texts())
-def test_statement_candidates_find_every_match(text):
+def test_lowered_gate_never_rules_out_a_match(text):
     lowered = text.lower()
     if not text.isascii():
         return
-    candidates = X._statement_candidates(lowered)
-    if "-" not in text and "_" not in text:  # the number words extract_spans takes from the lead scan
-        words = [at for at in candidates[X._NUMBER_WORD_AT] if X._NUMBER_WORD_AT_START.match(lowered, at)]
-        digits = [m.start() for m in re.finditer(r"(?<![\w.,])\d", text)]
-        assert sorted(words + digits) == X._number_starts(text)
-    for k, twin in enumerate(X._STATEMENT_TWINS):
-        expected = [m.span() for m in twin.finditer(lowered)]
-        assert [m.span() for m in X._matches_at(twin, candidates[k], text, lowered)] == expected, twin.pattern[:60]
+    possible = X._LOWERED_GATE.possible(lowered)
+    for k, pattern in enumerate(X._LOWERED_GATE.patterns):
+        if pattern.search(lowered):
+            assert k in possible, pattern.pattern[:60]
+    # the case-sensitive patterns behind a lead-word slot, and the windows the count loop searches
+    if X.PROMO_RE.search(text):
+        assert X._Can.PROMO_LEAD in possible
+    if X.UI_NOUN_AFTER_RE.search(text):
+        assert X._Can.UI_NOUN in possible
+    for p in range(len(text) + 1):
+        if X._LIMIT_BEFORE.search(text, max(0, p - 32), p):
+            assert X._Can.LIMIT_BEFORE in possible
+        if X._FOUND_BEFORE.search(text, max(0, p - 32), p):
+            assert X._Can.FOUND_BEFORE in possible
+        if X._DURATION_AT.match(text, p):
+            assert X._Can.DURATION in possible
+        if X._COUNT_AT.match(text, p):
+            assert X._Can.COUNT in possible
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts())
+def test_extraction_behind_the_gate_equals_running_every_pattern(text):
+    import pytest
+
+    gated = [(s.start, s.end, s.kind, s.value, s.score, s.reason) for s in X.extract_spans(text)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(X, "_LOWERED_GATE", _EverythingPossible(X._LOWERED_GATE))
+        full = [(s.start, s.end, s.kind, s.value, s.score, s.reason) for s in X.extract_spans(text)]
+    assert gated == full
 
 
 @settings(max_examples=400, deadline=None)
@@ -174,7 +206,7 @@ def test_normalize_phrase_ascii_path(text):
 
 @settings(max_examples=400, deadline=None)
 @given(texts())
-def test_question_patterns_tried_at_their_words(text):
+def test_question_patterns_behind_their_gate(text):
     import importlib
 
     A = importlib.import_module("toolkit.knowledge.analyze")
@@ -182,14 +214,13 @@ def test_question_patterns_tried_at_their_words(text):
     if not text.isascii():
         return
     assert A._asks_yes_no(text, lowered) == (A.YESNO_QUESTION_RE.search(text) is not None)
-    fact_at, topic_at, _ = A._QUESTION_INDEX.candidates(lowered)
-    assert any(A._FACT_QUESTION_TWIN.match(lowered, at) for at in fact_at) == (A.FACT_QUESTION_RE.search(text) is not None)
-    assert any(A._ACCOUNT_TOPIC_TWIN.match(lowered, at) for at in topic_at) == (A._ACCOUNT_TOPIC_RE.search(text) is not None)
-    candidates = X._statement_candidates(lowered)
-    if X.PROMO_RE.search(text):
-        assert candidates[X._PROMO_AT]
-    if X.UI_NOUN_AFTER_RE.search(text):
-        assert candidates[X._UI_NOUN_AT]
+    possible = A._QUESTION_GATE.possible(lowered)
+    if A.FACT_QUESTION_RE.search(text):
+        assert A._CAN_ASK_FACT in possible and A._FACT_QUESTION_TWIN.search(lowered)
+    if A._ACCOUNT_TOPIC_RE.search(text):
+        assert A._CAN_NAME_ACCOUNT in possible and A._ACCOUNT_TOPIC_TWIN.search(lowered)
+    if A.YESNO_QUESTION_RE.search(text):
+        assert A._CAN_ASK_YES_NO in possible
 
 
 @settings(max_examples=300, deadline=None)
@@ -231,7 +262,7 @@ def test_value_twins_and_phone_pre_test(text):
     for regex, twin in ((X.URL_RE, X._URL_TWIN), (X.VERSION_RE, X._VERSION_TWIN), (X.MONEY_RE, X._MONEY_TWIN),
                         (X.PERCENT_RE, X._PERCENT_TWIN), (X.TIME_RE, X._TIME_TWIN), (X.RATING_RE, X._RATING_TWIN)):
         assert [m.span() for m in twin.finditer(lowered)] == [m.span() for m in regex.finditer(text)], regex.pattern[:50]
-    labeled = X._matches_at(X._LABELED_TWIN, X._statement_candidates(lowered)[X._LABELED_AT], text, lowered)
+    labeled = X._twin_matches(X._LABELED_TWIN, text, lowered)
     assert [m.span() for m in labeled] == [m.span() for m in X.LABELED_NUMBER_RE.finditer(text)]
 
 

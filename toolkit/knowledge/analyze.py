@@ -20,11 +20,11 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from itertools import repeat
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from toolkit._cached import cached_property
+from toolkit._pattern_gate import PatternGate
 from toolkit.diagnostics import pointer as make_pointer
 from toolkit.knowledge import extract as X
 from toolkit.knowledge import normalize as N
@@ -90,28 +90,22 @@ _ACCOUNT_PRONOUN_RE = re.compile(
 _ACCOUNT_TOPIC_RE = re.compile(r"\b(?:my|our)\s+(?:\w+\s+)?(?:order|package|parcel|shipment|delivery|refund|account|card|payment|claim|"
                                r"booking|reservation|ticket|bill|invoice|balance|subscription|return|loan|application)\b", re.IGNORECASE)
 
-# The user's question patterns on ASCII text: lowered twins tried only where a match can start.
+# The user's question patterns on ASCII text run as lowered twins, behind one RE2 scan that
+# says which of them can match at all (most user turns match none).
 _FACT_QUESTION_TWIN = X.lowered_twin(FACT_QUESTION_RE)
 _ACCOUNT_TOPIC_TWIN = X.lowered_twin(_ACCOUNT_TOPIC_RE)
 _YESNO_TWIN = X.lowered_twin(YESNO_QUESTION_RE)
-# slots: FACT_QUESTION_RE's words, _ACCOUNT_TOPIC_RE's, and the joining words YESNO_QUESTION_RE may start with
-_QUESTION_INDEX = X.LeadIndex([X._lead_prefixes(_FACT_QUESTION_TWIN.pattern), X._lead_prefixes(_ACCOUNT_TOPIC_TWIN.pattern),
-                               ("and", "but", "also", "so")])
-_STOP_MARK = re.compile(r"[.!?]")
+_QUESTION_GATE = PatternGate([_FACT_QUESTION_TWIN, _ACCOUNT_TOPIC_TWIN, _YESNO_TWIN])
+_CAN_ASK_FACT, _CAN_NAME_ACCOUNT, _CAN_ASK_YES_NO = range(3)
 
 
-def _asks_yes_no(last_user: str, user_lower: str, joiners: list[int] | None = None) -> bool:
-    """``YESNO_QUESTION_RE.search(last_user) is not None``.
-
-    On ASCII text the lowered twin is tried only where a match can start: offset 0, a stop
-    mark, or one of the joining words (``joiners``: their offsets, from :data:`_QUESTION_INDEX`).
-    """
+def _asks_yes_no(last_user: str, user_lower: str, possible: frozenset[int] | None = None) -> bool:
+    """``YESNO_QUESTION_RE.search(last_user) is not None`` (``possible``: ``_QUESTION_GATE``'s answer if known)."""
     if not last_user.isascii():
         return YESNO_QUESTION_RE.search(last_user) is not None
-    starts = [m.start() for m in _STOP_MARK.finditer(user_lower)]
-    starts += _QUESTION_INDEX.candidates(user_lower)[2] if joiners is None else joiners
-    starts.append(0)
-    return any(map(_YESNO_TWIN.match, repeat(user_lower), starts))
+    if possible is None:
+        possible = _QUESTION_GATE.possible(user_lower)
+    return _CAN_ASK_YES_NO in possible and _YESNO_TWIN.search(user_lower) is not None
 
 CONFIRM_RE = re.compile(
     r"\b(?:confirm(?:ing|ed)?|to confirm|just to be sure|is that (?:right|correct|ok(?:ay)?)|correct\?|right\?|"
@@ -782,13 +776,13 @@ def analyze_turn(text: str, ctx: Context, last_user: str, opts: KnowledgeOptions
     folded = X.search_folded
     user_lower = last_user.lower() if last_user else ""
     if last_user and last_user.isascii():
-        # the patterns start with a word: try their lowered twins only where one of their words starts
-        fact_at, topic_at, joiners_at = _QUESTION_INDEX.candidates(user_lower)
+        # their lowered twins, run only when the RE2 scan says they can match
+        can_match = _QUESTION_GATE.possible(user_lower)
         # (the yes/no pattern ends with a question mark: no need to run it on a message without one)
-        yesno_question = "?" in last_user and _asks_yes_no(last_user, user_lower, joiners_at)
-        account_topic = any(map(_ACCOUNT_TOPIC_TWIN.match, repeat(user_lower), topic_at))
-        fact_question = ("?" in last_user and any(map(_FACT_QUESTION_TWIN.match, repeat(user_lower), fact_at))) \
-            or yesno_question
+        yesno_question = "?" in last_user and _asks_yes_no(last_user, user_lower, can_match)
+        account_topic = _CAN_NAME_ACCOUNT in can_match and _ACCOUNT_TOPIC_TWIN.search(user_lower) is not None
+        fact_question = ("?" in last_user and _CAN_ASK_FACT in can_match
+                         and _FACT_QUESTION_TWIN.search(user_lower) is not None) or yesno_question
     else:
         yesno_question = bool(last_user) and "?" in last_user and _asks_yes_no(last_user, user_lower)
         account_topic = folded(_ACCOUNT_TOPIC_RE, last_user or "", user_lower)

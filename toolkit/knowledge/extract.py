@@ -14,11 +14,10 @@ against the example's context (:mod:`toolkit.knowledge.analyze`).
 from __future__ import annotations
 
 import re
-from bisect import insort
 from dataclasses import dataclass, field, replace
-from itertools import repeat
 from typing import Any
 
+from toolkit._pattern_gate import PatternGate
 from toolkit.knowledge import normalize as N
 
 # --------------------------------------------------------------------------- span type
@@ -427,13 +426,18 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
     digits = has_digit(text)
 
     lowered = text.lower()
-    # where the patterns that start with a literal word may match (ASCII text: they run as lowered twins)
+    # ASCII text: the case-insensitive patterns run as lowered twins, and one RE2 scan says which
+    # of them (and of a few other patterns) can match at all; None: run them all (other text)
     ascii_lowered = lowered if text.isascii() else None
-    lead_candidates = _statement_candidates(lowered) if ascii_lowered is not None else None
+    possible = _LOWERED_GATE.possible(lowered) if ascii_lowered is not None else None
+
+    def can(slot: int) -> bool:
+        return possible is None or slot in possible
+
     # Identifiers and contact points first: their digits are not quantities.
     for m in EMAIL_RE.finditer(text) if "@" in text else ():
         _add(out, taken, *m.span(), m.group(), "email", N.normalize_identifier(m.group()), 0.7, "an email address")
-    if _may_hold_url(text, lowered):
+    if _may_hold_url(text, lowered) and can(_Can.URL):
         for m in _twin_finditer(URL_RE, _URL_TWIN, text, ascii_lowered):
             value = m.group().rstrip(".,;:!?")
             if "@" in value or re.fullmatch(r"[\d.]+", value) or re.fullmatch(r"(?:e\.g|i\.e|etc|vs|a\.m|p\.m)\.?", value, _I):
@@ -444,47 +448,39 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
             _add(out, taken, *m.span(), m.group(), "phone", N.normalize_phone(m.group()), 0.8, "a phone number")
         for m in ADDRESS_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "address", N.normalize_phrase(m.group()), 0.7, "a street address")
-    promo_possible = lead_candidates is None or bool(lead_candidates[_PROMO_AT])
-    for m in PROMO_RE.finditer(text) if promo_possible and any(map(lowered.__contains__, _PROMO_HINT)) else ():
+    for m in PROMO_RE.finditer(text) if can(_Can.PROMO_LEAD) and any(map(lowered.__contains__, _PROMO_HINT)) else ():
         s, e = m.span(1)
         _add(out, taken, s, e, m.group(1), "promo_code", N.normalize_identifier(m.group(1)), 0.75, "a promo / discount code")
     if digits:
-        for m in _twin_finditer(VERSION_RE, _VERSION_TWIN, text, ascii_lowered):
+        for m in _twin_finditer(VERSION_RE, _VERSION_TWIN, text, ascii_lowered) if can(_Can.VERSION) else ():
             _add(out, taken, *m.span(), m.group(), "version", N.normalize_identifier(m.group()), 0.55, "a version string")
-        for m in _twin_finditer(MONEY_RE, _MONEY_TWIN, text, ascii_lowered):
+        for m in _twin_finditer(MONEY_RE, _MONEY_TWIN, text, ascii_lowered) if can(_Can.MONEY) else ():
             _add(out, taken, *m.span(), m.group(), "money", N.normalize_money(m.group()), 0.75, "a price or amount of money")
-        for m in _twin_finditer(PERCENT_RE, _PERCENT_TWIN, text, ascii_lowered):
+        for m in _twin_finditer(PERCENT_RE, _PERCENT_TWIN, text, ascii_lowered) if can(_Can.PERCENT) else ():
             _add(out, taken, *m.span(), m.group(), "percent", N.canonical_number(N.numbers_in(m.group())[0]), 0.65, "a percentage")
-        for m in _twin_finditer(TIME_RE, _TIME_TWIN, text, ascii_lowered):
+        for m in _twin_finditer(TIME_RE, _TIME_TWIN, text, ascii_lowered) if can(_Can.TIME) else ():
             _add(out, taken, *m.span(), m.group(), "time", N.normalize_time(m.group()), 0.45, "a time of day")
-    for m in _twin_finditer(DATE_RE, DATE_TWIN, text, lowered if text.isascii() else None) \
-            if digits or _may_name_weekday(text, lowered) else ():
+    for m in _twin_finditer(DATE_RE, DATE_TWIN, text, ascii_lowered) \
+            if (digits or _may_name_weekday(text, lowered)) and can(_Can.DATE) else ():
         if m.group().lower().startswith("may ") and not re.search(r"\d", m.group()):
             continue
         weekday = re.match(r"(?:on|by|this|next|until|before|after|every|from)\s", m.group(), _I) is not None
         _add(out, taken, *m.span(), m.group(), "date", N.normalize_date(m.group()), 0.4 if weekday else 0.5,
              "a day of the week" if weekday else "a date")
-    if lead_candidates is None:
+    if possible is None:
         relative = RELATIVE_DATE_RE.finditer(text) if any(map(lowered.__contains__, _RELATIVE_HINT)) else ()
     else:
-        relative = _gated(_matches_at(_RELATIVE_DATE_TWIN, lead_candidates[_RELATIVE_AT], text, lowered),
-                          lowered, _RELATIVE_HINT)
+        relative = _gated(_twin_matches(_RELATIVE_DATE_TWIN, text, lowered), lowered, _RELATIVE_HINT) \
+            if _Can.RELATIVE_DATE in possible else ()
     for m in relative:
         _add(out, taken, *m.span(), m.group(), "date", N.fold(m.group()), 0.25, "a relative date")
-    if lead_candidates is not None and "-" not in text and "_" not in text:
-        # the number words were found by the lead scan: keep those that are whole words
-        words = [m for m in map(_NUMBER_WORD_AT_START.match, repeat(lowered), lead_candidates[_NUMBER_WORD_AT]) if m]
-        starts = [m.start() for m in words]
-        # the count loop below skips "a" / "an" (not numbers there): leave them out of its offsets
-        count_starts = [m.start() for m in words if m.group() != "a" and m.group() != "an"]
-        if digits:
-            digit_starts = [m.start() for m in _DIGIT_START.finditer(text)]
-            starts = sorted(starts + digit_starts)
-            count_starts = sorted(count_starts + digit_starts)
-    else:
-        starts = count_starts = _number_starts(text)
+    # Durations and counts start at a number; where none of their patterns can match, the
+    # number starts are not needed at all.
+    may_last = can(_Can.DURATION) and _has_unit_hint(text, lowered)
+    may_count = can(_Can.COUNT) or can(_Can.LIMIT_BEFORE) or can(_Can.FOUND_BEFORE)
+    starts = _number_starts(text) if may_last or may_count else []
     durations = []
-    if starts and _has_unit_hint(text, lowered):
+    if starts and may_last:
         for p in starts:
             m = _DURATION_AT.match(text, p)
             if m and _duration_ok(m):
@@ -496,15 +492,15 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
         _add(out, taken, *m.span(), m.group(), "duration", N.normalize_quantity(value, unit),
              0.35 if weak else 0.4 if short else 0.6, "a wait time" if short else "a duration or time window")
     if digits:
-        for m in (LABELED_NUMBER_RE.finditer(text) if lead_candidates is None else
-                  _matches_at(_LABELED_TWIN, lead_candidates[_LABELED_AT], text, lowered)):
+        for m in (LABELED_NUMBER_RE.finditer(text) if possible is None else
+                  _twin_matches(_LABELED_TWIN, text, lowered) if _Can.LABELED in possible else ()):
             nums = N.numbers_in(m.group())
             if nums:
                 _add(out, taken, *m.span(), m.group(), "count", "-".join(N.canonical_number(v) for v in nums), 0.5,
                      "a numbered place, size or range")
-        for m in _twin_finditer(RATING_RE, _RATING_TWIN, text, ascii_lowered):
+        for m in _twin_finditer(RATING_RE, _RATING_TWIN, text, ascii_lowered) if can(_Can.RATING) else ():
             _add(out, taken, *m.span(), m.group(), "rating", N.canonical_number(N.numbers_in(m.group())[0]), 0.55, "a rating")
-    for p in count_starts:
+    for p in starts if may_count else ():
         token = _NUM_AT.match(text, p)
         if token is None or not _is_number(token.group(), allow_article=False):
             continue
@@ -533,9 +529,9 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
                 _add(out, taken, *m.span(), m.group(), "number", N.canonical_number(nums[0]), 0.3, "a number")
 
     sent = sentences(text)
-    _extract_procedures(text, out, taken, lead_candidates)
+    _extract_procedures(text, out, taken, can(_Can.UI_NOUN))
     _extract_names(text, sent, out, taken)
-    _extract_statements(text, out, lowered, lead_candidates)
+    _extract_statements(text, out, lowered, possible)
     out = [s for s in out if not _in_placeholder(s.start, s.end, holes)]
     out.sort(key=lambda s: (s.start, s.end, s.kind))
     for span in out:
@@ -723,7 +719,12 @@ def _may_name_ui_element(text: str) -> bool:
 
 
 def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[int, int]],
-                        lead_candidates: list[list[int]] | None = None) -> None:
+                        may_name_ui_noun: bool = True) -> None:
+    """UI paths ("Settings > Billing") and named UI elements ("click Save", "the Billing tab").
+
+    ``may_name_ui_noun`` False: the caller knows none of :data:`_UI_NOUNS` starts a word of the
+    text (in any case), so UI_NOUN_AFTER_RE cannot match.
+    """
     if ">" in text or "→" in text or "»" in text or "›" in text:
         for m in UI_PATH_RE.finditer(text):
             if re.search(r">|→|->|»|›", m.group()):
@@ -742,10 +743,8 @@ def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[i
     for regex in (UI_ELEMENT_RE, UI_NOUN_AFTER_RE):
         if regex is UI_ELEMENT_RE:
             possible = _may_name_ui_element(text)
-        elif lead_candidates is not None:
-            possible = bool(lead_candidates[_UI_NOUN_AT])
         else:
-            possible = any(map(text.__contains__, _UI_NOUNS))
+            possible = may_name_ui_noun and any(map(text.__contains__, _UI_NOUNS))
         if not possible:
             continue  # the pattern cannot match (cheap pre-tests, see the helpers)
         for m in regex.finditer(text):
@@ -1064,122 +1063,70 @@ def _lead_prefixes(pattern: str) -> tuple[str, ...]:
     return tuple(sorted(leads))
 
 
-class LeadIndex:
-    """Where patterns that start with ``\\b`` and a literal word may match, from one scan of the text.
-
-    ``lead_sets`` holds, for each slot, the literal texts its matches start with (see
-    :func:`_lead_prefixes`). :meth:`candidates` scans lower-cased ASCII text once for all
-    their first words (a trie after a space, after another non-word character, or at the
-    start, so that each scan has a prefix to skip ahead to) and gives each slot the ascending
-    offsets where one of its words starts. A pattern is then tried only there.
-    """
-
-    def __init__(self, lead_sets) -> None:
-        # the first [a-z0-9] run of each lead text ("price adjustment" -> "price", "24/7" -> "24")
-        self.leads = tuple(tuple(sorted({_LEAD_RUN.match(lead).group() for lead in leads})) for leads in lead_sets)
-        trie = N.word_trie(sorted(set().union(*self.leads)))
-        self._after_space = re.compile(" " + trie)
-        self._after_other = re.compile("[^ a-z0-9_]" + trie)  # \b before a word character of lower-cased ASCII text
-        self._at_start = re.compile(trie)
-        self._slots_for: dict[str, tuple[int, ...]] = {}
-
-    def _slots(self, word: str) -> tuple[int, ...]:
-        """The slots with a lead word that ``word`` (a lead word found in the text) starts with."""
-        slots = self._slots_for.get(word)
-        if slots is None:
-            slots = self._slots_for[word] = tuple(k for k, leads in enumerate(self.leads) if word.startswith(leads))
-        return slots
-
-    def candidates(self, lowered: str) -> list[list[int]]:
-        """For each slot, the ascending offsets of ``lowered`` (lower-cased ASCII) where its matches may start.
-
-        The trie matches greedily, so at each word start it reports the longest lead word
-        found there; a slot whose lead word is a prefix of that (lead "the", text "they ...")
-        may match there too, so it gets the offset as well.
-        """
-        by_slot: list[list[int]] = [[] for _ in self.leads]
-        slots_for = self._slots_for
-        # after a space (most words): the cache is keyed by the match itself, space included
-        for m in self._after_space.finditer(lowered):
-            slots = slots_for.get(m.group())
-            if slots is None:
-                slots = slots_for[m.group()] = self._slots(m.group()[1:])
-            for k in slots:
-                by_slot[k].append(m.start() + 1)
-        # after any other non-word character, or at the start: few; merged in order
-        others = [(m.start() + 1, m.group()[1:]) for m in self._after_other.finditer(lowered)]
-        first = self._at_start.match(lowered)
-        if first is not None:
-            others.append((0, first.group()))
-        for at, word in others:
-            for k in self._slots(word):
-                insort(by_slot[k], at)
-        return by_slot
-
-
 _LEAD_RUN = re.compile(r"[a-z0-9]+")
-# Statement patterns (run through their lowered twins on ASCII text), the relative-date pattern, and
-# two pre-tests (UI nouns, promo codes): all start with \b and a literal word.
-_STATEMENT_TWINS = _POLICY_TWINS + (_ACCOUNT_TWIN, _ACCOUNT_VALUE_TWIN, _RELATIVE_DATE_TWIN)
-_RELATIVE_AT = len(_STATEMENT_TWINS) - 1
-_UI_NOUN_AT = len(_STATEMENT_TWINS)  # UI_NOUN_AFTER_RE needs one of _UI_NOUNS after whitespace
-_PROMO_AT = _UI_NOUN_AT + 1  # PROMO_RE (case-sensitive) starts with one of its lower-case leads
-_NUMBER_WORD_AT = _PROMO_AT + 1  # number words (and a / an): _number_starts' words, checked whole there
-_LABELED_AT = _NUMBER_WORD_AT + 1  # LABELED_NUMBER_RE ("gate B12", "ages 4 to 9"), run as its lowered twin
-_STATEMENT_INDEX = LeadIndex([_lead_prefixes(twin.pattern) for twin in _STATEMENT_TWINS]
-                             + [_UI_NOUNS, _lead_prefixes(PROMO_RE.pattern),
-                                sorted(w for w in _NUMBER_WORD_SET | {"a", "an"} if "-" not in w),
-                                _lead_prefixes(_LABELED_TWIN.pattern)])
 
 
-def _statement_candidates(lowered: str) -> list[list[int]]:
-    """Candidate offsets of ``lowered`` (lower-cased ASCII) per slot of :data:`_STATEMENT_INDEX`."""
-    return _STATEMENT_INDEX.candidates(lowered)
+def _lead_word_pattern(leads) -> re.Pattern[str]:
+    """Where one of ``leads`` (lower-case texts) starts a word of lower-cased text: their first
+    ``[a-z0-9]`` runs after ``\\b`` (a pattern that needs one of the leads there needs this)."""
+    runs = sorted({_LEAD_RUN.match(lead).group() for lead in leads})
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, runs)) + ")")
 
 
-def _matches_at(twin: re.Pattern[str], starts: list[int], text: str, lowered: str) -> list[_TextMatch]:
-    """``twin.finditer(lowered)`` as :class:`_TextMatch` over ``text``, trying only the offsets ``starts``.
+# Statement patterns (run through their lowered twins on ASCII text), then the relative-date pattern.
+_STATEMENT_TWINS = _POLICY_TWINS + (_ACCOUNT_TWIN, _ACCOUNT_VALUE_TWIN)
 
-    Exact when no match can start anywhere else: finditer tries every offset from the end
-    of the previous match on, and the offsets in between cannot match. The pattern is tried
-    at every offset in one C-level ``map`` (most offsets do not match); a match that starts
-    inside the previous one is then dropped, as finditer would never have tried there.
-    """
-    found = list(filter(None, map(twin.match, repeat(lowered), starts)))
-    if not found:
-        return []
-    out: list[_TextMatch] = []
-    end = 0
-    for m in found:
-        if m.start() >= end:
-            end = m.end()
-            out.append(_TextMatch(text, m.start(), end))
-    return out
+
+class _Can:
+    """Slots of :data:`_LOWERED_GATE` after the statement twins (``range(len(_STATEMENT_TWINS))``)."""
+
+    URL, VERSION, MONEY, PERCENT, TIME, DATE, RATING, LABELED, RELATIVE_DATE = range(
+        len(_STATEMENT_TWINS), len(_STATEMENT_TWINS) + 9)
+    PROMO_LEAD, UI_NOUN, DURATION, COUNT, LIMIT_BEFORE, FOUND_BEFORE = range(
+        len(_STATEMENT_TWINS) + 9, len(_STATEMENT_TWINS) + 15)
+
+
+# Which patterns can match lower-cased ASCII text at all, from one RE2 scan (see toolkit._pattern_gate):
+# most replies hold none of most of them, and each skipped one saves a pass of Python's engine.
+# Case-insensitive patterns (the duration, count and limit ones) match where they match the
+# original text; PROMO_RE and UI_NOUN_AFTER_RE (case-sensitive) need one of their lead words
+# there, in any case.
+_LOWERED_GATE = PatternGate(
+    list(_STATEMENT_TWINS)
+    + [_URL_TWIN, _VERSION_TWIN, _MONEY_TWIN, _PERCENT_TWIN, _TIME_TWIN, DATE_TWIN, _RATING_TWIN, _LABELED_TWIN,
+       _RELATIVE_DATE_TWIN]
+    + [_lead_word_pattern(_lead_prefixes(PROMO_RE.pattern)), _lead_word_pattern(_UI_NOUNS),
+       _DURATION_AT, _COUNT_AT, _LIMIT_BEFORE, _FOUND_BEFORE]
+)
+
+
+def _twin_matches(twin: re.Pattern[str], text: str, lowered: str) -> list[_TextMatch]:
+    """``twin.finditer(lowered)`` as :class:`_TextMatch` objects over ``text`` (its ASCII original)."""
+    return [_TextMatch(text, *m.span()) for m in twin.finditer(lowered)]
 
 
 def _gated(found: list, lowered: str, gate: tuple[str, ...]) -> list:
     """``found`` (matches), or [] when ``lowered`` holds none of the ``gate`` substrings.
 
-    The literal gates came first when patterns scanned the whole text; with candidate offsets
-    the matches are cheaper than the gate, so the gate is only checked when something matched.
+    The literal gates came first when patterns scanned the whole text; behind the RE2 gate
+    the matches are rare, so the literal gate is only checked when something matched.
     """
     if found and not any(map(lowered.__contains__, gate)):
         return []
     return found
 
 
-def _extract_statements(text: str, out: list[KnowledgeSpan], lowered: str,
-                        candidates: list[list[int]] | None) -> None:
-    """Policy, availability and account statements (``candidates``: from :func:`_statement_candidates`, ASCII text)."""
+def _extract_statements(text: str, out: list[KnowledgeSpan], lowered: str, possible: frozenset[int] | None) -> None:
+    """Policy, availability and account statements (``possible``: :data:`_LOWERED_GATE`'s answer for ASCII text)."""
     seen: list[tuple[int, int]] = []
     contains = lowered.__contains__  # literal gates: substring tests beat a regex alternation
 
     def matches(k: int, regex: re.Pattern[str], gate: tuple[str, ...]):
-        if candidates is None:
+        if possible is None:
             return regex.finditer(text) if any(map(contains, gate)) else ()
-        if not candidates[k]:
+        if k not in possible:
             return ()
-        return _gated(_matches_at(_STATEMENT_TWINS[k], candidates[k], text, lowered), lowered, gate)
+        return _gated(_twin_matches(_STATEMENT_TWINS[k], text, lowered), lowered, gate)
 
     for k, ((regex, reason, score), gate) in enumerate(zip(POLICY_RES, _POLICY_GATES)):
         for m in matches(k, regex, gate):
