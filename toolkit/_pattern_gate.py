@@ -157,9 +157,10 @@ class PatternGate:
     def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
         self._patterns = tuple(patterns)
         options = re2.Options()
-        # RE2::Set reports "no match" when its DFA runs out of memory: give it room to spare
-        # (allocated only as states are built; the patterns here need well under 1 MB).
-        options.max_mem = 256 << 20
+        # RE2::Set would report "no match" if its DFA could not be built at all: give it room. The
+        # state cache grows as new kinds of text come (~17 MB over 200,000 replies for the
+        # knowledge gate) and is dropped and rebuilt when full, so memory stays bounded.
+        options.max_mem = 64 << 20
         self._set = re2.Set.SearchSet(options)
         for pattern in self._patterns:
             self._set.Add(re2_superset(pattern))

@@ -632,25 +632,25 @@ def _has_unit_hint(text: str, lowered: str) -> bool:
 _RELATIVE_HINT = ("tomorrow", "tonight", "yesterday", "next ", "this ")
 _DIGIT_START = re.compile(r"\d(?<![\w.,]\d)")  # a digit not after a word character, "." or ","; lookbehind last: faster scan
 _NUM_AT = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+(?:-[A-Za-z]+)?")
-_DURATION_AT = re.compile(
-    r"(" + _NUM_TOKEN + r")(?:\s?(?:-|–|to|or)\s?(" + _NUM_TOKEN + r"))?[\s-]+(?:full\s+)?(?:business |working |calendar )?"
-    r"(?:days?|weeks?|months?|years?|hours?|hrs?|minutes?|mins?|seconds?|secs?|nights?)\b",
-    _I,
+# What follows the number in a duration ("3 business days", "two to three weeks") and in a count.
+_DURATION_TAIL = (
+    r"(?:\s?(?:-|–|to|or)\s?(" + _NUM_TOKEN + r"))?[\s-]+(?:full\s+)?(?:business |working |calendar )?"
+    r"(?:days?|weeks?|months?|years?|hours?|hrs?|minutes?|mins?|seconds?|secs?|nights?)\b"
 )
-_COUNT_AT = re.compile(
-    r"" + _NUM_TOKEN + r"\s+(?:(?:\w+[\s-]){0,2})?(?P<result>" + _RESULT_NOUNS + r")\b"
-    r"|" + _NUM_TOKEN + r"\s+(?:" + _COUNT_NOUNS + r")\b",
-    _I,
-)
+_COUNT_RESULT_TAIL = r"\s+(?:(?:\w+[\s-]){0,2})?(?P<result>" + _RESULT_NOUNS + r")\b"
+_COUNT_NOUN_TAIL = r"\s+(?:" + _COUNT_NOUNS + r")\b"
+_DURATION_AT = re.compile(r"(" + _NUM_TOKEN + r")" + _DURATION_TAIL, _I)
+_COUNT_AT = re.compile(_NUM_TOKEN + _COUNT_RESULT_TAIL + r"|" + _NUM_TOKEN + _COUNT_NOUN_TAIL, _I)
 # "ages 4 to 9", "gate B12", "platform 3", "size 10": a number that names something specific
 LABELED_NUMBER_RE = re.compile(
     r"\b(?:ages?|aged|sizes?|grades?|levels?|gate|terminal|platform|aisle|row|seat|room|suite|building|channel|"
     r"extension|ext\.|pier|dock|lane|counter|window|booth|stand|locker)\s+#?[A-Z]?\d+[A-Z]?(?:\s*(?:to|-|–|through|and)\s*\d+)?\b",
     _I,
 )
+_FOUND_PREFIX = (r"\b(?:found|there (?:are|is)|there're|i have|we have|i've got|i got|returned|came up with|"
+                 r"located|see|shows?|lists?)\s+(?:you\s+)?(?:about\s+|around\s+|over\s+|exactly\s+)?")
 _LIMIT_BEFORE = re.compile(r"\b" + _LIMIT_PREFIX + r"\s+$", _I)
-_FOUND_BEFORE = re.compile(r"\b(?:found|there (?:are|is)|there're|i have|we have|i've got|i got|returned|came up with|"
-                           r"located|see|shows?|lists?)\s+(?:you\s+)?(?:about\s+|around\s+|over\s+|exactly\s+)?$", _I)
+_FOUND_BEFORE = re.compile(_FOUND_PREFIX + "$", _I)
 
 
 def _number_starts(text: str) -> list[int]:
@@ -1086,17 +1086,30 @@ class _Can:
         len(_STATEMENT_TWINS) + 9, len(_STATEMENT_TWINS) + 15)
 
 
+# Durations and counts as the gate looks for them: from a place where _number_starts finds a
+# number (a digit or a number word, "a" / "an" only for durations, at a word start or after
+# "_"), what _DURATION_AT or _COUNT_AT match there, or what _LIMIT_BEFORE / _FOUND_BEFORE find
+# just before it. Any match the count and duration loops can find is a match of these.
+_NUMBER_WORD_FIRST = "|".join(sorted({word.split("-")[0] for word in _NUMBER_WORD_SET}))
+_COUNT_TOKEN = r"(?:\d+(?:\.\d+)?|(?:" + _NUMBER_WORD_FIRST + r")(?:-[a-z]+)?)"
+_DURATION_TOKEN = r"(?:\d+(?:\.\d+)?|(?:" + _NUMBER_WORD_FIRST + r"|an?)(?:-[a-z]+)?)"
+_DURATION_SOMEWHERE = re.compile(r"(?:\b|_)" + _DURATION_TOKEN + _DURATION_TAIL, _I)
+_COUNT_SOMEWHERE = re.compile(r"(?:\b|_)" + _COUNT_TOKEN + r"(?:" + _COUNT_RESULT_TAIL + r"|" + _COUNT_NOUN_TAIL + r")", _I)
+_LIMIT_THEN_COUNT = re.compile(r"\b" + _LIMIT_PREFIX + r"\s+" + _COUNT_TOKEN, _I)
+_FOUND_THEN_COUNT = re.compile(_FOUND_PREFIX + _COUNT_TOKEN, _I)
+
+
 # Which patterns can match lower-cased ASCII text at all, from one RE2 scan (see toolkit._pattern_gate):
 # most replies hold none of most of them, and each skipped one saves a pass of Python's engine.
-# Case-insensitive patterns (the duration, count and limit ones) match where they match the
-# original text; PROMO_RE and UI_NOUN_AFTER_RE (case-sensitive) need one of their lead words
-# there, in any case.
+# The duration and count patterns are case-insensitive: they match the lower-cased text where
+# they match the original; PROMO_RE and UI_NOUN_AFTER_RE (case-sensitive) need one of their
+# lead words there, in any case.
 _LOWERED_GATE = PatternGate(
     list(_STATEMENT_TWINS)
     + [_URL_TWIN, _VERSION_TWIN, _MONEY_TWIN, _PERCENT_TWIN, _TIME_TWIN, DATE_TWIN, _RATING_TWIN, _LABELED_TWIN,
        _RELATIVE_DATE_TWIN]
     + [_lead_word_pattern(_lead_prefixes(PROMO_RE.pattern)), _lead_word_pattern(_UI_NOUNS),
-       _DURATION_AT, _COUNT_AT, _LIMIT_BEFORE, _FOUND_BEFORE]
+       _DURATION_SOMEWHERE, _COUNT_SOMEWHERE, _LIMIT_THEN_COUNT, _FOUND_THEN_COUNT]
 )
 
 
