@@ -1113,6 +1113,9 @@ _LOWERED_GATE = PatternGate(
 )
 
 
+_STATEMENT_SLOTS = frozenset(range(len(_STATEMENT_TWINS)))
+
+
 def _twin_matches(twin: re.Pattern[str], text: str, lowered: str) -> list[_TextMatch]:
     """``twin.finditer(lowered)`` as :class:`_TextMatch` objects over ``text`` (its ASCII original)."""
     return [_TextMatch(text, *m.span()) for m in twin.finditer(lowered)]
@@ -1131,6 +1134,8 @@ def _gated(found: list, lowered: str, gate: tuple[str, ...]) -> list:
 
 def _extract_statements(text: str, out: list[KnowledgeSpan], lowered: str, possible: frozenset[int] | None) -> None:
     """Policy, availability and account statements (``possible``: :data:`_LOWERED_GATE`'s answer for ASCII text)."""
+    if possible is not None and possible.isdisjoint(_STATEMENT_SLOTS):
+        return  # no statement pattern can match (most replies)
     seen: list[tuple[int, int]] = []
     contains = lowered.__contains__  # literal gates: substring tests beat a regex alternation
 
