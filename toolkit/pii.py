@@ -303,7 +303,8 @@ def may_contain_pii(text: str, kinds: Iterable[str] | None = None) -> bool:
     test many texts joined by white space and skip them all at once.
     """
     wanted = _check_kinds(kinds)
-    if text.isascii() and _ascii_screen(wanted).search(text) is None:
+    # (searched as bytes: RE2 reads UTF-8, and for a str the wrapper converts offsets both ways)
+    if text.isascii() and _ascii_screen(wanted).search(text.encode("ascii")) is None:
         return False
     return _passes_cue_tests(text, wanted)
 
