@@ -333,3 +333,59 @@ def test_the_secret_cue_test_is_a_substring_test(text: str) -> None:
     from toolkit.pii import _SECRET_CUES, _has_secret_cue
 
     assert _has_secret_cue(text) == any(cue in text for cue in _SECRET_CUES)
+
+
+# --------------------------------------------------------------------------- the ASCII screen of may_contain_pii
+
+
+def test_the_screen_classes_are_pythons_on_ascii() -> None:
+    import re2
+
+    from toolkit.pii import _ASCII_SPACE
+
+    for char in map(chr, range(128)):
+        assert (re.fullmatch(r"\s", char) is not None) == (re2.fullmatch(_ASCII_SPACE, char) is not None), repr(char)
+        # the screen's \b is RE2's: it must agree with Python's wherever the text is ASCII
+        assert (re.fullmatch(r"\w", char) is not None) == (re2.fullmatch(r"\w", char) is not None), repr(char)
+
+
+def _any_case(words: list[str]) -> st.SearchStrategy[str]:
+    return st.sampled_from(words).flatmap(
+        lambda word: st.lists(st.booleans(), min_size=len(word), max_size=len(word)).map(
+            lambda upper: "".join(c.upper() if u else c for c, u in zip(word, upper))
+        )
+    )
+
+
+_SPACE_PIECES = st.sampled_from(["", " ", "  ", "\n", "\t", "\x0b", "\x0c", "\r", "\x1c", "\x1f", "\x85", "\xa0", "\u2003"])
+_ASSIGNMENT_PIECES = st.tuples(
+    _any_case(["password", "passwd", "pwd", "passcode", "api_key", "api-key", "apikey", "api_secret", "secret-key",
+               "client_secret", "access_token", "auth-token", "privatekey", "passes", "monkey", "token", "key"]),
+    st.sampled_from(["", '"', "'"]),
+    _SPACE_PIECES,
+    st.sampled_from([":", "=", "is", "IS", "iS", "is:", "ist", "", "->"]),
+    _SPACE_PIECES,
+    st.sampled_from(["", '"', "'"]),
+    st.text(alphabet="abcxyzXYZ09_-.!/\"',;<>é<>ı ", max_size=10),
+).map("".join)
+_SCREEN_PIECES = st.one_of(
+    _ASSIGNMENT_PIECES,
+    _any_case(["http://a.io/x?id=7", "https://b.io", "http", "www.site.com/?id=7", "www", "mailto", "sk-", "akia", "eyj",
+               "bearer", "basic", "xox", "ghp_", "_live_", "glpat-", "private key-----", "aiza"]),
+    _PII_PIECES,
+    st.text(alphabet="abcXYZ :=@.'\"\x0b\u00e9\u0130\u212a", max_size=12),
+)
+_SCREEN_KINDS = st.sampled_from([None, ("secret", "url", "email", "iban", "card", "ip", "phone", "address"), ("secret",),
+                                 ("url",), ("email",), ("phone",), ("person",), ("secret", "url"), ()])
+
+
+@given(st.lists(st.tuples(_SCREEN_PIECES, _SPACE_PIECES), max_size=6), _SCREEN_KINDS)
+@settings(max_examples=1500, deadline=None)
+def test_the_ascii_screen_never_changes_the_quick_test(pieces: list[tuple[str, str]], kinds: tuple[str, ...] | None) -> None:
+    from toolkit.pii import _check_kinds, _passes_cue_tests
+
+    text = "".join(piece + space for piece, space in pieces)
+    expected = _passes_cue_tests(text, _check_kinds(kinds))
+    assert may_contain_pii(text, kinds) == expected
+    ascii_only = text.encode("ascii", "ignore").decode()
+    assert may_contain_pii(ascii_only, kinds) == _passes_cue_tests(ascii_only, _check_kinds(kinds))

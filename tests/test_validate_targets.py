@@ -309,6 +309,105 @@ def test_fast_path_covers_tools_and_tool_calls():
     assert not _CHECKERS["mistral"]._fast_valid(record)  # 'call_1' is not a Mistral id: the schema reports it
 
 
+# ---------------------------------------------------------------------- the {"role", "content": str} shortcuts
+
+_OPENAI_STYLE = sorted(name for name, target in TARGETS.items() if target.family == "openai")
+_plain_message = st.builds(lambda role, content: {"role": role, "content": content},
+                           st.sampled_from(["system", "developer", "user", "assistant", "tool", "function", "x"]),
+                           st.sampled_from(["", " \n", "hi", "<|im_end|> hi", "x" * 300]))
+
+
+@st.composite
+def _mixed_record(draw):
+    record = draw(_fast_record())
+    record["messages"] = draw(st.lists(st.one_of(_plain_message, _fast_message()), max_size=6))
+    return record
+
+
+def _with_key_on_plain(record: dict, key: str, value) -> dict:
+    """``record`` with ``key`` added to its ``{"role", "content": str}`` messages, which sends them down the general path."""
+    messages = [{**m, key: value} if len(m) == 2 and type(m.get("content")) is str else m for m in record["messages"]]
+    return {**record, "messages": messages}
+
+
+def _openai_view(checker: RecordChecker, record: dict) -> tuple[list, list]:
+    from toolkit.validation.checker import _collector
+
+    found: list = []
+    msgs = checker._openai_record(record, _collector(found, "f.jsonl", 1))
+    return ([(d.code, d.message, d.pointer, d.severity, d.hint) for d in found],
+            [(m.texts, m.trainable, m.extra) for m in msgs])
+
+
+@given(_mixed_record())
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_plain_messages_get_what_the_general_path_gives(record):
+    from toolkit.validation.checker import _has_non_text_part, _joined
+
+    for target in _OPENAI_STYLE:
+        checker = _CHECKERS[target]
+        # a non-empty name is accepted wherever a plain message is, and a weight of 1 changes nothing the
+        # message walk looks at: both records must get the same answers
+        assert checker._fast_valid(record) == checker._fast_valid(_with_key_on_plain(record, "name", "n")), target
+        view = _openai_view(checker, record)
+        assert view == _openai_view(checker, _with_key_on_plain(record, "weight", 1)), target
+        assistants = [m for m in record["messages"] if m.get("role") == "assistant"]
+        nothing_trains = checker.target.weight and any(m.get("weight") == 0 for m in assistants) and not any(
+            m.get("weight") != 0 and (_joined(m.get("content")).strip() or m.get("tool_calls") or _has_non_text_part(m.get("content")))
+            for m in assistants)
+        assert ("T002" in [code for code, *_ in view[0]]) == bool(nothing_trains), target
+
+
+def _order_as_documented(target, sequence, base, add, *, last_rule):
+    """The ordering rules checked one by one, as ``RecordChecker._order`` must report them."""
+    from toolkit.diagnostics import pointer
+    from toolkit.validation.checker import _alternation_problem
+
+    seen_turn = False
+    for i, role, _ in sequence:
+        if role in ("system", "developer"):
+            if seen_turn and target.system_first:
+                add("S004", f"{role} message after the conversation started (message {i})", pointer(*base, i),
+                    severity=target.system_first)
+        else:
+            seen_turn = True
+    turns = [(i, role, m) for i, role, m in sequence if role not in ("system", "developer")]
+    if turns and target.first_user and turns[0][1] != "user":
+        add("S005", f"the conversation starts with '{turns[0][1]}'; {target.name} requires the first turn to be the user's",
+            pointer(*base, turns[0][0], "role"), severity=target.first_user)
+    if target.alternate:
+        for previous, current in zip(turns, turns[1:]):
+            problem = _alternation_problem(previous[1], previous[2], current[1])
+            if problem:
+                add("S005", f"{problem} (messages {previous[0]} and {current[0]}); {target.name} requires user and "
+                            "assistant turns to alternate", pointer(*base, current[0], "role"), severity=target.alternate)
+    if last_rule and target.last_assistant:
+        if not any(role == "assistant" for _, role, _ in turns):
+            add("S006", "the example has no assistant message", pointer(*base) if base else "/messages",
+                severity=target.last_assistant)
+        elif turns[-1][1] != "assistant":
+            add("S006", f"the last message is from '{turns[-1][1]}', not the assistant", pointer(*base, turns[-1][0]),
+                severity=target.last_assistant)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["system", "developer", "user", "assistant", "tool", "function"]), st.booleans(),
+                          st.integers(1, 2)), max_size=7),
+       st.sampled_from([(), ("messages",), ("input", "messages")]), st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_order_checks_report_what_the_rules_say(roles, base, last_rule):
+    from toolkit.validation.checker import _collector
+
+    positions = [sum(step for *_, step in roles[: k + 1]) for k in range(len(roles))]  # non-dict messages leave gaps
+    sequence = [(i, role, {"role": role, "tool_calls": [_good_call]} if calls else {"role": role})
+                for i, (role, calls, _) in zip(positions, roles)]
+    for target, checker in _CHECKERS.items():
+        found: list = []
+        expected: list = []
+        checker._order(sequence, base, _collector(found, "f.jsonl", 1), last_rule=last_rule)
+        _order_as_documented(checker.target, sequence, base, _collector(expected, "f.jsonl", 1), last_rule=last_rule)
+        assert found == expected, target
+
+
 def test_pointers_escape_keys_per_rfc_6901():
     found, _ = RecordChecker("openai").check({"messages": [U, A], "a/b~c": 1})
     assert [(d.code, d.pointer) for d in found] == [("S001", "/a~1b~0c")]

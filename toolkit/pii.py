@@ -48,6 +48,7 @@ from typing import Iterable, Iterator, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 import phonenumbers
+import re2
 from phonenumbers import Leniency
 
 from toolkit._text import has_digit
@@ -260,6 +261,40 @@ def _has_secret_cue(text: str) -> bool:
     return any(pattern.search(text) for pattern in _SECRET_CUE_PATTERNS)
 
 
+# On ASCII text one RE2 scan rules out most texts before _passes_cue_tests, whose tests take
+# several passes (a lower-casing, a dozen substring tests, and the assignment detector wherever
+# prose says "password" or "token"). A screen is a necessary condition of those tests for the
+# kinds wanted: a digit, "@", a secret's cue, "http"/"www." in any case, or an assignment whose
+# value holds something besides the letters a-z (_find_assignments skips such values as prose).
+# Python's \s, \w and \b are wider than RE2's beyond ASCII, hence ASCII text only.
+_ASCII_SPACE = r"[\t-\r\x1c-\x1f ]"  # Python's \s on ASCII text (RE2's \s lacks \v and \x1c-\x1f)
+_ASCII_VALUE_CHAR = r"""[^\t-\r\x1c-\x1f "',;<>]"""
+_ASCII_VALUE_CHAR_BUT_A_TO_Z = r"""[^\t-\r\x1c-\x1f "',;<>a-z]"""
+_ASSIGNMENT_SCREEN = (
+    "(?i:" + _SECRET_ASSIGNMENT_KEYS + '"?' + _ASCII_SPACE + r"*(?:[:=]|\bis\b)" + _ASCII_SPACE + "*[\"']?)"
+    + _ASCII_VALUE_CHAR + "*" + _ASCII_VALUE_CHAR_BUT_A_TO_Z
+)
+_ASCII_SCREENS: dict[frozenset[str], re2._Regexp] = {}
+
+
+def _ascii_screen(wanted: frozenset[str]) -> re2._Regexp:
+    """An RE2 pattern found in every ASCII text that :func:`_passes_cue_tests` accepts for ``wanted``."""
+    screen = _ASCII_SCREENS.get(wanted)
+    if screen is None:
+        alternatives: list[str] = []
+        if wanted & _DIGIT_KINDS:
+            alternatives.append("[0-9]")
+        if "email" in wanted:
+            alternatives.append("@")
+        if "secret" in wanted:
+            alternatives.extend(re2.escape(cue) for cue in _SECRET_CUES)
+            alternatives.append(_ASSIGNMENT_SCREEN)
+        if "url" in wanted:
+            alternatives.append(r"(?i:http|www\.)")
+        screen = _ASCII_SCREENS[wanted] = re2.compile("|".join(alternatives) or r"[^\s\S]")
+    return screen
+
+
 def may_contain_pii(text: str, kinds: Iterable[str] | None = None) -> bool:
     """A quick test: ``False`` only when :func:`find_pii` (without ``names``/``extra``) finds nothing.
 
@@ -268,6 +303,14 @@ def may_contain_pii(text: str, kinds: Iterable[str] | None = None) -> bool:
     test many texts joined by white space and skip them all at once.
     """
     wanted = _check_kinds(kinds)
+    # (searched as bytes: RE2 reads UTF-8, and for a str the wrapper converts offsets both ways)
+    if text.isascii() and _ascii_screen(wanted).search(text.encode("ascii")) is None:
+        return False
+    return _passes_cue_tests(text, wanted)
+
+
+def _passes_cue_tests(text: str, wanted: frozenset[str]) -> bool:
+    """:func:`may_contain_pii` for any text, without the ASCII screen."""
     if wanted & _DIGIT_KINDS and has_digit(text):
         return True
     if "email" in wanted and "@" in text:

@@ -100,6 +100,12 @@ def _joined(content: Any) -> str:
     return ""
 
 
+def _report_empty(add, role: str, message_location: tuple) -> None:
+    """S007 for an empty message: an error for the assistant's, a warning for the others."""
+    add("S007", f"{role} message is empty", pointer(*message_location, "content"),
+        severity=Severity.ERROR if role == "assistant" else Severity.WARNING)
+
+
 def _has_non_text_part(content: Any) -> bool:
     return isinstance(content, list) and any(isinstance(p, dict) and p.get("type") not in ("text", None) for p in content)
 
@@ -211,17 +217,17 @@ class RecordChecker:
         """T001 for a record :meth:`check_structure` parsed, and its token figures (``None`` when
         ``limit_only`` and its size proves it under the limit)."""
         msgs, record, family = parsed
+        if self.limit_only and self._surely_under_limit(msgs, record, family):
+            return [], None
         out: list[Diagnostic] = []
         add = _collector(out, file, line)
-        figures = None
-        if not (self.limit_only and self._surely_under_limit(msgs, record, family)):
-            figures = self._count(msgs, record.get("tools") if family == "openai" else None)
-            if family == "dpo" and isinstance(record.get("input"), dict) and record["input"].get("tools"):
-                figures = self._count(msgs, record["input"]["tools"])
-            if self.limit is not None and figures.total > self.limit:
-                main = _MAIN_LIST.get(self.target.schema)
-                add("T001", f"example has ~{figures.total:,} tokens (estimate, {self.encoding_name}), over the "
-                            f"{self.limit:,}-token limit {self.limit_source}", pointer(main) if main else "")
+        figures = self._count(msgs, record.get("tools") if family == "openai" else None)
+        if family == "dpo" and isinstance(record.get("input"), dict) and record["input"].get("tools"):
+            figures = self._count(msgs, record["input"]["tools"])
+        if self.limit is not None and figures.total > self.limit:
+            main = _MAIN_LIST.get(self.target.schema)
+            add("T001", f"example has ~{figures.total:,} tokens (estimate, {self.encoding_name}), over the "
+                        f"{self.limit:,}-token limit {self.limit_source}", pointer(main) if main else "")
         return out, figures
 
     # ------------------------------------------------------------------ schema
@@ -259,6 +265,9 @@ class RecordChecker:
             if type(m) is not dict:
                 return False
             role = m.get("role")
+            if len(m) == 2 and type(m.get("content")) is str and (
+                    role == "user" or role == "assistant" or role == "system" or (role == "developer" and not mistral)):
+                continue  # {"role", "content": str} (most messages): what the branches below accept
             if role == "assistant":
                 if not _fast_assistant(m, mistral):
                     return False
@@ -446,18 +455,28 @@ class RecordChecker:
         msgs: list[_Msg] = []
         sequence: list[tuple[int, str, dict]] = []
         calls: dict[str, list] = {}  # id -> [message index, call index, answered]
+        zero_weight = False  # an assistant message has weight 0 (then T002 looks for one that trains)
         for i, m in enumerate(messages):
             if not isinstance(m, dict):
                 continue
-            mp = (*base, i)
             role = m.get("role")
             if not isinstance(role, str):
                 continue
             if target.roles and role not in target.roles and role in {"system", "developer", "user", "assistant", "tool", "function"}:
                 if not self._schema_flags_role(role):
                     add("S002", f"role '{role}' is not accepted by {target.name}; use one of: {', '.join(sorted(target.roles))}",
-                        pointer(*mp, "role"))
+                        pointer(*base, i, "role"))
             content = m.get("content")
+            if type(content) is str and len(m) == 2:
+                # Only "role" and "content" (most messages): no calls, results, name or weight to
+                # check, so what the general path below does reduces to this.
+                if (not content or content.isspace()) and role in ("system", "developer", "user", "assistant"):
+                    _report_empty(add, role, (*base, i))
+                msgs.append(_Msg([((*base, i, "content"), content)], role == "assistant"))
+                if role in _OPENAI_ROLES:
+                    sequence.append((i, role, m))
+                continue
+            mp = (*base, i)
             tool_calls = m.get("tool_calls") if isinstance(m.get("tool_calls"), list) else None
             # emptiness
             if type(content) is str:
@@ -469,8 +488,7 @@ class RecordChecker:
                 empty = False
             if empty and role in ("system", "developer", "user", "assistant") and not tool_calls \
                     and not isinstance(m.get("function_call"), dict):
-                severity = Severity.ERROR if role == "assistant" else Severity.WARNING
-                add("S007", f"{role} message is empty", pointer(*mp, "content"), severity=severity)
+                _report_empty(add, role, mp)
             # tool calls
             texts = [((*mp, "content"), content)] if type(content) is str else _content_texts(content, (*mp, "content"))
             extra = 0
@@ -512,6 +530,8 @@ class RecordChecker:
             if m.get("name"):
                 extra += TOKENS_PER_NAME
             trainable = role == "assistant" and (m.get("weight") != 0 if weights else True)
+            if role == "assistant" and m.get("weight") == 0:
+                zero_weight = True
             msgs.append(_Msg(texts, trainable, extra))
             if role in _OPENAI_ROLES:
                 sequence.append((i, role, m))
@@ -521,9 +541,9 @@ class RecordChecker:
                 add("S008", f"tool call '{cid}' gets no tool result before the conversation continues",
                     pointer(*base, i, "tool_calls", j))
         self._order(sequence, base, add, last_rule=last_rule)
-        if weights:
+        if weights and zero_weight:
             assistants = [m for _, r, m in sequence if r == "assistant"]
-            if any(m.get("weight") == 0 for m in assistants) and not any(
+            if not any(
                 m.get("weight") != 0 and (_joined(m.get("content")).strip() or m.get("tool_calls") or _has_non_text_part(m.get("content")))
                 for m in assistants
             ):
@@ -541,15 +561,14 @@ class RecordChecker:
     def _order(self, sequence: list[tuple[int, str, dict]], base: tuple, add, *, last_rule: bool) -> None:
         """System position, first turn, alternation and last turn for OpenAI-style roles."""
         t = self.target
-        seen_turn = False
-        for i, role, _ in sequence:
-            if role in ("system", "developer"):
-                if seen_turn and t.system_first:
+        turns = [entry for entry in sequence if entry[1] != "system" and entry[1] != "developer"]
+        # unless all system messages lead, the first turn is not where their count puts it
+        if t.system_first and turns and turns[0] is not sequence[len(sequence) - len(turns)]:
+            started = turns[0][0]
+            for i, role, _ in sequence:
+                if i > started and (role == "system" or role == "developer"):
                     add("S004", f"{role} message after the conversation started (message {i})", pointer(*base, i),
                         severity=t.system_first)
-            else:
-                seen_turn = True
-        turns = [(i, role, m) for i, role, m in sequence if role not in ("system", "developer")]
         if turns and t.first_user and turns[0][1] != "user":
             add("S005", f"the conversation starts with '{turns[0][1]}'; {t.name} requires the first turn to be the user's",
                 pointer(*base, turns[0][0], "role"), severity=t.first_user)
@@ -562,10 +581,10 @@ class RecordChecker:
                         add("S005", f"{problem} (messages {previous[0]} and {current[0]}); {t.name} requires user and assistant turns to alternate",
                             pointer(*base, current[0], "role"), severity=t.alternate)
                 previous = current
-        if last_rule and t.last_assistant:
+        if last_rule and t.last_assistant and not (turns and turns[-1][1] == "assistant"):
             if not any(role == "assistant" for _, role, _ in turns):
                 add("S006", "the example has no assistant message", pointer(*base) if base else "/messages", severity=t.last_assistant)
-            elif turns and turns[-1][1] != "assistant":
+            else:
                 add("S006", f"the last message is from '{turns[-1][1]}', not the assistant", pointer(*base, turns[-1][0]),
                     severity=t.last_assistant)
 
