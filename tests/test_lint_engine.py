@@ -406,3 +406,25 @@ def test_context_messages_keep_mappings_that_are_not_dicts():
     ctx = ExampleContext({"messages": [{"role": "user", "content": "q"}, "junk", view, None]})
     assert ctx.messages == [{"role": "user", "content": "q"}, view]
     assert ctx.last_assistant_index == 1
+
+
+def test_lint_restores_the_callers_gc_thresholds():
+    """The engine collects cyclic garbage rarely while it runs (speed), and leaves a library caller's settings as they were."""
+    import gc
+
+    seen = []
+
+    def records():
+        yield ex("SHOUT")
+        seen.append(gc.get_threshold())  # read while the engine consumes the records
+        yield ex("calm")
+
+    before = gc.get_threshold()
+    gc.set_threshold(321, 7, 9)
+    try:
+        diagnostics = list(lint(records(), select=TEST_SELECT))
+        assert seen == [(10_000, 50, 50)]
+        assert [d.code for d in diagnostics] == ["X901"]
+        assert gc.get_threshold() == (321, 7, 9)
+    finally:
+        gc.set_threshold(*before)
