@@ -60,52 +60,69 @@ def _comparable_text(ctx: ExampleContext, roles: tuple[str, ...]) -> str:
     return text
 
 
-_TAG_WORDS: dict[Any, list[str]] = {}
+# role -> (normalised text of the tag ``<role>``, its number of words, their word hashes)
+_TAGS: dict[Any, tuple[str, int, bytes]] = {}
 
 
-def _tag_words(role: Any) -> list[str] | None:
-    """The normalised words of a role tag ``<role>``, ``None`` when the tag is not ASCII."""
+def _tag(role: Any) -> tuple[str, int, bytes] | None:
+    """The normalised text, word count and word hashes of a role tag ``<role>``, ``None`` when the tag is not ASCII."""
     try:
-        words = _TAG_WORDS.get(role)
+        value = _TAGS.get(role)
     except TypeError:  # an unhashable role value
-        words = None
-    if words is None:
+        value = None
+    if value is None:
         tag = f"<{role}>"
         if not tag.isascii():
             return None
         words = normalize_words(tag)
-        if len(_TAG_WORDS) < 1024:
+        value = (" ".join(words), len(words), word_hash_bytes(words))
+        if len(_TAGS) < 1024:
             try:
-                _TAG_WORDS[role] = words
+                _TAGS[role] = value
             except TypeError:
                 pass
-    return words
+    return value
 
 
-def _composed_words(ctx: ExampleContext, upto: int, wanted: set[str]) -> list[str] | None:
-    """``normalize_words("\\n".join(f"<{role}> {text}" ...))`` over ``messages[:upto]`` whose role is
-    wanted, from the per-message words; ``None`` when some text or tag is not ASCII."""
+def _message_text(ctx: ExampleContext, index: int) -> str:
+    """``" ".join(message_words(ctx)[index])`` (which must not be ``None``), cached: D001 and D003
+    compose their texts from these, so each word is copied once, not once per composition."""
+    state = ctx.__dict__
+    texts = state.get("_ftkit_dup_message_texts")
+    if texts is None:
+        texts = state["_ftkit_dup_message_texts"] = [None] * len(ctx.texts)
+    value = texts[index]
+    if value is None:
+        value = texts[index] = " ".join(_message_words(ctx)[index])  # type: ignore[index]
+    return value
+
+
+def _composed_text(ctx: ExampleContext, upto: int, wanted: set[str]) -> tuple[str, int] | None:
+    """``normalize_text("\\n".join(f"<{role}> {text}" ...))`` over ``messages[:upto]`` whose role is
+    wanted, and its number of words, from the per-message words; ``None`` when some text or tag
+    is not ASCII."""
     per_message = _message_words(ctx)
     if per_message is None:
         return None
-    words: list[str] = []
-    for message, message_words in zip(ctx.messages[:upto], per_message[:upto]):
+    parts: list[str] = []
+    count = 0
+    for index, (message, words) in enumerate(zip(ctx.messages[:upto], per_message)):
         role = message.get("role")
         if role in wanted:
-            tag = _tag_words(role)
+            tag = _tag(role)
             if tag is None:
                 return None
-            words += tag
-            words += message_words
-    return words
-
-
-_TAG_HASHES: dict[Any, bytes] = {}
+            parts.append(tag[0])
+            count += tag[1]
+            if words:  # an empty message adds no word, hence no separator
+                parts.append(_message_text(ctx, index))
+                count += len(words)
+    return " ".join(parts), count
 
 
 def _composed_word_hashes(ctx: ExampleContext, roles: tuple[str, ...]) -> bytes | None:
-    """``word_hash_bytes`` of the words ``_normalized`` hashes, from each message's cached hashes
-    (shared with Q003); ``None`` when those words were not composed from the per-message words."""
+    """``word_hash_bytes`` of the words of ``_normalized``'s text, from each message's cached hashes
+    (shared with Q003); ``None`` when that text was not composed from the per-message words."""
     if _message_words(ctx) is None:
         return None
     wanted = set(roles)
@@ -113,33 +130,37 @@ def _composed_word_hashes(ctx: ExampleContext, roles: tuple[str, ...]) -> bytes 
     for index, message in enumerate(ctx.messages):
         role = message.get("role")
         if role in wanted:
-            tag = _TAG_HASHES.get(role) if type(role) is str else None
+            tag = _tag(role)
             if tag is None:
-                words = _tag_words(role)
-                if words is None:
-                    return None
-                tag = word_hash_bytes(words)
-                if type(role) is str and len(_TAG_HASHES) < 1024:
-                    _TAG_HASHES[role] = tag
-            parts.append(tag)
+                return None
+            parts.append(tag[2])
             parts.append(message_word_hashes(ctx, index))
     return b"".join(parts)
 
 
-def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[str, bytes, list[str], int]:
-    """The normalised comparable text, its 16-byte key, the words MinHash hashes (``normalize_words``
-    of that text) and ``text.count(" ") + 1``, cached on the context for D001 and D002."""
+def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[str, bytes, int]:
+    """The normalised comparable text, its 16-byte key and ``text.count(" ") + 1``, cached on the
+    context for D001 and D002."""
     cache = ctx.__dict__.setdefault("_ftkit_dup_norm", {})
     value = cache.get(roles)
     if value is None:
-        words = _composed_words(ctx, len(ctx.messages), set(roles))
-        if words is None:
+        composed = _composed_text(ctx, len(ctx.messages), set(roles))
+        if composed is None:
             words = normalize_words(_comparable_text(ctx, roles))
-        text = " ".join(words)
-        # normalising twice is not always the identity beyond ASCII (NFKC after case-folding)
-        hashed = words if text.isascii() else normalize_words(text)
-        value = cache[roles] = (text, _digest(text), hashed, max(len(words), 1))  # words hold no spaces
+            composed = (" ".join(words), len(words))
+        text, count = composed
+        value = cache[roles] = (text, _digest(text), max(count, 1))  # words hold no spaces
     return value
+
+
+def _hashed_words(ctx: ExampleContext, roles: tuple[str, ...]) -> bytes:
+    """``word_hash_bytes(normalize_words(text))`` of ``_normalized``'s text: the words D002's MinHash hashes."""
+    composed = _composed_word_hashes(ctx, roles)
+    if composed is not None:
+        return composed
+    text = _normalized(ctx, roles)[0]
+    # normalising twice is not always the identity beyond ASCII (NFKC after case-folding)
+    return word_hash_bytes(text.split() if text.isascii() else normalize_words(text))
 
 
 def _drop(record: Mapping[str, Any]) -> None:
@@ -184,7 +205,7 @@ class ExactDuplicate(DatasetRule):
 
     def prepare(self, ctx: ExampleContext) -> bytes | None:
         """The key of the normalised text (``None`` for an example without text)."""
-        normalized, key, _, _ = _normalized(ctx, self._roles)
+        normalized, key, _ = _normalized(ctx, self._roles)
         return key if normalized else None
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
@@ -275,13 +296,12 @@ class NearDuplicate(DatasetRule):
         keys: list[bytes | None] = []
         hashes: list[bytes] = []
         for ctx in ctxs:
-            _, key, hashed, word_count = _normalized(ctx, self._roles)
+            _, key, word_count = _normalized(ctx, self._roles)
             if word_count < minimum:
                 keys.append(None)
                 continue
             keys.append(key)
-            composed = _composed_word_hashes(ctx, self._roles)
-            hashes.append(word_hash_bytes(hashed) if composed is None else composed)
+            hashes.append(_hashed_words(ctx, self._roles))
         signatures = iter(get_hasher().signatures_of_word_hashes(hashes)) if hashes else iter(())
         return [None if key is None else (key, next(signatures).tobytes()) for key in keys]
 
@@ -368,10 +388,9 @@ class ConflictingAnswers(DatasetRule):
         if user_words < self.opts["min-prompt-words"]:
             return None
         roles = {"user", "assistant", "tool"} | ({"system", "developer"} if self.opts["include-system"] else set())
-        prompt_words = _composed_words(ctx, last, roles)
-        answer_words = _message_words(ctx)
-        if prompt_words is not None and answer_words is not None:  # ASCII: from the shared per-message words
-            prompt, answer = " ".join(prompt_words), " ".join(answer_words[last])
+        composed = _composed_text(ctx, last, roles)
+        if composed is not None:  # ASCII: from the shared per-message words
+            prompt, answer = composed[0], _message_text(ctx, last)
         else:
             prompt = normalize_text(
                 "\n".join(
