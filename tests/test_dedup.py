@@ -212,22 +212,22 @@ def test_duplicate_rules_compose_normalised_texts_like_normalising_the_whole(mes
     """D001-D003 build normalised texts from per-message words: the same words as normalising the whole."""
     from toolkit.dedup import normalize_text, normalize_words, word_hash_bytes
     from toolkit.linter.rule import ExampleContext
-    from toolkit.linter.rules.duplicates import _comparable_text, _composed_text, _hashed_words, _normalized
+    from toolkit.linter.rules.duplicates import _comparable_text, _composed_word_hashes, _key, _normalized
 
     for texts in ([text for _, text in messages], [text + extra for _, text in messages]):  # ASCII, then not
         record = {"messages": [{"role": role, "content": text} for (role, _), text in zip(messages, texts)]}
         ctx = ExampleContext(record)
-        text, _key, count = _normalized(ctx, ("user", "assistant"))
-        assert count == text.count(" ") + 1
+        key, count, hashed = _normalized(ctx, ("user", "assistant"))
         expected = normalize_text(_comparable_text(ExampleContext(record), ("user", "assistant")))
-        assert text == expected
-        assert _hashed_words(ctx, ("user", "assistant")) == word_hash_bytes(normalize_words(expected))
+        assert key == _key(word_hash_bytes(expected.split()))
+        assert count == len(expected.split())
+        assert hashed == word_hash_bytes(normalize_words(expected))
         wanted = {"user", "assistant", "tool"}
         for upto in range(len(texts) + 1):
-            composed = _composed_text(ctx, upto, wanted)
+            composed = _composed_word_hashes(ctx, upto, wanted)
             if composed is not None:
                 joined = "\n".join(f"<{m['role']}> {m['content']}" for m in record["messages"][:upto] if m["role"] in wanted)
-                assert composed == (normalize_text(joined), len(normalize_words(joined)))
+                assert composed == word_hash_bytes(normalize_words(joined))
 
 
 @given(st.text(alphabet=st.sampled_from(list("abcXY09_ <>-.,'\n\t\x1f\x00é")), max_size=30))

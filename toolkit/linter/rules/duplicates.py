@@ -18,7 +18,6 @@ from toolkit.dedup import (
     DEFAULT_THRESHOLD,
     NearDuplicateIndex,
     get_hasher,
-    normalize_text,
     normalize_words,
     word_hash_bytes,
 )
@@ -36,8 +35,14 @@ def _line(user: str, assistant: str, system: str | None = None) -> str:
     return '{"messages": [' + ", ".join(parts) + "]}"
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+def _key(word_hashes: bytes) -> bytes:
+    """The 16-byte key of a normalised text, from its words' :func:`word_hash_bytes`.
+
+    Equal texts have equal word hashes, so equal keys. Hashing the word hashes (8 bytes a word,
+    already made for MinHash and Q003) spares joining the words into a text first; two different
+    texts get one key only if they differ solely in words whose 64-bit hashes collide.
+    """
+    return hashlib.blake2b(word_hashes, digest_size=16).digest()
 
 
 _ROLES_OPTION = RuleOption(
@@ -60,107 +65,65 @@ def _comparable_text(ctx: ExampleContext, roles: tuple[str, ...]) -> str:
     return text
 
 
-# role -> (normalised text of the tag ``<role>``, its number of words, their word hashes)
-_TAGS: dict[Any, tuple[str, int, bytes]] = {}
+# role -> the word hashes of the normalised tag ``<role>``
+_TAG_HASHES: dict[Any, bytes] = {}
 
 
-def _tag(role: Any) -> tuple[str, int, bytes] | None:
-    """The normalised text, word count and word hashes of a role tag ``<role>``, ``None`` when the tag is not ASCII."""
+def _tag_hashes(role: Any) -> bytes | None:
+    """``word_hash_bytes`` of the normalised words of a role tag ``<role>``, ``None`` when the tag is not ASCII."""
     try:
-        value = _TAGS.get(role)
+        value = _TAG_HASHES.get(role)
     except TypeError:  # an unhashable role value
         value = None
     if value is None:
         tag = f"<{role}>"
         if not tag.isascii():
             return None
-        words = normalize_words(tag)
-        value = (" ".join(words), len(words), word_hash_bytes(words))
-        if len(_TAGS) < 1024:
+        value = word_hash_bytes(normalize_words(tag))
+        if len(_TAG_HASHES) < 1024:
             try:
-                _TAGS[role] = value
+                _TAG_HASHES[role] = value
             except TypeError:
                 pass
     return value
 
 
-def _message_text(ctx: ExampleContext, index: int) -> str:
-    """``" ".join(message_words(ctx)[index])`` (which must not be ``None``), cached: D001 and D003
-    compose their texts from these, so each word is copied once, not once per composition."""
-    state = ctx.__dict__
-    texts = state.get("_ftkit_dup_message_texts")
-    if texts is None:
-        texts = state["_ftkit_dup_message_texts"] = [None] * len(ctx.texts)
-    value = texts[index]
-    if value is None:
-        value = texts[index] = " ".join(_message_words(ctx)[index])  # type: ignore[index]
-    return value
-
-
-def _composed_text(ctx: ExampleContext, upto: int, wanted: set[str]) -> tuple[str, int] | None:
-    """``normalize_text("\\n".join(f"<{role}> {text}" ...))`` over ``messages[:upto]`` whose role is
-    wanted, and its number of words, from the per-message words; ``None`` when some text or tag
-    is not ASCII."""
-    per_message = _message_words(ctx)
-    if per_message is None:
-        return None
-    parts: list[str] = []
-    count = 0
-    for index, (message, words) in enumerate(zip(ctx.messages[:upto], per_message)):
-        role = message.get("role")
-        if role in wanted:
-            tag = _tag(role)
-            if tag is None:
-                return None
-            parts.append(tag[0])
-            count += tag[1]
-            if words:  # an empty message adds no word, hence no separator
-                parts.append(_message_text(ctx, index))
-                count += len(words)
-    return " ".join(parts), count
-
-
-def _composed_word_hashes(ctx: ExampleContext, roles: tuple[str, ...]) -> bytes | None:
-    """``word_hash_bytes`` of the words of ``_normalized``'s text, from each message's cached hashes
-    (shared with Q003); ``None`` when that text was not composed from the per-message words."""
+def _composed_word_hashes(ctx: ExampleContext, upto: int, wanted: set[str]) -> bytes | None:
+    """``word_hash_bytes(normalize_words("\\n".join(f"<{role}> {text}" ...)))`` over ``messages[:upto]``
+    whose role is wanted, from each message's cached hashes (shared with Q003); ``None`` when some
+    text or tag is not ASCII."""
     if _message_words(ctx) is None:
         return None
-    wanted = set(roles)
     parts: list[bytes] = []
-    for index, message in enumerate(ctx.messages):
+    for index, message in enumerate(ctx.messages[:upto]):
         role = message.get("role")
         if role in wanted:
-            tag = _tag(role)
+            tag = _tag_hashes(role)
             if tag is None:
                 return None
-            parts.append(tag[2])
+            parts.append(tag)
             parts.append(message_word_hashes(ctx, index))
     return b"".join(parts)
 
 
-def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[str, bytes, int]:
-    """The normalised comparable text, its 16-byte key and ``text.count(" ") + 1``, cached on the
-    context for D001 and D002."""
+def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[bytes, int, bytes]:
+    """The key of the normalised comparable text, its number of words, and the word hashes D002's
+    MinHash takes (those of ``normalize_words`` of that text), cached on the context for D001 and D002."""
     cache = ctx.__dict__.setdefault("_ftkit_dup_norm", {})
     value = cache.get(roles)
     if value is None:
-        composed = _composed_text(ctx, len(ctx.messages), set(roles))
-        if composed is None:
+        hashes = _composed_word_hashes(ctx, len(ctx.messages), set(roles))
+        if hashes is not None:
+            value = (_key(hashes), len(hashes) // 8, hashes)
+        else:
             words = normalize_words(_comparable_text(ctx, roles))
-            composed = (" ".join(words), len(words))
-        text, count = composed
-        value = cache[roles] = (text, _digest(text), max(count, 1))  # words hold no spaces
+            text = " ".join(words)
+            hashes = word_hash_bytes(words)
+            # normalising twice is not always the identity beyond ASCII (NFKC after case-folding)
+            hashed = hashes if text.isascii() else word_hash_bytes(normalize_words(text))
+            value = (_key(hashes), len(words), hashed)
+        cache[roles] = value
     return value
-
-
-def _hashed_words(ctx: ExampleContext, roles: tuple[str, ...]) -> bytes:
-    """``word_hash_bytes(normalize_words(text))`` of ``_normalized``'s text: the words D002's MinHash hashes."""
-    composed = _composed_word_hashes(ctx, roles)
-    if composed is not None:
-        return composed
-    text = _normalized(ctx, roles)[0]
-    # normalising twice is not always the identity beyond ASCII (NFKC after case-folding)
-    return word_hash_bytes(text.split() if text.isascii() else normalize_words(text))
 
 
 def _drop(record: Mapping[str, Any]) -> None:
@@ -205,8 +168,8 @@ class ExactDuplicate(DatasetRule):
 
     def prepare(self, ctx: ExampleContext) -> bytes | None:
         """The key of the normalised text (``None`` for an example without text)."""
-        normalized, key, _ = _normalized(ctx, self._roles)
-        return key if normalized else None
+        key, word_count, _ = _normalized(ctx, self._roles)
+        return key if word_count else None
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
         key = self.prepared(ctx)
@@ -296,12 +259,12 @@ class NearDuplicate(DatasetRule):
         keys: list[bytes | None] = []
         hashes: list[bytes] = []
         for ctx in ctxs:
-            _, key, word_count = _normalized(ctx, self._roles)
-            if word_count < minimum:
+            key, word_count, hashed = _normalized(ctx, self._roles)
+            if max(word_count, 1) < minimum:  # (an empty text counts as one word)
                 keys.append(None)
                 continue
             keys.append(key)
-            hashes.append(_hashed_words(ctx, self._roles))
+            hashes.append(hashed)
         signatures = iter(get_hasher().signatures_of_word_hashes(hashes)) if hashes else iter(())
         return [None if key is None else (key, next(signatures).tobytes()) for key in keys]
 
@@ -388,20 +351,19 @@ class ConflictingAnswers(DatasetRule):
         if user_words < self.opts["min-prompt-words"]:
             return None
         roles = {"user", "assistant", "tool"} | ({"system", "developer"} if self.opts["include-system"] else set())
-        composed = _composed_text(ctx, last, roles)
-        if composed is not None:  # ASCII: from the shared per-message words
-            prompt, answer = composed[0], _message_text(ctx, last)
+        prompt = _composed_word_hashes(ctx, last, roles)
+        if prompt is not None:  # ASCII: from the shared per-message hashes
+            answer = message_word_hashes(ctx, last)
         else:
-            prompt = normalize_text(
+            prompt_words = normalize_words(
                 "\n".join(
                     f"<{m.get('role')}> {t}" for m, t in zip(ctx.messages[:last], ctx.texts[:last]) if m.get("role") in roles
                 )
             )
-            answer = normalize_text(ctx.texts[last])
-        answer_text = ctx.texts[last]
+            prompt, answer = word_hash_bytes(prompt_words), word_hash_bytes(normalize_words(ctx.texts[last]))
         if not answer:
             return None
-        return _digest(prompt), _digest(answer), preview(answer_text, 50), ctx.content_pointer(last)
+        return _key(prompt), _key(answer), preview(ctx.texts[last], 50), ctx.content_pointer(last)
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
         prepared = self.prepared(ctx)
