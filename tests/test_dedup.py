@@ -316,3 +316,16 @@ def test_batch_shingle_hashes_equal_the_definition_text_by_text(texts, size):
     expected = [_shingle_hashes_one_by_one(t, size) for t in texts]
     assert batch.offsets.tolist() == np.cumsum([0] + [len(e) for e in expected]).tolist()
     assert batch.hashes.tolist() == [h for e in expected for h in e]
+
+
+@given(st.lists(st.text(alphabet="ab é.ﬁ", min_size=1, max_size=4), max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_word_hash_bytes_are_each_words_blake2b(words):
+    """Cached or not, one word or many: 8 bytes of blake2b per word."""
+    import hashlib
+
+    from toolkit.dedup import word_hash_bytes
+
+    expected = b"".join(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest() for w in words)
+    assert word_hash_bytes(words) == expected
+    assert word_hash_bytes(words) == expected  # now from the cache

@@ -347,7 +347,7 @@ class ConflictingAnswers(DatasetRule):
         user_words = 0
         for message, text in zip(ctx.messages[:last], ctx.texts[:last]):
             if message.get("role") == "user":
-                user_words += text.count(" ") + 1 if text.strip() else 0
+                user_words += text.count(" ") + 1 if text and not text.isspace() else 0  # (strip() would copy)
         if user_words < self.opts["min-prompt-words"]:
             return None
         roles = {"user", "assistant", "tool"} | ({"system", "developer"} if self.opts["include-system"] else set())

@@ -271,10 +271,12 @@ def _repeated_share_bound(word_hashes: bytes, size: int) -> float:
     """
     hashes = np.frombuffer(word_hashes, dtype="<u8")
     count = hashes.size - size + 1
-    keys = hashes[:count].copy()
+    # The polynomial over each n-gram's hashes, times the odd multiplier (a bijection of uint64: as
+    # many distinct values), so that the first product makes the array and no copy is needed.
+    keys = hashes[:count] * _NGRAM_MUL
     for k in range(1, size):  # uint64 arithmetic wraps silently
-        keys *= _NGRAM_MUL
         keys += hashes[k : k + count]
+        keys *= _NGRAM_MUL
     keys.sort()
     distinct = int(np.count_nonzero(keys[1:] != keys[:-1])) + 1
     return 1.0 - distinct / count
