@@ -210,28 +210,24 @@ def test_record_text_formats():
 @settings(max_examples=300, deadline=None)
 def test_duplicate_rules_compose_normalised_texts_like_normalising_the_whole(messages, extra):
     """D001-D003 build normalised texts from per-message words: the same words as normalising the whole."""
-    from toolkit.dedup import normalize_text, normalize_words
+    from toolkit.dedup import normalize_text, normalize_words, word_hash_bytes
     from toolkit.linter.rule import ExampleContext
-    from toolkit.linter.rules.duplicates import _comparable_text, _composed_words, _normalized
+    from toolkit.linter.rules.duplicates import _comparable_text, _composed_word_hashes, _key, _normalized
 
     for texts in ([text for _, text in messages], [text + extra for _, text in messages]):  # ASCII, then not
         record = {"messages": [{"role": role, "content": text} for (role, _), text in zip(messages, texts)]}
         ctx = ExampleContext(record)
-        text, _key, hashed, count = _normalized(ctx, ("user", "assistant"))
-        assert count == text.count(" ") + 1
+        key, count, hashed = _normalized(ctx, ("user", "assistant"))
         expected = normalize_text(_comparable_text(ExampleContext(record), ("user", "assistant")))
-        assert text == expected
-        assert hashed == normalize_words(expected)
-        from toolkit.dedup import word_hash_bytes
-        from toolkit.linter.rules.duplicates import _composed_word_hashes
-
-        composed_hashes = _composed_word_hashes(ctx, ("user", "assistant"))
-        assert composed_hashes is None or composed_hashes == word_hash_bytes(hashed)
+        assert key == _key(word_hash_bytes(expected.split()))
+        assert count == len(expected.split())
+        assert hashed == word_hash_bytes(normalize_words(expected))
         wanted = {"user", "assistant", "tool"}
-        composed = _composed_words(ctx, len(texts), wanted)
-        if composed is not None:
-            joined = "\n".join(f"<{m['role']}> {m['content']}" for m in record["messages"] if m["role"] in wanted)
-            assert " ".join(composed) == normalize_text(joined)
+        for upto in range(len(texts) + 1):
+            composed = _composed_word_hashes(ctx, upto, wanted)
+            if composed is not None:
+                joined = "\n".join(f"<{m['role']}> {m['content']}" for m in record["messages"][:upto] if m["role"] in wanted)
+                assert composed == word_hash_bytes(normalize_words(joined))
 
 
 @given(st.text(alphabet=st.sampled_from(list("abcXY09_ <>-.,'\n\t\x1f\x00é")), max_size=30))
@@ -284,3 +280,52 @@ def test_normalize_words_ascii_fast_path_matches_the_definition(text):
     from toolkit.dedup import _ASCII_PUNCT, normalize_words
 
     assert normalize_words(text) == text.lower().translate(_ASCII_PUNCT).split()
+
+
+def _shingle_hashes_one_by_one(word_hashes: list[int], size: int) -> list[int]:
+    """The definition of a text's shingle hashes, in Python integers: a polynomial over each
+    window of ``size`` word hashes (or over all of a shorter text's words), xor its length, mixed."""
+    mask = (1 << 64) - 1
+
+    def mix(x: int) -> int:
+        x ^= x >> 30
+        x = (x * 0xBF58476D1CE4E5B9) & mask
+        x ^= x >> 27
+        x = (x * 0x94D049BB133111EB) & mask
+        return x ^ (x >> 31)
+
+    def combine(window: list[int]) -> int:
+        acc = 0
+        for value in window:
+            acc = (acc * 0x9E3779B97F4A7C15 + value) & mask
+        return mix(acc ^ len(window))
+
+    if len(word_hashes) < size:
+        return [combine(word_hashes)] if word_hashes else []
+    return [combine(word_hashes[i : i + size]) for i in range(len(word_hashes) - size + 1)]
+
+
+@given(st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=9), max_size=8), st.integers(1, 4))
+@settings(max_examples=400, deadline=None)
+def test_batch_shingle_hashes_equal_the_definition_text_by_text(texts, size):
+    """The batch computes every window of the concatenated texts and drops those that cross a text's
+    end: the same hashes, in the same order, as hashing each text's own windows."""
+    from toolkit.dedup import shingle_hashes_of_word_hashes
+
+    batch = shingle_hashes_of_word_hashes([np.array(t, dtype="<u8").tobytes() for t in texts], size)
+    expected = [_shingle_hashes_one_by_one(t, size) for t in texts]
+    assert batch.offsets.tolist() == np.cumsum([0] + [len(e) for e in expected]).tolist()
+    assert batch.hashes.tolist() == [h for e in expected for h in e]
+
+
+@given(st.lists(st.text(alphabet="ab é.ﬁ", min_size=1, max_size=4), max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_word_hash_bytes_are_each_words_blake2b(words):
+    """Cached or not, one word or many: 8 bytes of blake2b per word."""
+    import hashlib
+
+    from toolkit.dedup import word_hash_bytes
+
+    expected = b"".join(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest() for w in words)
+    assert word_hash_bytes(words) == expected
+    assert word_hash_bytes(words) == expected  # now from the cache

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from toolkit.linter import lint
 
 
@@ -114,3 +117,34 @@ def test_conflict_points_at_the_final_reply_of_multi_turn_examples():
     other["messages"][3]["content"] = "How about 50% off for three months instead?"
     (diag,) = lint([record, other], select=["D003"])
     assert diag.pointer == "/messages/3/content" and diag.line == 2
+
+
+def test_ascii_and_unicode_spellings_of_one_text_are_one_key():
+    """D001 and D003 key ASCII examples by their per-message word hashes and others by normalising the
+    whole text: a text and its full-width / ligature spelling still meet."""
+    plain = ex("Where is the file for order 1182?", "It is attached to the confirmation e-mail.")
+    fancy = ex("Where is the ﬁle for ＯＲＤＥＲ 1182?", "It is attached to the confirmation e-mail.")
+    other = ex("Where is the ﬁle for ＯＲＤＥＲ 1182?", "Please ask the warehouse, they keep it.")
+    assert [(line, code) for line, code, _ in found([plain, fancy, other], ["D001", "D003"])] == [(2, "D001"), (3, "D003")]
+
+
+_PIECES = st.sampled_from(["Hello", "there", "ﬁle", "Ｆile", "café", "CAFÉ", "a.b", "x", "  ", "\n", "—", "it's", "<b>", "42"])
+
+
+@given(st.lists(st.tuples(st.sampled_from(["system", "user", "assistant", "tool"]), st.lists(_PIECES, max_size=6).map(" ".join)),
+                min_size=1, max_size=5), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_conflict_keys_are_the_keys_of_the_normalised_prompt_and_answer(messages, include_system):
+    """D003's keys, from the shared per-message hashes or by normalising the whole, are those of the
+    normalised prompt and answer texts."""
+    from toolkit.dedup import normalize_text, word_hash_bytes
+    from toolkit.linter.rule import ExampleContext
+    from toolkit.linter.rules.duplicates import ConflictingAnswers, _key
+
+    messages = [*messages, ("user", "one two three four"), ("assistant", "the answer.")]
+    record = {"messages": [{"role": role, "content": text} for role, text in messages]}
+    prepared = ConflictingAnswers({"include-system": include_system}).prepare(ExampleContext(record))
+    roles = {"user", "assistant", "tool"} | ({"system"} if include_system else set())
+    prompt = normalize_text("\n".join(f"<{role}> {text}" for role, text in messages[:-1] if role in roles))
+    assert prepared is not None
+    assert prepared[:2] == (_key(word_hash_bytes(prompt.split())), _key(word_hash_bytes(["the", "answer"])))

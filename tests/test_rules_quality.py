@@ -307,3 +307,25 @@ def test_repetition_share_bound_gives_the_exact_findings(replies, options):
         size = options.get("ngram", 3)
         if len(words) > size:
             assert quality._repeated_share_bound(word_hash_bytes(words), size) >= quality._repeated_share(words, size) - 1e-12
+
+
+_LOOP_WORDS = st.sampled_from(["remember", "hahahahahaha", "Pleaseeeeeeeee", "ok", "caféééééééééé", "übernächste",
+                               "abcabcabcabcabcabcabcabc", "x" * 8, "naïve", "tracking", "l'été", "9999999999"])
+
+
+@given(st.lists(st.lists(_LOOP_WORDS, max_size=8), max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_loop_suspect_sets_answer_like_testing_every_word(word_lists):
+    """The known loop-free and suspect words, kept across calls, never change the answer."""
+    from toolkit.linter.rules.quality import _has_loop_suspect, _may_hold_loop
+
+    for words in word_lists:
+        assert _has_loop_suspect(words) == any(map(_may_hold_loop, words))
+
+
+@given(st.text(alphabet=st.sampled_from(list("aZ9 .,!?'$%&+=@\\^\t\n\r\x00\x1f\x7fé\u200b-_<>")), max_size=30))
+@settings(max_examples=400, deadline=None)
+def test_shared_words_test_is_clean_ascii_without_q003_only_characters(text):
+    from toolkit.linter.rules.quality import _KEPT_BY_Q003, _clean_ascii, _shares_duplicate_words
+
+    assert _shares_duplicate_words(text) == (_clean_ascii(text) and not any(c in text for c in _KEPT_BY_Q003))

@@ -35,6 +35,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Hashable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -243,6 +244,9 @@ def word_hash_bytes(words: list[str]) -> bytes:
     :meth:`MinHasher.signatures_of_word_hashes` instead of the words.
     """
     try:
+        if len(words) > 1:
+            # itemgetter looks every word up in one C loop, without a method call per word
+            return b"".join(itemgetter(*words)(_WORD_CACHE))
         return b"".join(map(_WORD_CACHE.__getitem__, words))
     except KeyError:
         get = _WORD_CACHE.get
@@ -286,43 +290,42 @@ def shingle_hashes_of_word_hashes(hash_bytes: Sequence[bytes], size: int = DEFAU
     words_per_text = np.fromiter(map(len, hash_bytes), dtype=np.int64, count=n) // 8
     word_hash = np.frombuffer(b"".join(hash_bytes), dtype="<u8").astype(np.uint64, copy=False)
 
-    text_first_word = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(words_per_text, out=text_first_word[1:])
+    text_end = np.cumsum(words_per_text)
     per_text = np.where(words_per_text >= size, words_per_text - size + 1, np.minimum(words_per_text, 1))
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(per_text, out=offsets[1:])
-    out = np.zeros(int(offsets[-1]), dtype=np.uint64)
-    if out.size:
-        full = words_per_text >= size
-        if full.any():
-            counts = per_text[full]
-            dest = _ranges(offsets[:-1][full], counts)
-            # The first word of each shingle: the text's first word plus the shingle's rank.
-            start_word = dest + np.repeat(text_first_word[:-1][full] - offsets[:-1][full], counts)
-            acc = np.zeros(dest.size, dtype=np.uint64)
-            for k in range(size):  # uint64 array arithmetic wraps silently
-                acc = acc * _SHINGLE_MUL + word_hash[start_word + k]
-            acc ^= _U64(size)
-            out[dest] = _mix64(acc)
-        for t in np.flatnonzero((words_per_text > 0) & (words_per_text < size)).tolist():
-            first, count = int(text_first_word[t]), int(words_per_text[t])
+    full = words_per_text >= size
+    # Every window of ``size`` words of the concatenation, computed with slices (no gather per
+    # word); a window that starts in the last ``size - 1`` words of a text runs past its end
+    # and is dropped (a text shorter than ``size`` keeps none: it is one shingle, done below).
+    span = word_hash.size - size + 1
+    if span > 0 and full.any():
+        acc = word_hash[:span].copy()
+        for k in range(1, size):  # uint64 array arithmetic wraps silently
+            acc *= _SHINGLE_MUL
+            acc += word_hash[k : k + span]
+        inside = np.ones(word_hash.size, dtype=bool)
+        for back in range(1, size):
+            inside[text_end[words_per_text >= back] - back] = False
+        windows = acc[inside[:span]]
+        windows ^= _U64(size)
+        _mix64(windows)
+    else:
+        windows = np.zeros(0, dtype=np.uint64)
+    short = np.flatnonzero((words_per_text > 0) & (words_per_text < size))
+    if short.size == 0:
+        out = windows
+    else:
+        out = np.zeros(int(offsets[-1]), dtype=np.uint64)
+        out[np.repeat(full, per_text)] = windows
+        for t in short.tolist():
+            first, count = int(text_end[t] - words_per_text[t]), int(words_per_text[t])
             acc = np.zeros(1, dtype=np.uint64)
             for k in range(count):
                 acc = acc * _SHINGLE_MUL + word_hash[first + k : first + k + 1]
             acc ^= _U64(count)
             out[offsets[t]] = _mix64(acc)[0]
     return Shingled(out, offsets)
-
-
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenate ``arange(s, s + c)`` for every pair, vectorised."""
-    total = int(counts.sum())
-    ends = np.cumsum(counts)
-    out = np.ones(total, dtype=np.int64)
-    out[0] = starts[0]
-    if counts.size > 1:
-        out[ends[:-1]] = starts[1:] - (starts[:-1] + counts[:-1] - 1)
-    return np.cumsum(out)
 
 
 class MinHasher:

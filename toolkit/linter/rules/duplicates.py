@@ -18,7 +18,6 @@ from toolkit.dedup import (
     DEFAULT_THRESHOLD,
     NearDuplicateIndex,
     get_hasher,
-    normalize_text,
     normalize_words,
     word_hash_bytes,
 )
@@ -36,8 +35,14 @@ def _line(user: str, assistant: str, system: str | None = None) -> str:
     return '{"messages": [' + ", ".join(parts) + "]}"
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+def _key(word_hashes: bytes) -> bytes:
+    """The 16-byte key of a normalised text, from its words' :func:`word_hash_bytes`.
+
+    Equal texts have equal word hashes, so equal keys. Hashing the word hashes (8 bytes a word,
+    already made for MinHash and Q003) spares joining the words into a text first; two different
+    texts get one key only if they differ solely in words whose 64-bit hashes collide.
+    """
+    return hashlib.blake2b(word_hashes, digest_size=16).digest()
 
 
 _ROLES_OPTION = RuleOption(
@@ -60,85 +65,64 @@ def _comparable_text(ctx: ExampleContext, roles: tuple[str, ...]) -> str:
     return text
 
 
-_TAG_WORDS: dict[Any, list[str]] = {}
-
-
-def _tag_words(role: Any) -> list[str] | None:
-    """The normalised words of a role tag ``<role>``, ``None`` when the tag is not ASCII."""
-    try:
-        words = _TAG_WORDS.get(role)
-    except TypeError:  # an unhashable role value
-        words = None
-    if words is None:
-        tag = f"<{role}>"
-        if not tag.isascii():
-            return None
-        words = normalize_words(tag)
-        if len(_TAG_WORDS) < 1024:
-            try:
-                _TAG_WORDS[role] = words
-            except TypeError:
-                pass
-    return words
-
-
-def _composed_words(ctx: ExampleContext, upto: int, wanted: set[str]) -> list[str] | None:
-    """``normalize_words("\\n".join(f"<{role}> {text}" ...))`` over ``messages[:upto]`` whose role is
-    wanted, from the per-message words; ``None`` when some text or tag is not ASCII."""
-    per_message = _message_words(ctx)
-    if per_message is None:
-        return None
-    words: list[str] = []
-    for message, message_words in zip(ctx.messages[:upto], per_message[:upto]):
-        role = message.get("role")
-        if role in wanted:
-            tag = _tag_words(role)
-            if tag is None:
-                return None
-            words += tag
-            words += message_words
-    return words
-
-
+# role -> the word hashes of the normalised tag ``<role>``
 _TAG_HASHES: dict[Any, bytes] = {}
 
 
-def _composed_word_hashes(ctx: ExampleContext, roles: tuple[str, ...]) -> bytes | None:
-    """``word_hash_bytes`` of the words ``_normalized`` hashes, from each message's cached hashes
-    (shared with Q003); ``None`` when those words were not composed from the per-message words."""
+def _tag_hashes(role: Any) -> bytes | None:
+    """``word_hash_bytes`` of the normalised words of a role tag ``<role>``, ``None`` when the tag is not ASCII."""
+    try:
+        value = _TAG_HASHES.get(role)
+    except TypeError:  # an unhashable role value
+        value = None
+    if value is None:
+        tag = f"<{role}>"
+        if not tag.isascii():
+            return None
+        value = word_hash_bytes(normalize_words(tag))
+        if len(_TAG_HASHES) < 1024:
+            try:
+                _TAG_HASHES[role] = value
+            except TypeError:
+                pass
+    return value
+
+
+def _composed_word_hashes(ctx: ExampleContext, upto: int, wanted: set[str]) -> bytes | None:
+    """``word_hash_bytes(normalize_words("\\n".join(f"<{role}> {text}" ...)))`` over ``messages[:upto]``
+    whose role is wanted, from each message's cached hashes (shared with Q003); ``None`` when some
+    text or tag is not ASCII."""
     if _message_words(ctx) is None:
         return None
-    wanted = set(roles)
     parts: list[bytes] = []
-    for index, message in enumerate(ctx.messages):
+    for index, message in enumerate(ctx.messages[:upto]):
         role = message.get("role")
         if role in wanted:
-            tag = _TAG_HASHES.get(role) if type(role) is str else None
+            tag = _tag_hashes(role)
             if tag is None:
-                words = _tag_words(role)
-                if words is None:
-                    return None
-                tag = word_hash_bytes(words)
-                if type(role) is str and len(_TAG_HASHES) < 1024:
-                    _TAG_HASHES[role] = tag
+                return None
             parts.append(tag)
             parts.append(message_word_hashes(ctx, index))
     return b"".join(parts)
 
 
-def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[str, bytes, list[str], int]:
-    """The normalised comparable text, its 16-byte key, the words MinHash hashes (``normalize_words``
-    of that text) and ``text.count(" ") + 1``, cached on the context for D001 and D002."""
+def _normalized(ctx: ExampleContext, roles: tuple[str, ...]) -> tuple[bytes, int, bytes]:
+    """The key of the normalised comparable text, its number of words, and the word hashes D002's
+    MinHash takes (those of ``normalize_words`` of that text), cached on the context for D001 and D002."""
     cache = ctx.__dict__.setdefault("_ftkit_dup_norm", {})
     value = cache.get(roles)
     if value is None:
-        words = _composed_words(ctx, len(ctx.messages), set(roles))
-        if words is None:
+        hashes = _composed_word_hashes(ctx, len(ctx.messages), set(roles))
+        if hashes is not None:
+            value = (_key(hashes), len(hashes) // 8, hashes)
+        else:
             words = normalize_words(_comparable_text(ctx, roles))
-        text = " ".join(words)
-        # normalising twice is not always the identity beyond ASCII (NFKC after case-folding)
-        hashed = words if text.isascii() else normalize_words(text)
-        value = cache[roles] = (text, _digest(text), hashed, max(len(words), 1))  # words hold no spaces
+            text = " ".join(words)
+            hashes = word_hash_bytes(words)
+            # normalising twice is not always the identity beyond ASCII (NFKC after case-folding)
+            hashed = hashes if text.isascii() else word_hash_bytes(normalize_words(text))
+            value = (_key(hashes), len(words), hashed)
+        cache[roles] = value
     return value
 
 
@@ -184,8 +168,8 @@ class ExactDuplicate(DatasetRule):
 
     def prepare(self, ctx: ExampleContext) -> bytes | None:
         """The key of the normalised text (``None`` for an example without text)."""
-        normalized, key, _, _ = _normalized(ctx, self._roles)
-        return key if normalized else None
+        key, word_count, _ = _normalized(ctx, self._roles)
+        return key if word_count else None
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
         key = self.prepared(ctx)
@@ -275,13 +259,12 @@ class NearDuplicate(DatasetRule):
         keys: list[bytes | None] = []
         hashes: list[bytes] = []
         for ctx in ctxs:
-            _, key, hashed, word_count = _normalized(ctx, self._roles)
-            if word_count < minimum:
+            key, word_count, hashed = _normalized(ctx, self._roles)
+            if max(word_count, 1) < minimum:  # (an empty text counts as one word)
                 keys.append(None)
                 continue
             keys.append(key)
-            composed = _composed_word_hashes(ctx, self._roles)
-            hashes.append(word_hash_bytes(hashed) if composed is None else composed)
+            hashes.append(hashed)
         signatures = iter(get_hasher().signatures_of_word_hashes(hashes)) if hashes else iter(())
         return [None if key is None else (key, next(signatures).tobytes()) for key in keys]
 
@@ -364,25 +347,23 @@ class ConflictingAnswers(DatasetRule):
         user_words = 0
         for message, text in zip(ctx.messages[:last], ctx.texts[:last]):
             if message.get("role") == "user":
-                user_words += text.count(" ") + 1 if text.strip() else 0
+                user_words += text.count(" ") + 1 if text and not text.isspace() else 0  # (strip() would copy)
         if user_words < self.opts["min-prompt-words"]:
             return None
         roles = {"user", "assistant", "tool"} | ({"system", "developer"} if self.opts["include-system"] else set())
-        prompt_words = _composed_words(ctx, last, roles)
-        answer_words = _message_words(ctx)
-        if prompt_words is not None and answer_words is not None:  # ASCII: from the shared per-message words
-            prompt, answer = " ".join(prompt_words), " ".join(answer_words[last])
+        prompt = _composed_word_hashes(ctx, last, roles)
+        if prompt is not None:  # ASCII: from the shared per-message hashes
+            answer = message_word_hashes(ctx, last)
         else:
-            prompt = normalize_text(
+            prompt_words = normalize_words(
                 "\n".join(
                     f"<{m.get('role')}> {t}" for m, t in zip(ctx.messages[:last], ctx.texts[:last]) if m.get("role") in roles
                 )
             )
-            answer = normalize_text(ctx.texts[last])
-        answer_text = ctx.texts[last]
+            prompt, answer = word_hash_bytes(prompt_words), word_hash_bytes(normalize_words(ctx.texts[last]))
         if not answer:
             return None
-        return _digest(prompt), _digest(answer), preview(answer_text, 50), ctx.content_pointer(last)
+        return _key(prompt), _key(answer), preview(ctx.texts[last], 50), ctx.content_pointer(last)
 
     def observe(self, ctx: ExampleContext) -> Iterable[Finding]:
         prepared = self.prepared(ctx)

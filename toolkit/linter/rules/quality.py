@@ -234,6 +234,11 @@ _CHAR_LOOP_LOWER = re.compile(r"([a-z]{1,4}?)\1{7,}")
 _KEPT_BY_Q003 = "$%&'+=@\\^"
 
 
+def _shares_duplicate_words(text: str) -> bool:
+    """``_clean_ascii(text)`` and no character of ``_KEPT_BY_Q003`` in it (one pass over the text)."""
+    return text.isascii() and not text.encode("ascii").translate(None, _VISIBLE_ASCII_BUT_KEPT_BY_Q003)
+
+
 def _repetition_words(ctx: ExampleContext, index: int, text: str) -> tuple[list[str], bool]:
     """``text.lower().translate(_PUNCT_TO_SPACE).split()``: Q003's words of one message, and
     whether they are the duplicate rules' shared words (whose hashes ``message_word_hashes`` has).
@@ -241,7 +246,7 @@ def _repetition_words(ctx: ExampleContext, index: int, text: str) -> tuple[list[
     On clean ASCII text without the few characters only the duplicate rules' normalisation
     drops, those are the words the duplicate rules normalise anyway (shared, not recomputed).
     """
-    if _clean_ascii(text) and not any(map(text.__contains__, _KEPT_BY_Q003)):
+    if _shares_duplicate_words(text):
         shared = message_words(ctx)
         if shared is not None:
             return shared[index], True
@@ -266,17 +271,20 @@ def _repeated_share_bound(word_hashes: bytes, size: int) -> float:
     """
     hashes = np.frombuffer(word_hashes, dtype="<u8")
     count = hashes.size - size + 1
-    keys = hashes[:count].copy()
+    # The polynomial over each n-gram's hashes, times the odd multiplier (a bijection of uint64: as
+    # many distinct values), so that the first product makes the array and no copy is needed.
+    keys = hashes[:count] * _NGRAM_MUL
     for k in range(1, size):  # uint64 arithmetic wraps silently
-        keys *= _NGRAM_MUL
         keys += hashes[k : k + count]
+        keys *= _NGRAM_MUL
     keys.sort()
     distinct = int(np.count_nonzero(keys[1:] != keys[:-1])) + 1
     return 1.0 - distinct / count
 
 
-# word -> whether it could hold a character loop (see _may_hold_loop).
-_LOOP_SUSPECTS: dict[str, bool] = {}
+# Words known to hold no character loop, and the other words seen (see _may_hold_loop).
+_LOOP_FREE: set[str] = set()
+_LOOP_SUSPECTS: set[str] = set()
 
 
 def _may_hold_loop(word: str) -> bool:
@@ -292,15 +300,23 @@ def _may_hold_loop(word: str) -> bool:
 
 def _has_loop_suspect(words: list[str]) -> bool:
     """``any(_may_hold_loop(word) for word in words)``, answered per distinct word once."""
-    try:
-        return any(map(_LOOP_SUSPECTS.__getitem__, words))
-    except KeyError:
-        if len(_LOOP_SUSPECTS) > 500_000:  # a pure function of the word: clearing only costs time
-            _LOOP_SUSPECTS.clear()
-        for word in words:
-            if word not in _LOOP_SUSPECTS:
-                _LOOP_SUSPECTS[word] = _may_hold_loop(word)
-        return any(map(_LOOP_SUSPECTS.__getitem__, words))
+    # Set tests over a list run as one C loop each, with the words' cached string hashes.
+    if _LOOP_FREE.issuperset(words):
+        return False
+    if not _LOOP_SUSPECTS.isdisjoint(words):
+        return True
+    if len(_LOOP_FREE) + len(_LOOP_SUSPECTS) > 500_000:  # a pure function of the word: clearing only costs time
+        _LOOP_FREE.clear()
+        _LOOP_SUSPECTS.clear()
+    found = False
+    for word in words:
+        if word not in _LOOP_FREE:
+            if _may_hold_loop(word):
+                _LOOP_SUSPECTS.add(word)
+                found = True
+            else:
+                _LOOP_FREE.add(word)
+    return found
 
 
 def _char_loop(text: str) -> re.Match[str] | None:
@@ -666,6 +682,8 @@ _INVISIBLE_NAMES = {
 
 # Printable ASCII, tab, LF and CR: the ASCII characters _INVISIBLE does not match.
 _VISIBLE_ASCII = bytes([9, 10, 13, *range(32, 127)])
+# Deleting these from a text leaves nothing exactly when Q003 can share the duplicate rules' words.
+_VISIBLE_ASCII_BUT_KEPT_BY_Q003 = bytes(c for c in _VISIBLE_ASCII if chr(c) not in _KEPT_BY_Q003)
 
 
 def _clean_ascii(text: str) -> bool:
