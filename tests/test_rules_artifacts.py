@@ -121,14 +121,6 @@ def test_unsafe_fixes_remove_tokens_and_reasoning(tmp_path: Path, cli_run) -> No
     assert "A003" in result.output and "A001" not in result.output and "A002" not in result.output
 
 
-@given(st.text(alphabet="ai m'<|[s]#:_-tx\n", max_size=60), st.lists(st.text(alphabet="ai m'<|[s]#:_-tx", min_size=1, max_size=5), max_size=8))
-@settings(max_examples=300, deadline=None)
-def test_cues_find_what_a_plain_substring_search_finds(text, cues):
-    from toolkit.linter.rules._textfix import Cues
-
-    assert Cues(cues).found_in(text) == any(cue in text for cue in cues)
-
-
 @given(st.text(alphabet="ab \n\t.", max_size=400), st.integers(min_value=2, max_value=70))
 @settings(max_examples=300, deadline=None)
 def test_preview_of_a_long_text_is_the_preview_of_its_flattened_whole(text, limit):

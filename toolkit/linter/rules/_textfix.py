@@ -105,57 +105,6 @@ def preview(text: str, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-# Characters prose rarely uses, most telling first. A one-character ``in`` test is a memchr,
-# about twenty times cheaper than searching for a longer substring.
-_GATE_CHARS = "<>|[]{}#_`~@\\^=*$%/;:&+-'\"()!?"
-
-
-class Cues:
-    """A set of literal substrings, tested together: does a text contain any of them?
-
-    Cues that hold a character prose rarely uses are grouped by that character and tested
-    only when it occurs in the text; cues that share a word of four or more letters ("current
-    data", "current events") are tested only when that word occurs. The usual case (no cue at
-    all) then costs one fast one-character test per character group and one search per word
-    group and per remaining cue.
-    """
-
-    __slots__ = ("_groups", "_plain")
-
-    def __init__(self, cues: Iterable[str]) -> None:
-        groups: dict[str, list[str]] = {}
-        plain: list[str] = []
-        for cue in dict.fromkeys(cues):
-            gate = next((char for char in _GATE_CHARS if char in cue), None)
-            if gate is None:
-                plain.append(cue)
-            else:
-                groups.setdefault(gate, []).append(cue)
-        while True:  # greedily, the shared word that covers the most cues (then the longest)
-            counts: dict[str, int] = {}
-            for cue in plain:
-                for word in set(cue.split()):
-                    if len(word) >= 4:
-                        counts[word] = counts.get(word, 0) + 1
-            best = max(counts, key=lambda word: (counts[word], len(word), word), default=None)
-            if best is None or counts[best] < 2:
-                break
-            groups[best] = [cue for cue in plain if best in cue.split()]
-            plain = [cue for cue in plain if best not in cue.split()]
-        self._groups = tuple((gate, tuple(members)) for gate, members in groups.items())
-        self._plain = tuple(plain)
-
-    def __bool__(self) -> bool:
-        return bool(self._groups or self._plain)
-
-    def found_in(self, text: str) -> bool:
-        """Whether ``text`` contains at least one of the cues."""
-        for gate, members in self._groups:
-            if gate in text and any(map(text.__contains__, members)):
-                return True
-        return any(map(text.__contains__, self._plain))
-
-
 def message_words(ctx: "ExampleContext") -> list[list[str]] | None:
     """``normalize_words`` of each message's text when all of them are ASCII, else ``None``.
 

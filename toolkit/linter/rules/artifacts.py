@@ -13,7 +13,8 @@ from typing import Any, ClassVar, Iterable, Mapping
 
 from toolkit.diagnostics import Severity, Span
 from toolkit.linter.rule import ExampleContext, ExampleRule, Finding, Fix, RuleOption, register
-from toolkit.linter.rules._textfix import Cues, map_message_texts, preview, trainable_assistant
+from toolkit._cueset import CueSet
+from toolkit.linter.rules._textfix import map_message_texts, preview, trainable_assistant
 
 
 def _line(*messages: str) -> str:
@@ -51,11 +52,113 @@ def _lowercase_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 
 def _lowered(ctx: ExampleContext) -> list[str]:
-    """Each message's text lower-cased (cached on the context: all A rules read it)."""
+    """Each message's text lower-cased (cached on the context for every rule that looks closer)."""
     lowered = ctx.__dict__.get("_ftkit_lower")
     if lowered is None:
         lowered = ctx.__dict__["_ftkit_lower"] = [text.lower() for text in ctx.texts]
     return lowered
+
+
+# Which messages a rule reads: (roles, trainable_only); see PatternRule.
+MessageScope = tuple[tuple[str, ...], bool]
+
+
+def _in_scope(message: Mapping[str, Any], scope: MessageScope) -> bool:
+    roles, trainable_only = scope
+    role = message.get("role")
+    if role not in roles:
+        return False
+    return not trainable_only or role != "assistant" or trainable_assistant(message)
+
+
+# In what the shared scan finds: the text is not ASCII (a "group" that holds no cue).
+_NON_ASCII = -1
+_NON_ASCII_ONLY = frozenset([_NON_ASCII])
+
+
+class _SharedCueScan:
+    """The cue groups of every :class:`PatternRule`, looked for in an example by one scan of each text.
+
+    Each rule class adds its cue group when it is defined (A004 also its vendor names), so
+    however many rules run, an example's texts are lower-cased and scanned once and each
+    rule's "may I match?" is a set-membership test. The :class:`CueSet` is compiled at the
+    first scan after a group or scope was added: a rule class defined later (a plugin, a
+    test) joins the shared scan too.
+    """
+
+    def __init__(self) -> None:
+        self._group_indexes: dict[tuple[str, ...], int] = {}
+        self._rule_groups: dict[MessageScope, set[int]] = {}
+        # The compiled groups and the scopes to scan; a new object whenever either changes, so
+        # that scans cached on a context with an older one are not reused.
+        self._compiled: tuple[CueSet, tuple[MessageScope, ...]] | None = None
+
+    def add(self, cues: tuple[str, ...], rule_scope: MessageScope | None = None) -> int:
+        """The index of the group ``cues`` (added if new). With ``rule_scope``, the group is a
+        rule's own cue group, which :meth:`any_rule_cue` looks for in that scope."""
+        index = self._group_indexes.get(cues)
+        if index is None:
+            index = self._group_indexes[cues] = len(self._group_indexes)
+            self._compiled = None
+        if rule_scope is not None and index not in self._rule_groups.get(rule_scope, ()):
+            self._rule_groups.setdefault(rule_scope, set()).add(index)
+            self._compiled = None
+        return index
+
+    def _compile(self) -> tuple[CueSet, tuple[MessageScope, ...]]:
+        if self._compiled is None:
+            self._compiled = (CueSet(list(self._group_indexes)), tuple(self._rule_groups))
+        return self._compiled
+
+    def found(self, lowered: str) -> frozenset[int]:
+        """The indexes of the groups with a cue in the lower-cased text ``lowered``, and
+        ``_NON_ASCII`` if that text is not ASCII."""
+        cue_set = self._compile()[0]
+        try:
+            found = cue_set.found(lowered)
+        except UnicodeEncodeError:  # a lone surrogate, which RE2's UTF-8 cannot hold: test cue by cue
+            found = frozenset(k for k, cues in enumerate(cue_set.groups) if any(cue in lowered for cue in cues))
+        return found if lowered.isascii() else found | _NON_ASCII_ONLY
+
+    def by_scope(self, ctx: ExampleContext) -> dict[MessageScope, frozenset[int]]:
+        """For each rule scope, what :meth:`found` gives for the texts of the example's messages
+        in that scope (taken as one text). Cached on the context for every rule."""
+        compiled = self._compile()
+        cached = ctx.__dict__.get("_ftkit_cue_scan")
+        if cached is not None and cached[0] is compiled:
+            return cached[1]
+        scopes = compiled[1]
+        # The messages that are in the same scopes are scanned together: each text is read once,
+        # however many scopes hold it (the assistant replies are in all of them).
+        texts_by_membership: dict[tuple[bool, ...], list[str]] = {}
+        for message, text in zip(ctx.messages, ctx.texts):
+            if text:
+                membership = tuple([_in_scope(message, scope) for scope in scopes])
+                texts_by_membership.setdefault(membership, []).append(text)
+        # NUL separates the texts: no cue holds one. Lower-casing maps each character on its own
+        # but a capital sigma, whose form depends on its neighbours, and NUL ends a word as the
+        # end of a text does: the joined texts are lower-cased in one call.
+        found_by_membership = [(membership, self.found("\0".join(texts).lower()))
+                               for membership, texts in texts_by_membership.items() if True in membership]
+        result = {
+            scope: frozenset().union(*[found for membership, found in found_by_membership if membership[k]])
+            for k, scope in enumerate(scopes)
+        }
+        ctx.__dict__["_ftkit_cue_scan"] = (compiled, result)
+        return result
+
+    def any_rule_cue(self, ctx: ExampleContext) -> bool:
+        """Whether some rule's cue occurs in the messages it reads (if not, no PatternRule with a
+        cue reports: see :meth:`PatternRule._may_match`)."""
+        by_scope = self.by_scope(ctx)
+        for scope, groups in self._rule_groups.items():
+            if not groups.isdisjoint(by_scope[scope]):
+                return True
+        return False
+
+
+_CUE_SCAN = _SharedCueScan()
+_any_rule_cue = _CUE_SCAN.any_rule_cue  # one object: the engine groups rules by their gate's identity
 
 
 class PatternRule(ExampleRule):
@@ -70,49 +173,42 @@ class PatternRule(ExampleRule):
     what: ClassVar[str]
     hint_text: ClassVar[str | None] = None
     trainable_only: ClassVar[bool] = True  # skip assistant messages with weight 0 (context only)
+    _scope: ClassVar[MessageScope]
+    _cue_group: ClassVar[int]  # index of ``cue`` in the shared scan (rules with a cue)
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(options)
-        self._cues = Cues(self.cue)
-        self._scope = (self.roles, self.trainable_only)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._scope = (cls.roles, cls.trainable_only)
+        if cls.cue:
+            cls._cue_group = _CUE_SCAN.add(cls.cue, cls._scope)
+            # One gate object for every rule with a cue (see ``ExampleRule.gate``): on most
+            # examples no cue occurs and the engine skips all these rules after one test.
+            cls.gate = staticmethod(_any_rule_cue)
+        else:
+            cls.gate = None  # without a cue the rule may match anywhere: nothing to skip
 
     def _accept(self, match: re.Match[str], text: str) -> bool:
         return True
 
-    def _wanted_message(self, message: Mapping[str, Any]) -> bool:
-        if message.get("role") not in self.roles:
-            return False
-        return not self.trainable_only or message.get("role") != "assistant" or trainable_assistant(message)
-
-    def _joined_lowered(self, ctx: ExampleContext) -> str:
-        """The lower-cased texts of the messages this rule reads, NUL-separated (no cue holds a NUL),
-        cached on the context for the rules that read the same messages."""
-        cache = ctx.__dict__.setdefault("_ftkit_lower_joined", {})
-        joined = cache.get(self._scope)
-        if joined is None:
-            lowered = _lowered(ctx)
-            joined = cache[self._scope] = "\0".join(
-                lowered[index] for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts))
-                if text and self._wanted_message(message))
-        return joined
-
-    def _may_match(self, lowered: str) -> bool:
-        """Whether a message (or the example's messages, joined) lower-cased as ``lowered`` can match."""
-        return self._cues.found_in(lowered)
+    def _may_match(self, found: frozenset[int]) -> bool:
+        """Whether a message (or the messages the rule reads) can match, given what the shared
+        scan found in its lower-cased text (:meth:`_SharedCueScan.found`). An override may add
+        conditions, never drop the rule's own cue group: the rules' shared gate relies on it."""
+        return self._cue_group in found
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
-        # Most examples hold no cue at all: one test over the joined texts settles them.
-        if self.cue and not self._may_match(self._joined_lowered(ctx)):
+        # Most examples hold no cue at all: one test over the example's texts settles them.
+        if self.cue and not self._may_match(_CUE_SCAN.by_scope(ctx)[self._scope]):
             return ()
         return self._check(ctx)
 
     def _check(self, ctx: ExampleContext) -> Iterable[Finding]:
         lowered_texts = _lowered(ctx)
         for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
-            if not text or not self._wanted_message(message):
+            if not text or not _in_scope(message, self._scope):
                 continue
             lowered = lowered_texts[index]
-            if self.cue and not self._may_match(lowered):
+            if self.cue and not self._may_match(_CUE_SCAN.found(lowered)):
                 continue
             hits: list[Any]
             if self.lower_pattern is not None and len(lowered) == len(text):
@@ -267,8 +363,9 @@ _VENDOR_NAMES = (
     r"Mistral|Mixtral|Qwen|DeepSeek|Copilot|Bing Chat|PaLM|Grok|xAI"
 )
 # Lower-case substrings, one of which every vendor name the pattern accepts contains.
-_VENDOR_CUES = Cues(("gpt", "openai", "claude", "anthropic", "gemini", "bard", "llama", "meta", "mistral", "mixtral",
-                     "qwen", "deepseek", "copilot", "bing chat", "palm", "grok", "xai", "google", "microsoft"))
+_VENDOR_CUES = ("gpt", "openai", "claude", "anthropic", "gemini", "bard", "llama", "meta", "mistral", "mixtral", "qwen",
+                "deepseek", "copilot", "bing chat", "palm", "grok", "xai", "google", "microsoft")
+_VENDOR_CUE_GROUP = _CUE_SCAN.add(_VENDOR_CUES)
 _SELF_ID = re.compile(
     r"(?i)\b(?:i(?:'m| am)|my name is|this is|you(?:'re| are) (?:talking|chatting|speaking) (?:to|with))\s+"
     r"(?:called\s+)?(?:an?\s+)?(?:the\s+)?(?P<n1>" + _VENDOR_NAMES + r")\b"
@@ -308,12 +405,12 @@ class ModelSelfIdentification(PatternRule):
         super().__init__(options)
         self._allowed = {n.casefold() for n in self.opts["allowed-names"]}
 
-    def _may_match(self, lowered: str) -> bool:
+    def _may_match(self, found: frozenset[int]) -> bool:
         # Besides a cue, a match needs a vendor name. On ASCII text, IGNORECASE matching is
         # plain lower-case comparison, so the names can be looked for in the lowered text.
-        if not self._cues.found_in(lowered):
+        if self._cue_group not in found:
             return False
-        return not lowered.isascii() or _VENDOR_CUES.found_in(lowered)
+        return _VENDOR_CUE_GROUP in found or _NON_ASCII in found
 
     def _accept(self, match: re.Match[str], text: str) -> bool:
         name = match.group("n1") or match.group("n2") or match.group("n3") or ""
