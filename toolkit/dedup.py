@@ -631,6 +631,7 @@ class NearDuplicateIndex:
         self._members: list[Hashable] = []
         self._more_members: dict[int, list[Hashable]] = {}
         self._by_signature: dict[bytes, int] = {}
+        self._band_slices: list[slice] | None = None  # where each band lies in a signature's bytes
 
     def __len__(self) -> int:
         return self._count
@@ -659,16 +660,45 @@ class NearDuplicateIndex:
         """:meth:`add` for a signature made elsewhere by this index's hasher, as ``sig.tobytes()``.
 
         The linter computes signatures in worker processes and indexes them in its main
-        process: this path avoids numpy work per item where bytes do (band keys, emptiness).
+        process, once per example: this path looks each band up once for both the query and
+        the insertion, and avoids numpy work where bytes do (band keys, emptiness).
         """
         if key in self._keys:
             raise KeyError(f"duplicate key {key!r}")
-        width = self.rows * 4  # uint32 values
-        bands = [raw[i * width : (i + 1) * width] for i in range(self.bands)]
+        self._keys.add(key)
+        self._count += 1
+        if raw == _empty_bytes(self.num_perm):
+            return []  # kept (counted) but never matched
+        slices = self._band_slices
+        if slices is None:
+            width = self.rows * 4  # uint32 values
+            slices = self._band_slices = [slice(i * width, (i + 1) * width) for i in range(self.bands)]
+        bands = list(map(raw.__getitem__, slices))
+        found = list(map(dict.get, self._buckets, bands))  # each band's bucket: None, a row, or rows
         sig = np.frombuffer(raw, dtype=np.uint32)
-        empty = raw == _empty_bytes(self.num_perm)
-        matches = [] if empty else self._matches(sig, bands, max_matches, empty=False)
-        self._insert(key, sig, bands, empty=empty, whole=raw)
+        matches: list[NearDuplicateMatch] = []
+        if found.count(None) != len(found):  # (row 0 is a falsy bucket: not any())
+            candidates: set[int] = set()
+            for bucket in found:
+                if bucket is None:
+                    continue
+                if type(bucket) is int:
+                    candidates.add(bucket)
+                else:
+                    candidates.update(bucket)
+            matches = self._scored(sig, candidates, max_matches)
+        row = self._by_signature.get(raw)
+        if row is not None:
+            self._more_members.setdefault(row, []).append(key)
+            return matches
+        row = self._new_row(key, sig, raw)
+        for buckets, value, bucket in zip(self._buckets, bands, found):
+            if bucket is None:
+                buckets[value] = row
+            elif type(bucket) is int:
+                buckets[value] = [bucket, row]
+            else:
+                bucket.append(row)
         return matches
 
     def _matches(self, sig: np.ndarray, bands: list[bytes], max_matches: int | None, *,
@@ -686,8 +716,10 @@ class NearDuplicateIndex:
                 candidates.add(bucket)
             else:
                 candidates.update(bucket)
-        if not candidates:
-            return []
+        return self._scored(sig, candidates, max_matches) if candidates else []
+
+    def _scored(self, sig: np.ndarray, candidates: set[int], max_matches: int | None) -> list[NearDuplicateMatch]:
+        """The ``candidates`` (rows sharing a band with ``sig``) whose similarity reaches the threshold, best first."""
         idx = np.fromiter(sorted(candidates), dtype=np.int64, count=len(candidates))
         sims = np.count_nonzero(self._sigs[idx] == sig[None, :], axis=1) / self.num_perm
         keep = np.flatnonzero(sims >= self.threshold - 1e-12)
@@ -717,14 +749,7 @@ class NearDuplicateIndex:
         if row is not None:
             self._more_members.setdefault(row, []).append(key)
             return
-        row = len(self._members)
-        if row == self._sigs.shape[0]:
-            grown = np.zeros((row * 2, self.num_perm), dtype=np.uint32)
-            grown[:row] = self._sigs
-            self._sigs = grown
-        self._sigs[row] = sig
-        self._members.append(key)
-        self._by_signature[whole] = row
+        row = self._new_row(key, sig, whole)
         for band, value in enumerate(bands):
             bucket = self._buckets[band].get(value)
             if bucket is None:
@@ -733,6 +758,18 @@ class NearDuplicateIndex:
                 self._buckets[band][value] = [bucket, row]
             else:
                 bucket.append(row)
+
+    def _new_row(self, key: Hashable, sig: np.ndarray, whole: bytes) -> int:
+        """Store a signature not seen before (``whole``: its bytes) as a new row with ``key`` as its first member."""
+        row = len(self._members)
+        if row == self._sigs.shape[0]:
+            grown = np.zeros((row * 2, self.num_perm), dtype=np.uint32)
+            grown[:row] = self._sigs
+            self._sigs = grown
+        self._sigs[row] = sig
+        self._members.append(key)
+        self._by_signature[whole] = row
+        return row
 
     def add(self, key: Hashable, text: str, *, max_matches: int | None = None) -> list[NearDuplicateMatch]:
         """Index ``text`` under ``key`` and return the earlier items it nearly duplicates."""

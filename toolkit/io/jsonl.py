@@ -78,7 +78,9 @@ def open_binary(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[BinaryIO
             raw: BinaryIO = sys.stdin.buffer
             close = False
         else:
-            raw = open(text, "rb")  # noqa: SIM115 - closed below
+            # a 1 MiB buffer: one read system call per ~400 lines, not per 8 KiB (the linter reads
+            # while its pool threads pickle and send, and every call gives up the GIL)
+            raw = open(text, "rb", buffering=1 << 20)  # noqa: SIM115 - closed below
             close = True
     else:
         raw = source  # type: ignore[assignment]
