@@ -286,3 +286,16 @@ def test_number_word_trie_matches_the_flat_alternation(words, seps):
     flat = re.compile(r"\b(?:" + N.NUMBER_WORD_PATTERN + r"|a dozen|half a dozen|dozen|twice|once)\b")
     text = "".join(w + s for w, s in zip(words, seps)).casefold()
     assert [m.span() for m in N._NUMBER_WORD_RE.finditer(text)] == [m.span() for m in flat.finditer(text)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts())
+def test_re2_twins_find_what_python_finds(text):
+    if not text.isascii():
+        return
+    lowered = text.lower()
+    assert any(fast is not None for fast in X._RE2_TWINS.values())
+    for twin, fast in X._RE2_TWINS.items():
+        if fast is not None:
+            assert [m.span() for m in fast.finditer(lowered.encode())] == [m.span() for m in twin.finditer(lowered)], \
+                twin.pattern[:60]

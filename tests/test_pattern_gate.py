@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit._pattern_gate import PatternGate, UnsupportedPattern, re2_superset
+from toolkit._pattern_gate import PatternGate, UnsupportedPattern, re2_exact, re2_superset
 
 PATTERNS = [
     r"\bwe\s+(?:do\s+)?offer\b(?!\s+free)",
@@ -89,3 +89,32 @@ def test_empty_class_never_matches():
     # "[^\x00-\x7f]" has no ASCII member: the gate must say it cannot match ASCII text
     gate = PatternGate([re.compile(r"[^\x00-\x7f]"), re.compile(r"a")])
     assert gate.possible("abc") == {1}
+
+
+def _exact_or_none(pattern: str):
+    try:
+        return re2_exact(re.compile(pattern))
+    except UnsupportedPattern:
+        return None
+
+
+_EXACT = {p: _exact_or_none(p) for p in PATTERNS + [r"(?i)\bfree\s+(?:ship|shipping)\b", r"x+?y", r"\b(?:a|ab)c",
+                                                      r"\d+(?:\.\d+)?", r"(?i)[^\W\d_]+", r"ſ", r"(?i)ſ",
+                                                      r"a.*?b", r"a.*b", r"(?:a|ab)(?:bc)?", r"c[ab]{1,3}?"]}
+
+
+def test_re2_exact_refuses_what_it_cannot_keep_exact():
+    kept = {p for p, fast in _EXACT.items() if fast is not None}
+    for refused in [r"(?<!at )no fee", r"\b(\w+)\s+\1\b", r"(?>ab|a)c", r"a++b", r"[^\n]end$", r"(?m)^line",
+                    r"q{1001}", r"(?(1)a|b)(c)?", r"a*"]:
+        assert refused not in kept, refused
+    assert r"x{2,5}?y" in kept and r"\Bin\B" in kept and r"(?i)[^x]y" in kept
+
+
+@settings(max_examples=600, deadline=None)
+@given(_TEXTS)
+def test_re2_exact_finds_the_same_spans(text):
+    data = text.encode()
+    for pattern, fast in _EXACT.items():
+        if fast is not None:
+            assert [m.span() for m in fast.finditer(data)] == [m.span() for m in re.finditer(pattern, text)], pattern

@@ -19,25 +19,19 @@ from __future__ import annotations
 
 import re
 import re._constants as _C
+import re._compiler as _Compiler
 import re._parser as _P
 from typing import Sequence
 
 import re2
 
 _ASCII = [chr(code) for code in range(128)]
-# Python's meaning of the class shorthands for str patterns, restricted to ASCII.
-_CATEGORY_MEMBERS: dict[object, frozenset[str]] = {}
-for _category, _shorthand in ((_C.CATEGORY_DIGIT, r"\d"), (_C.CATEGORY_NOT_DIGIT, r"\D"),
-                              (_C.CATEGORY_WORD, r"\w"), (_C.CATEGORY_NOT_WORD, r"\W"),
-                              (_C.CATEGORY_SPACE, r"\s"), (_C.CATEGORY_NOT_SPACE, r"\S")):
-    _CATEGORY_MEMBERS[_category] = frozenset(ch for ch in _ASCII if re.fullmatch(_shorthand, ch))
-_LINEBREAK_CATEGORIES = {_C.CATEGORY_LINEBREAK: frozenset("\n"), _C.CATEGORY_NOT_LINEBREAK: frozenset(_ASCII) - {"\n"}}
-_CATEGORY_MEMBERS.update(_LINEBREAK_CATEGORIES)
 _REPEAT_LIMIT = 1000  # RE2 refuses counted repetitions above this
+_SINGLE_CHARACTER = (_C.LITERAL, _C.NOT_LITERAL, _C.ANY, _C.IN)
 
 
 class UnsupportedPattern(ValueError):
-    """The pattern holds a construct :func:`re2_superset` does not know how to widen."""
+    """The pattern holds a construct the rewrite cannot widen (or, for :func:`re2_exact`, keep exact)."""
 
 
 def _ascii_class(members: frozenset[str] | set[str]) -> str:
@@ -56,61 +50,57 @@ def _ascii_class(members: frozenset[str] | set[str]) -> str:
     return "[" + "".join(parts) + "]"
 
 
-def _class_members(items: list, ignore_case: bool) -> frozenset[str]:
-    """The ASCII characters a Python ``IN`` node (a bracketed class) matches."""
-    negate = bool(items) and items[0][0] is _C.NEGATE
-    members: set[str] = set()
-    for op, value in items[1:] if negate else items:
-        if op is _C.LITERAL:
-            if value < 128:
-                members.add(chr(value))
-        elif op is _C.RANGE:
-            members.update(chr(code) for code in range(value[0], min(value[1], 127) + 1))
-        elif op is _C.CATEGORY:
-            members |= _CATEGORY_MEMBERS[value]
-        else:
-            raise UnsupportedPattern(f"class item {op}")
-    if ignore_case:
-        members |= {ch.swapcase() for ch in members if ch.isascii() and ch.isalpha()}
-    return frozenset(_ASCII) - members if negate else frozenset(members)
+_MEMBERS: dict[tuple[str, int], frozenset[str]] = {}
 
 
-def _emit(items, flags: int) -> str:
-    """RE2 source for a Python parse (sub)tree, widened where RE2 cannot say the same."""
-    ignore_case = bool(flags & re.IGNORECASE)
+def _ascii_members(node, state, flags: int) -> frozenset[str]:
+    """The ASCII characters a one-character node (literal, class, dot) matches, asked of Python's
+    own engine: its case folding under IGNORECASE ("ſ" matches "s", "ı" matches "I") included."""
+    op, value = node
+    ignore_case = flags & re.IGNORECASE
+    if op is _C.LITERAL and value < 128:  # most nodes: answered without the engine
+        ch = chr(value)
+        return frozenset({ch.lower(), ch.upper()}) if ignore_case and ch.isalpha() else frozenset(ch)
+    key = (repr(node), flags & (re.IGNORECASE | re.DOTALL))
+    members = _MEMBERS.get(key)
+    if members is None:
+        single = _Compiler.compile(_P.SubPattern(state, [node]), flags)
+        members = _MEMBERS[key] = frozenset(ch for ch in _ASCII if single.fullmatch(ch))
+    return members
+
+
+def _emit(items, state, flags: int, exact: bool) -> str:
+    """RE2 source for a Python parse (sub)tree: widened where RE2 cannot say the same, or (``exact``)
+    :class:`UnsupportedPattern` there."""
+
+    def unsupported(what: str) -> str:
+        if exact:
+            raise UnsupportedPattern(f"{what}: RE2 cannot say exactly the same")
+        return ""  # dropped: wider
+
     out: list[str] = []
     for op, value in items:
-        if op is _C.LITERAL:
-            ch = chr(value)
-            if ignore_case and ch.isascii() and ch.isalpha():
-                out.append(_ascii_class({ch.lower(), ch.upper()}))
-            else:
-                out.append(re2.escape(ch))
-        elif op is _C.NOT_LITERAL:
-            excluded = {chr(value)}
-            if ignore_case:
-                excluded |= {chr(value).swapcase()}
-            out.append(_ascii_class(frozenset(_ASCII) - excluded))
-        elif op is _C.ANY:
-            out.append(_ascii_class(frozenset(_ASCII) if flags & re.DOTALL else frozenset(_ASCII) - {"\n"}))
-        elif op is _C.IN:
-            out.append(_ascii_class(_class_members(list(value), ignore_case)))
+        if op in _SINGLE_CHARACTER:
+            out.append(_ascii_class(_ascii_members((op, value), state, flags)))
         elif op is _C.BRANCH:
-            out.append("(?:" + "|".join(_emit(branch.data, flags) for branch in value[1]) + ")")
+            out.append("(?:" + "|".join(_emit(branch.data, state, flags, exact) for branch in value[1]) + ")")
         elif op is _C.SUBPATTERN:
             _group, add_flags, del_flags, sub = value
-            out.append("(?:" + _emit(sub.data, (flags | add_flags) & ~del_flags) + ")")
+            out.append("(?:" + _emit(sub.data, state, (flags | add_flags) & ~del_flags, exact) + ")")
         elif op is _C.ATOMIC_GROUP:
-            out.append("(?:" + _emit(value.data, flags) + ")")  # atomic only removes matches
+            out.append(unsupported("an atomic group") or "(?:" + _emit(value.data, state, flags, exact) + ")")
         elif op in (_C.MAX_REPEAT, _C.MIN_REPEAT, _C.POSSESSIVE_REPEAT):
             low, high, sub = value
-            body = "(?:" + _emit(sub.data, flags) + ")"
-            if low > _REPEAT_LIMIT:
-                low = _REPEAT_LIMIT  # fewer required repeats: wider
-            if high is _C.MAXREPEAT or high > _REPEAT_LIMIT:
-                out.append(body + ("*" if low == 0 else "+" if low == 1 else f"{{{low},}}"))
-            else:
-                out.append(body + f"{{{low},{high}}}")
+            if op is _C.POSSESSIVE_REPEAT:
+                unsupported("a possessive repeat")  # (wider as a plain one)
+            body = "(?:" + _emit(sub.data, state, flags, exact) + ")"
+            if low > _REPEAT_LIMIT or (high is not _C.MAXREPEAT and high > _REPEAT_LIMIT):
+                unsupported("a repeat count over 1000")
+                low = min(low, _REPEAT_LIMIT)  # fewer required repeats, no upper bound: wider
+                high = _C.MAXREPEAT
+            count = ("*" if low == 0 else "+" if low == 1 else f"{{{low},}}") if high is _C.MAXREPEAT \
+                else f"{{{low},{high}}}"
+            out.append(body + count + ("?" if op is _C.MIN_REPEAT else ""))
         elif op is _C.AT:
             if value is _C.AT_BOUNDARY:
                 out.append(r"\b")  # ASCII text: Python's word characters are RE2's
@@ -118,17 +108,31 @@ def _emit(items, flags: int) -> str:
                 out.append(r"\B")
             elif value is _C.AT_BEGINNING_STRING or (value is _C.AT_BEGINNING and not flags & re.MULTILINE):
                 out.append(r"\A")
-            # "$" (also before a final newline), "\Z" and multi-line anchors: dropped (wider)
+            elif value is _C.AT_END_STRING:
+                out.append(r"\z")
+            else:
+                # "$" (also before a final newline) and the multi-line anchors
+                out.append(unsupported(f"the anchor {value}"))
         elif op in (_C.ASSERT, _C.ASSERT_NOT):
-            pass  # lookarounds only remove matches: dropped (wider)
+            out.append(unsupported("a lookaround"))
         elif op is _C.GROUPREF:
-            out.append(r"[\x00-\x7f]*")  # a backreference matches some text
+            out.append(unsupported("a backreference") or r"[\x00-\x7f]*")  # it matches some text
         elif op is _C.GROUPREF_EXISTS:
+            unsupported("a conditional group")
             _group, yes, no = value
-            out.append("(?:" + _emit(yes.data, flags) + "|" + (_emit(no.data, flags) if no else "") + ")")
+            out.append("(?:" + _emit(yes.data, state, flags, exact) + "|"
+                       + (_emit(no.data, state, flags, exact) if no else "") + ")")
         else:
             raise UnsupportedPattern(f"{op} in pattern")
     return "".join(out)
+
+
+def _parsed(pattern: re.Pattern[str]):
+    if not isinstance(pattern.pattern, str):
+        raise UnsupportedPattern("bytes pattern")
+    if pattern.flags & re.ASCII:
+        raise UnsupportedPattern("re.ASCII patterns are not needed here")
+    return _P.parse(pattern.pattern, pattern.flags)
 
 
 def re2_superset(pattern: re.Pattern[str]) -> str:
@@ -137,12 +141,23 @@ def re2_superset(pattern: re.Pattern[str]) -> str:
     Raises :class:`UnsupportedPattern` for a construct it cannot widen (none in Python 3.11's
     parse trees are known; the check guards future ones). Bytes patterns are not supported.
     """
-    if not isinstance(pattern.pattern, str):
-        raise UnsupportedPattern("bytes pattern")
-    if pattern.flags & re.ASCII:
-        raise UnsupportedPattern("re.ASCII patterns are not needed here")
-    parsed = _P.parse(pattern.pattern, pattern.flags)
-    return _emit(parsed.data, parsed.state.flags)
+    parsed = _parsed(pattern)
+    return _emit(parsed.data, parsed.state, parsed.state.flags, exact=False)
+
+
+def re2_exact(pattern: re.Pattern[str]) -> "re2._Regexp":
+    """``pattern`` as an RE2 bytes pattern with the same matches on ASCII text (as bytes).
+
+    RE2 chooses among alternatives and repeats as Python does (leftmost-first, greedy or
+    lazy), so for a pattern without lookarounds, backreferences, atomic or possessive parts,
+    end anchors or empty matches, ``re2_exact(p).finditer(text.encode())`` gives the spans of
+    ``p.finditer(text)`` for ASCII ``text``, in linear time. Raises :class:`UnsupportedPattern`
+    for any other pattern.
+    """
+    parsed = _parsed(pattern)
+    if parsed.getwidth()[0] == 0:
+        raise UnsupportedPattern("the pattern can match empty text (finditer steps differ)")
+    return re2.compile(_emit(parsed.data, parsed.state, parsed.state.flags, exact=True).encode("ascii"))
 
 
 class PatternGate:

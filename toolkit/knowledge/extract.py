@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from toolkit._pattern_gate import PatternGate
+from toolkit._pattern_gate import PatternGate, UnsupportedPattern, re2_exact
 from toolkit.knowledge import normalize as N
 
 # --------------------------------------------------------------------------- span type
@@ -1116,8 +1116,24 @@ _LOWERED_GATE = PatternGate(
 _STATEMENT_SLOTS = frozenset(range(len(_STATEMENT_TWINS)))
 
 
+def _exact_re2(pattern: re.Pattern[str]):
+    """``pattern`` in RE2 with the same matches on ASCII text (see ``re2_exact``), or None."""
+    try:
+        return re2_exact(pattern)
+    except UnsupportedPattern:
+        return None
+
+
+# The lowered twins RE2 runs with the same matches (no lookarounds): several times faster than
+# Python's engine, which tries every offset of a pattern that opens with \b.
+_RE2_TWINS = {twin: _exact_re2(twin) for twin in (*_STATEMENT_TWINS, _RELATIVE_DATE_TWIN, _LABELED_TWIN)}
+
+
 def _twin_matches(twin: re.Pattern[str], text: str, lowered: str) -> list[_TextMatch]:
     """``twin.finditer(lowered)`` as :class:`_TextMatch` objects over ``text`` (its ASCII original)."""
+    fast = _RE2_TWINS.get(twin)
+    if fast is not None:
+        return [_TextMatch(text, *m.span()) for m in fast.finditer(lowered.encode("ascii"))]
     return [_TextMatch(text, *m.span()) for m in twin.finditer(lowered)]
 
 
