@@ -10,6 +10,8 @@ from toolkit._cueset import CueSet, cue_set
 # small alphabets make cues occur often, overlap and nest; the rest covers escapes, NUL and non-ASCII
 _ALPHABET = st.sampled_from(list("ab .\\|*(?[{^$\0é€😀\n"))
 _CUES = st.text(_ALPHABET, min_size=0, max_size=4)
+# texts may hold a lone surrogate (JSON "\udce9" decodes to one), which RE2's UTF-8 input cannot
+_TEXT_ALPHABET = st.sampled_from(list("ab .\\|*(?[{^$\0é€😀\n\udce9"))
 
 
 def _expected(groups, text):
@@ -17,7 +19,7 @@ def _expected(groups, text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(_CUES, max_size=5), min_size=1, max_size=6), st.text(_ALPHABET, max_size=40))
+@given(st.lists(st.lists(_CUES, max_size=5), min_size=1, max_size=6), st.text(_TEXT_ALPHABET, max_size=40))
 def test_found_is_the_groups_with_a_substring_in_the_text(groups, text):
     cues = CueSet(groups)
     assert cues.found(text) == _expected(groups, text)

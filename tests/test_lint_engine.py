@@ -428,3 +428,14 @@ def test_lint_restores_the_callers_gc_thresholds():
         assert gc.get_threshold() == (321, 7, 9)
     finally:
         gc.set_threshold(*before)
+
+
+def test_records_with_a_lone_surrogate_lint_from_the_library():
+    """Python records can hold what JSON files cannot (a lone surrogate): fingerprinting and the cue scans cope."""
+    record = {"messages": [{"role": "user", "content": "caf\udce9 As an AI language model?"},
+                           {"role": "assistant", "content": "As an AI language model, I cannot \udce9 say."}]}
+    diagnostics = list(lint([record, dict(record)], select=["A003", "D001"]))
+    assert [d.code for d in diagnostics] == ["A003", "A003", "D001"]
+    # equal content, equal identity (the copy is the second line)
+    assert diagnostics[0].fingerprint == diagnostics[1].fingerprint and diagnostics[0].fingerprint.startswith("sha256:")
+    assert [d.line for d in diagnostics] == [1, 2, 2]

@@ -41,14 +41,23 @@ class CueSet:
 
     def found(self, text: str) -> frozenset[int]:
         """The indexes of the groups with at least one cue in ``text``."""
-        matched = self._set.Match(text)
+        try:
+            matched = self._set.Match(text)
+        except UnicodeEncodeError:  # a lone surrogate, which UTF-8 (RE2's input) cannot hold
+            return frozenset(k for k, cues in enumerate(self._groups) if any(cue in text for cue in cues))
         if self._always:
             return frozenset(matched or ()) | frozenset(self._always)
         return frozenset(matched) if matched else frozenset()
 
     def any_in(self, text: str) -> bool:
         """Whether ``text`` holds any cue of any group."""
-        return bool(self._always) or self._set.Match(text) is not None
+        return bool(self.found(text)) if self._always else self._match_any(text)
+
+    def _match_any(self, text: str) -> bool:
+        try:
+            return self._set.Match(text) is not None
+        except UnicodeEncodeError:
+            return any(cue in text for cues in self._groups for cue in cues)
 
     def __len__(self) -> int:
         return self._size

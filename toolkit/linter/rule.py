@@ -124,10 +124,11 @@ def fingerprint_of(record: Mapping[str, Any]) -> str:
         canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         # records built in Python (library use) may hold what JSON files cannot: integers
-        # beyond 64 bits, non-string keys; the standard library serialises those
+        # beyond 64 bits, non-string keys, lone surrogates; the standard library serialises those
         import json
 
-        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                               default=str).encode("utf-8", "surrogatepass")
     digest = hashlib.sha256(canonical).hexdigest()
     return f"sha256:{digest[:16]}"
 

@@ -113,11 +113,7 @@ class _SharedCueScan:
     def found(self, lowered: str) -> frozenset[int]:
         """The indexes of the groups with a cue in the lower-cased text ``lowered``, and
         ``_NON_ASCII`` if that text is not ASCII."""
-        cue_set = self._compile()[0]
-        try:
-            found = cue_set.found(lowered)
-        except UnicodeEncodeError:  # a lone surrogate, which RE2's UTF-8 cannot hold: test cue by cue
-            found = frozenset(k for k, cues in enumerate(cue_set.groups) if any(cue in lowered for cue in cues))
+        found = self._compile()[0].found(lowered)
         return found if lowered.isascii() else found | _NON_ASCII_ONLY
 
     def by_scope(self, ctx: ExampleContext) -> dict[MessageScope, frozenset[int]]:
