@@ -585,6 +585,19 @@ def _empty_bytes(num_perm: int) -> bytes:
     return value
 
 
+def _rows_in(buckets: list) -> set[int]:
+    """The rows held by ``buckets`` (each ``None``, one row, or a list of rows)."""
+    rows: set[int] = set()
+    for bucket in buckets:
+        if bucket is None:
+            continue
+        if type(bucket) is int:
+            rows.add(bucket)
+        else:
+            rows.update(bucket)
+    return rows
+
+
 @dataclass
 class NearDuplicateMatch:
     key: Hashable  # the earlier item this one matches
@@ -678,27 +691,12 @@ class NearDuplicateIndex:
         sig = np.frombuffer(raw, dtype=np.uint32)
         matches: list[NearDuplicateMatch] = []
         if found.count(None) != len(found):  # (row 0 is a falsy bucket: not any())
-            candidates: set[int] = set()
-            for bucket in found:
-                if bucket is None:
-                    continue
-                if type(bucket) is int:
-                    candidates.add(bucket)
-                else:
-                    candidates.update(bucket)
-            matches = self._scored(sig, candidates, max_matches)
+            matches = self._scored(sig, _rows_in(found), max_matches)
         row = self._by_signature.get(raw)
         if row is not None:
             self._more_members.setdefault(row, []).append(key)
             return matches
-        row = self._new_row(key, sig, raw)
-        for buckets, value, bucket in zip(self._buckets, bands, found):
-            if bucket is None:
-                buckets[value] = row
-            elif type(bucket) is int:
-                buckets[value] = [bucket, row]
-            else:
-                bucket.append(row)
+        self._file(self._new_row(key, sig, raw), bands, found)
         return matches
 
     def _matches(self, sig: np.ndarray, bands: list[bytes], max_matches: int | None, *,
@@ -707,15 +705,7 @@ class NearDuplicateIndex:
             empty = bool(is_empty_signature(sig))
         if empty or not self._members:
             return []
-        candidates: set[int] = set()
-        for band, value in enumerate(bands):
-            bucket = self._buckets[band].get(value)
-            if bucket is None:
-                continue
-            if type(bucket) is int:
-                candidates.add(bucket)
-            else:
-                candidates.update(bucket)
+        candidates = _rows_in(list(map(dict.get, self._buckets, bands)))
         return self._scored(sig, candidates, max_matches) if candidates else []
 
     def _scored(self, sig: np.ndarray, candidates: set[int], max_matches: int | None) -> list[NearDuplicateMatch]:
@@ -749,13 +739,15 @@ class NearDuplicateIndex:
         if row is not None:
             self._more_members.setdefault(row, []).append(key)
             return
-        row = self._new_row(key, sig, whole)
-        for band, value in enumerate(bands):
-            bucket = self._buckets[band].get(value)
+        self._file(self._new_row(key, sig, whole), bands, list(map(dict.get, self._buckets, bands)))
+
+    def _file(self, row: int, bands: list[bytes], found: list) -> None:
+        """Put ``row`` in the bucket of each of its band values (``found``: those buckets until now)."""
+        for buckets, value, bucket in zip(self._buckets, bands, found):
             if bucket is None:
-                self._buckets[band][value] = row
+                buckets[value] = row
             elif type(bucket) is int:
-                self._buckets[band][value] = [bucket, row]
+                buckets[value] = [bucket, row]
             else:
                 bucket.append(row)
 
