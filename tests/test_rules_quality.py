@@ -329,3 +329,22 @@ def test_shared_words_test_is_clean_ascii_without_q003_only_characters(text):
     from toolkit.linter.rules.quality import _KEPT_BY_Q003, _clean_ascii, _shares_duplicate_words
 
     assert _shares_duplicate_words(text) == (_clean_ascii(text) and not any(c in text for c in _KEPT_BY_Q003))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([0, 1, 7, 7, 7, 40, 41, 300, 10**6]) | st.integers(0, 10**7), min_size=1, max_size=60))
+def test_length_outlier_figures_are_the_statistics_modules(lengths):
+    """Q002's median and spread, computed with numpy, equal the statistics module's to the last bit."""
+    import array
+    import math
+    import statistics
+
+    from toolkit.linter.rules.quality import _median_and_spread
+
+    values = array.array("d", [math.log1p(n) for n in lengths])
+    ordered = sorted(values)
+    median = statistics.median(ordered)
+    spread = statistics.median(abs(v - median) for v in ordered)
+    if spread <= 0:
+        spread = statistics.fmean(abs(v - median) for v in ordered)
+    assert _median_and_spread(values) == (median, spread)

@@ -7,7 +7,6 @@ import hashlib
 import heapq
 import math
 import re
-import statistics
 import threading
 import unicodedata
 from typing import Any, Iterable, Mapping
@@ -111,6 +110,23 @@ def _assistant_chars(ctx: ExampleContext) -> int | None:
     return total
 
 
+def _median_and_spread(values: array.array) -> tuple[float, float]:
+    """The median of ``values`` (doubles) and their median absolute deviation from it, or the
+    mean absolute deviation when more than half of them equal the median (0.0 if all do).
+
+    numpy over the stored doubles, not sorted Python lists: the same figures as the
+    ``statistics`` module's (the middle value or the mean of the two middle ones; ``fmean``'s
+    exact sum) at 8 bytes per value instead of ~70.
+    """
+    doubles = np.frombuffer(values, dtype=np.float64)
+    median = float(np.median(doubles))
+    deviations = np.abs(doubles - median)
+    spread = float(np.median(deviations))
+    if spread <= 0:
+        spread = math.fsum(deviations) / len(deviations)
+    return median, spread
+
+
 @register
 class LengthOutlier(DatasetRule):
     code = "Q002"
@@ -177,14 +193,9 @@ class LengthOutlier(DatasetRule):
     def finish(self) -> Iterable[Finding]:
         if len(self._values) < self.opts["min-examples"]:
             return
-        values = sorted(self._values)
-        median = statistics.median(values)
-        mad = statistics.median(abs(v - median) for v in values)
+        median, mad = _median_and_spread(self._values)
         if mad <= 0:
-            # more than half the replies have the same length: use the mean absolute deviation
-            mad = statistics.fmean(abs(v - median) for v in values) or 0.0
-            if mad <= 0:
-                return
+            return
         typical = round(math.expm1(median))
         threshold = self.opts["threshold"]
         direction = self.opts["direction"]
