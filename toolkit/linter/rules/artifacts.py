@@ -92,6 +92,7 @@ class _SharedCueScan:
         # The compiled groups and the scopes to scan; a new object whenever either changes, so
         # that scans cached on a context with an older one are not reused.
         self._compiled: tuple[CueSet, tuple[MessageScope, ...]] | None = None
+        self._memberships: dict[tuple[Any, Any], tuple[bool, ...]] = {}  # see _membership
 
     def add(self, cues: tuple[str, ...], rule_scope: MessageScope | None = None) -> int:
         """The index of the group ``cues`` (added if new). With ``rule_scope``, the group is a
@@ -108,7 +109,20 @@ class _SharedCueScan:
     def _compile(self) -> tuple[CueSet, tuple[MessageScope, ...]]:
         if self._compiled is None:
             self._compiled = (CueSet(list(self._group_indexes)), tuple(self._rule_groups))
+            self._memberships = {}
         return self._compiled
+
+    def _membership(self, message: Mapping[str, Any], scopes: tuple[MessageScope, ...]) -> tuple[bool, ...]:
+        """Whether ``message`` is in each of ``scopes``: a function of its role and whether its
+        weight is 0 (see :func:`_in_scope`), remembered per pair."""
+        try:
+            key = (message.get("role"), message.get("weight", 1) != 0)
+            known = self._memberships.get(key)
+        except TypeError:  # an unhashable role or weight comparison: work it out each time
+            return tuple([_in_scope(message, scope) for scope in scopes])
+        if known is None:
+            known = self._memberships[key] = tuple([_in_scope(message, scope) for scope in scopes])
+        return known
 
     def found(self, lowered: str) -> frozenset[int]:
         """The indexes of the groups with a cue in the lower-cased text ``lowered``, and
@@ -129,8 +143,7 @@ class _SharedCueScan:
         texts_by_membership: dict[tuple[bool, ...], list[str]] = {}
         for message, text in zip(ctx.messages, ctx.texts):
             if text:
-                membership = tuple([_in_scope(message, scope) for scope in scopes])
-                texts_by_membership.setdefault(membership, []).append(text)
+                texts_by_membership.setdefault(self._membership(message, scopes), []).append(text)
         # NUL separates the texts: no cue holds one. Lower-casing maps each character on its own
         # but a capital sigma, whose form depends on its neighbours, and NUL ends a word as the
         # end of a text does: the joined texts are lower-cased in one call.
