@@ -55,6 +55,21 @@ def _normal(n: int) -> dict:
     return ex(f"Order {n} left the warehouse today and should arrive within two to three working days.")
 
 
+def test_length_outliers_beyond_max_reports_keep_the_most_extreme():
+    """With more outliers than ``max-reports``, the most extreme ones on each side are reported (ties: the first)."""
+    records = [_normal(n) for n in range(60)]
+    long_lines = {5: 40, 12: 90, 30: 60, 44: 90}  # line index -> repeats of a long sentence
+    for at, repeats in long_lines.items():
+        records[at] = ex("Order shipped. " + "Full carrier scan history follows, entry by entry. " * repeats)
+    for at in (3, 50, 51):
+        records[at] = ex("Shipped.")
+    diags = list(lint(records, select=["Q002"], options={"Q002": {"max-reports": 2}}))
+    longer = [d.line for d in diags if "longer" in d.message]
+    shorter = [d.line for d in diags if "shorter" in d.message]
+    assert longer == [13, 45]  # the two with 90 repeats
+    assert shorter == [4, 51]  # three equal "Shipped." replies: the first two kept
+
+
 def test_length_outliers_on_both_sides():
     records = [_normal(n) for n in range(30)]
     records[7] = ex("Order 7 shipped. " + "Full carrier scan history follows, entry by entry. " * 60)

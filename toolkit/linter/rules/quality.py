@@ -180,14 +180,17 @@ class LengthOutlier(DatasetRule):
         self._values.append(value)
         self._count += 1
         keep = self.opts["max-reports"]
-        entry_high = (value, -self._count, ctx.ref, chars)
-        entry_low = (-value, -self._count, ctx.ref, chars)
+        order = -self._count  # unique: entries never compare beyond it
         if len(self._high) < keep:
-            heapq.heappush(self._high, entry_high)
-            heapq.heappush(self._low, entry_low)
-        else:
-            heapq.heappushpop(self._high, entry_high)
-            heapq.heappushpop(self._low, entry_low)
+            heapq.heappush(self._high, (value, order, ctx.ref, chars))
+            heapq.heappush(self._low, (-value, order, ctx.ref, chars))
+            return ()
+        # an example enters a full heap only if it beats the heap's least extreme entry (most do
+        # not: no reference to it is made)
+        if (value, order) > self._high[0][:2]:
+            heapq.heapreplace(self._high, (value, order, ctx.ref, chars))
+        if (-value, order) > self._low[0][:2]:
+            heapq.heapreplace(self._low, (-value, order, ctx.ref, chars))
         return ()
 
     def finish(self) -> Iterable[Finding]:
