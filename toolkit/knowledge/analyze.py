@@ -723,9 +723,15 @@ def analyze(record: Mapping[str, Any] | Any, options: KnowledgeOptions | Mapping
     per-turn detail. Only the final assistant turn is judged unless ``every_turn`` (all assistant
     turns) or ``trainable_turns`` (all assistant turns without ``weight: 0``) is set.
     """
-    opts = KnowledgeOptions.coerce(options)
     messages = _message_dicts(record)
-    texts = [content_text(m.get("content")) for m in messages]
+    return analyze_messages(messages, [content_text(m.get("content")) for m in messages], options)
+
+
+def analyze_messages(messages: Sequence[Mapping[str, Any]], texts: Sequence[str],
+                     options: KnowledgeOptions | Mapping[str, Any] | None = None) -> KnowledgeResult:
+    """:func:`analyze` for an example's message dicts and their plain texts (index-aligned), as
+    the linter's example context already holds them."""
+    opts = KnowledgeOptions.coerce(options)
     targets = [i for i, m in enumerate(messages) if m.get("role") == "assistant" and texts[i].strip()]
     targets = judged_turns(messages, targets, every_turn=opts.every_turn, trainable_turns=opts.trainable_turns)
     turns: list[TurnResult] = []

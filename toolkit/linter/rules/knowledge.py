@@ -22,7 +22,7 @@ from toolkit.knowledge.analyze import (
     DEFAULT_THRESHOLD,
     KnowledgeOptions,
     KnowledgeResult,
-    analyze,
+    analyze_messages,
     content_words,
 )
 from toolkit.knowledge.extract import VALUE_KINDS, KnowledgeSpan, has_digit
@@ -59,7 +59,7 @@ def cached_analysis(ctx: ExampleContext, options: KnowledgeOptions) -> Knowledge
     cache = ctx.__dict__.setdefault("_knowledge_cache", {})
     result = cache.get(options.key)
     if result is None:
-        result = analyze(ctx.record, options)
+        result = analyze_messages(ctx.messages, ctx.texts, options)
         cache[options.key] = result
     return result
 
