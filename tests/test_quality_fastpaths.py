@@ -93,3 +93,27 @@ def test_whitespace_suspect_holds_for_every_text_q006_would_change(text):
         unified = text.replace("\r\n", "\n").replace("\r", "\n")
         assert text == text.strip() and "\r" not in text
         assert not quality._TRAILING_LINE_SPACE.search(unified) and not quality._MANY_NEWLINES.search(unified)
+
+
+_META_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from(["P001", "pii-email", "P", "nonsense", "X003"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(
+        st.sampled_from(["ignore", "reason", "ftkit", "other"]), inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.none(), _META_VALUES, _META_VALUES.map(lambda block: {"ftkit": block})))
+def test_x003_early_return_drops_nothing(metadata):
+    from collections.abc import Mapping
+
+    record = {"messages": [{"role": "user", "content": "Hi"}]}
+    if metadata is not None:
+        record["metadata"] = metadata
+    rule = RULES["X003"]()
+    fast = _shown(rule.check(ExampleContext(record)))
+    meta = record.get("metadata")
+    # before the early return: nothing unless metadata is a mapping with an "ftkit" key
+    full = _shown(rule._check(meta)) if isinstance(meta, Mapping) and "ftkit" in meta else []
+    assert fast == full
