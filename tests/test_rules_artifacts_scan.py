@@ -217,3 +217,15 @@ def test_the_scan_of_a_text_without_lower_casing_it_equals_the_scan_of_its_lower
     for cues in [("zebra",), ("",), ("ZEBRA",), ("\u212a",), ("ſ", "é"), ("\0", "\x01k"), ("s",)]:
         odd.add(cues, (("assistant",), True))
     assert odd._found_joined(text) == odd.found(text.lower())
+
+
+def test_messages_with_unhashable_roles_or_weights_are_scanned_as_their_scope_says():
+    messages = [
+        {"role": ["assistant"], "content": "<|im_end|> As an AI language model"},
+        {"role": "assistant", "content": "As an AI language model, I am ChatGPT <|im_end|>", "weight": [0]},
+        {"role": "assistant", "content": "As an AI language model <|im_end|>", "weight": 0},
+        {"role": "user", "content": "[INST] hi"},
+    ]
+    for k in range(len(messages) + 1):
+        test_the_shared_scan_answers_as_substring_tests_do_and_the_gate_drops_no_finding.hypothesis.inner_test(messages[:k])
+        test_the_shared_scan_answers_as_substring_tests_do_and_the_gate_drops_no_finding.hypothesis.inner_test(messages[k:])

@@ -177,9 +177,14 @@ class _SharedCueScan:
         # The messages that are in the same scopes are scanned together: each text is read once,
         # however many scopes hold it (the assistant replies are in all of them).
         texts_by_membership: dict[tuple[bool, ...], list[str]] = {}
+        memberships = self._memberships
         for message, text in zip(ctx.messages, ctx.texts):
             if text:
-                texts_by_membership.setdefault(self._membership(message, scopes), []).append(text)
+                try:  # (what _membership gives, looked up here: one method call less per message)
+                    membership = memberships[(message.get("role"), message.get("weight", 1) != 0)]
+                except (KeyError, TypeError):
+                    membership = self._membership(message, scopes)
+                texts_by_membership.setdefault(membership, []).append(text)
         # NUL separates the texts: no cue holds one. Lower-casing maps each character on its own
         # but a capital sigma, whose form depends on its neighbours, and NUL ends a word as the
         # end of a text does: the joined texts are lower-cased in one call.
