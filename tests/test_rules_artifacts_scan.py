@@ -197,3 +197,35 @@ def test_the_shared_scan_answers_as_substring_tests_do_and_the_gate_drops_no_fin
         skip = gate is not None and not gate(ctx)
         gated += [[] if skip else [(f.pointer, f.message) for f in rule.check(ctx)] for rule in group]
     assert gated == expected
+
+
+_CASED_FRAGMENTS = st.sampled_from(
+    sorted({cue for rule in A_RULES for cue in rule.cue} | set(artifacts._VENDOR_CUES))
+    + ["<|IM_END|>", "[INST]", "HUMAN:", "As An AI", "OpenAI", "İ", "Σ", "ſ", "\u212a", "é", "ß", "\0", "\x01", "\x7f",
+       "\t", "\r\n", "\udce9", "K", "k", "S", "zebra", "ZEBRA", "Ünïcode"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.lists(_CASED_FRAGMENTS, max_size=8).map("".join), st.text(max_size=40)))
+def test_the_scan_of_a_text_without_lower_casing_it_equals_the_scan_of_its_lower_case(text):
+    scan = artifacts._CUE_SCAN
+    assert scan._found_joined(text) == scan.found(text.lower())
+    # odd cue groups: an empty cue (found everywhere), upper-case and non-ASCII cues (never in
+    # lower-cased ASCII text), a Kelvin sign and a long s (RE2 folds them onto k and s)
+    odd = artifacts._SharedCueScan()
+    for cues in [("zebra",), ("",), ("ZEBRA",), ("\u212a",), ("ſ", "é"), ("\0", "\x01k"), ("s",)]:
+        odd.add(cues, (("assistant",), True))
+    assert odd._found_joined(text) == odd.found(text.lower())
+
+
+def test_messages_with_unhashable_roles_or_weights_are_scanned_as_their_scope_says():
+    messages = [
+        {"role": ["assistant"], "content": "<|im_end|> As an AI language model"},
+        {"role": "assistant", "content": "As an AI language model, I am ChatGPT <|im_end|>", "weight": [0]},
+        {"role": "assistant", "content": "As an AI language model <|im_end|>", "weight": 0},
+        {"role": "user", "content": "[INST] hi"},
+    ]
+    for k in range(len(messages) + 1):
+        test_the_shared_scan_answers_as_substring_tests_do_and_the_gate_drops_no_finding.hypothesis.inner_test(messages[:k])
+        test_the_shared_scan_answers_as_substring_tests_do_and_the_gate_drops_no_finding.hypothesis.inner_test(messages[k:])

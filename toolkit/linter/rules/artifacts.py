@@ -92,6 +92,7 @@ class _SharedCueScan:
         # The compiled groups and the scopes to scan; a new object whenever either changes, so
         # that scans cached on a context with an older one are not reused.
         self._compiled: tuple[CueSet, tuple[MessageScope, ...]] | None = None
+        self._ascii_scan: tuple[Any, frozenset[int]] | None = None  # see _found_in_ascii
         self._memberships: dict[tuple[Any, Any], tuple[bool, ...]] = {}  # see _membership
 
     def add(self, cues: tuple[str, ...], rule_scope: MessageScope | None = None) -> int:
@@ -110,7 +111,36 @@ class _SharedCueScan:
         if self._compiled is None:
             self._compiled = (CueSet(list(self._group_indexes)), tuple(self._rule_groups))
             self._memberships = {}
+            self._ascii_scan = None
         return self._compiled
+
+    def _found_in_ascii(self, text: str) -> frozenset[int]:
+        """:meth:`found` of ``text.lower()`` for an ASCII ``text``, without lower-casing it.
+
+        For ASCII text, ``lower()`` maps A-Z to a-z and nothing else, so a cue occurs in the
+        lower-cased text exactly when it occurs in the text ignoring ASCII case; a cue that is
+        not ASCII or not lower-case occurs in neither. One case-insensitive RE2 set of the
+        other cues answers that (RE2's case folding pairs an ASCII letter with a non-ASCII one
+        only, e.g. k with the Kelvin sign, which an ASCII text does not hold).
+        """
+        scan = self._ascii_scan
+        if scan is None:
+            import re2
+
+            groups = self._compile()[0].groups
+            options = re2.Options()
+            options.case_sensitive = False
+            cue_set = re2.Set.SearchSet(options)
+            for cues in groups:
+                usable = [cue for cue in cues if cue and cue.isascii() and cue == cue.lower()]
+                cue_set.Add("|".join(re2.escape(cue) for cue in usable) or r"[^\s\S]")
+            cue_set.Compile()
+            always = frozenset(k for k, cues in enumerate(groups) if "" in cues)
+            scan = self._ascii_scan = (cue_set, always)
+        matched = scan[0].Match(text)
+        if scan[1]:
+            return frozenset(matched or ()) | scan[1]
+        return frozenset(matched) if matched else frozenset()
 
     def _membership(self, message: Mapping[str, Any], scopes: tuple[MessageScope, ...]) -> tuple[bool, ...]:
         """Whether ``message`` is in each of ``scopes``: a function of its role and whether its
@@ -130,6 +160,12 @@ class _SharedCueScan:
         found = self._compile()[0].found(lowered)
         return found if lowered.isascii() else found | _NON_ASCII_ONLY
 
+    def _found_joined(self, joined: str) -> frozenset[int]:
+        """:meth:`found` of ``joined.lower()`` (an ASCII text is not lower-cased: see :meth:`_found_in_ascii`)."""
+        if joined.isascii():
+            return self._found_in_ascii(joined)
+        return self.found(joined.lower())
+
     def by_scope(self, ctx: ExampleContext) -> dict[MessageScope, frozenset[int]]:
         """For each rule scope, what :meth:`found` gives for the texts of the example's messages
         in that scope (taken as one text). Cached on the context for every rule."""
@@ -141,13 +177,18 @@ class _SharedCueScan:
         # The messages that are in the same scopes are scanned together: each text is read once,
         # however many scopes hold it (the assistant replies are in all of them).
         texts_by_membership: dict[tuple[bool, ...], list[str]] = {}
+        memberships = self._memberships
         for message, text in zip(ctx.messages, ctx.texts):
             if text:
-                texts_by_membership.setdefault(self._membership(message, scopes), []).append(text)
+                try:  # (what _membership gives, looked up here: one method call less per message)
+                    membership = memberships[(message.get("role"), message.get("weight", 1) != 0)]
+                except (KeyError, TypeError):
+                    membership = self._membership(message, scopes)
+                texts_by_membership.setdefault(membership, []).append(text)
         # NUL separates the texts: no cue holds one. Lower-casing maps each character on its own
         # but a capital sigma, whose form depends on its neighbours, and NUL ends a word as the
         # end of a text does: the joined texts are lower-cased in one call.
-        found_by_membership = [(membership, self.found("\0".join(texts).lower()))
+        found_by_membership = [(membership, self._found_joined("\0".join(texts)))
                                for membership, texts in texts_by_membership.items() if True in membership]
         result = {
             scope: frozenset().union(*[found for membership, found in found_by_membership if membership[k]])

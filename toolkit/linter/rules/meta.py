@@ -7,7 +7,7 @@ documentation and the configured severity. X003 checks the shape of ``metadata.f
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from toolkit.diagnostics import Severity, pointer
 from toolkit.linter.rule import DatasetRule, ExampleContext, ExampleRule, Finding, register
@@ -84,9 +84,16 @@ class InvalidSuppression(ExampleRule):
     default_severity = Severity.ERROR
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
+        # Most examples carry no suppression block: settled without a generator (and without the
+        # Mapping ABC test for the usual plain dict or missing metadata).
         meta = ctx.record.get("metadata")
+        if meta is None or (type(meta) is dict and "ftkit" not in meta):
+            return ()
         if not isinstance(meta, Mapping) or "ftkit" not in meta:
-            return
+            return ()
+        return self._check(meta)
+
+    def _check(self, meta: Mapping[str, Any]) -> Iterable[Finding]:
         block = meta["ftkit"]
         if not isinstance(block, Mapping):
             yield Finding("`metadata.ftkit` must be an object like {\"ignore\": [\"P001\"], \"reason\": \"...\"}",

@@ -81,19 +81,21 @@ class EmptyReply(ExampleRule):
             message, text = messages[index], texts[index]
             if message.get("tool_calls") or message.get("function_call"):
                 continue
+            # (long replies, the usual case, are neither: white space only is "not text.strip()")
+            if len(text) >= 200 and not text.isspace():
+                continue
             visible = len(_VISIBLE.findall(text, 0, 200)) if len(text) < 200 else minimum
-            pointer = ctx.content_pointer(index)
             if not text.strip():
                 yield Finding(
                     message="the assistant reply is empty" if not text else "the assistant reply is only white space",
-                    pointer=pointer,
+                    pointer=ctx.content_pointer(index),
                     severity=Severity.ERROR,
                     hint="write the reply the agent should give, or drop the example",
                 )
             elif visible < minimum and not placeholder_pattern().fullmatch(text.strip()):
                 yield Finding(
                     message=f"the assistant reply is near-empty: {text.strip()!r}",
-                    pointer=pointer,
+                    pointer=ctx.content_pointer(index),
                     hint=f"replies with fewer than {minimum} letters or digits teach terse non-answers",
                 )
 
@@ -456,6 +458,12 @@ class Mojibake(ExampleRule):
     fix_safety = "safe"
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
+        texts = ctx.texts
+        if all(map(str.isascii, texts)):
+            return ()  # the usual case: ASCII text is never mojibake
+        return self._check(ctx)
+
+    def _check(self, ctx: ExampleContext) -> Iterable[Finding]:
         for index, text in enumerate(ctx.texts):
             if not text or text.isascii():
                 continue
@@ -637,6 +645,12 @@ def normalize_whitespace(text: str) -> str:
     return text.strip()
 
 
+def _whitespace_suspect(text: str) -> bool:
+    """Whether a non-empty text may have a problem Q006 reports (else it surely has none)."""
+    return (text[0].isspace() or text[-1].isspace() or "\r" in text
+            or ("\n" in text and (" \n" in text or "\t\n" in text or "\n\n\n" in text)))
+
+
 @register
 class Whitespace(ExampleRule):
     code = "Q006"
@@ -656,12 +670,19 @@ class Whitespace(ExampleRule):
     )
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
+        # Most examples have no message with a white-space problem: settle them without a generator.
+        roles = self.opts["roles"]
+        for message, text in zip(ctx.messages, ctx.texts):
+            if text and _whitespace_suspect(text) and message.get("role") in roles:
+                return self._check(ctx)
+        return ()
+
+    def _check(self, ctx: ExampleContext) -> Iterable[Finding]:
         roles = self.opts["roles"]
         for index, (message, text) in enumerate(zip(ctx.messages, ctx.texts)):
             if not text or message.get("role") not in roles:
                 continue
-            if not (text[0].isspace() or text[-1].isspace() or "\r" in text
-                    or ("\n" in text and (" \n" in text or "\t\n" in text or "\n\n\n" in text))):
+            if not _whitespace_suspect(text):
                 continue
             problems = []
             if text != text.strip():
@@ -705,6 +726,11 @@ def _clean_ascii(text: str) -> bool:
     return text.isascii() and not text.encode("ascii").translate(None, _VISIBLE_ASCII)
 
 
+def _all_clean_ascii(texts: list[str]) -> bool:
+    """``all(map(_clean_ascii, texts))``, tested on the texts joined (one encode and translate)."""
+    return all(map(str.isascii, texts)) and not "".join(texts).encode("ascii").translate(None, _VISIBLE_ASCII)
+
+
 def normalize_unicode(text: str) -> str:
     """NFC, without invisible formatting and control characters (tabs, newlines kept)."""
     cleaned = _INVISIBLE.sub(lambda m: "" if m.group() != "\ufffd" else m.group(), text)
@@ -728,8 +754,7 @@ class UnicodeNormalization(ExampleRule):
     fix_safety = "safe"
 
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
-        texts = ctx.texts
-        if all(map(_clean_ascii, texts)):
+        if _all_clean_ascii(ctx.texts):
             return ()  # the usual case: plain ASCII text, nothing to normalise
         return self._check(ctx)
 
