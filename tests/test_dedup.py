@@ -329,3 +329,28 @@ def test_word_hash_bytes_are_each_words_blake2b(words):
     expected = b"".join(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest() for w in words)
     assert word_hash_bytes(words) == expected
     assert word_hash_bytes(words) == expected  # now from the cache
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7f), max_size=60)
+       | st.lists(st.sampled_from(["a", "B", " ", "\x1c", "\x1d", "\x1e", "\x1f", "\x0b", "\x0c", "\x00", "\x7f",
+                                   "-", "<", ">", "_", ".", "\n", "\t", "\r", "9"]), max_size=20).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_ascii_word_bytes_are_the_normalised_words_as_bytes(text):
+    """The bytes fast path the duplicate rules and Q003 share: the words and word hashes of normalize_words."""
+    from toolkit.dedup import ascii_word_bytes, normalize_words, word_hash_bytes, word_hash_bytes_of_bytes
+
+    words = normalize_words(text)
+    fast = ascii_word_bytes(text)
+    assert fast == [w.encode("ascii") for w in words]
+    assert word_hash_bytes_of_bytes(fast) == word_hash_bytes(words)
+    assert word_hash_bytes_of_bytes(fast) == word_hash_bytes(words)  # now from the caches
+
+
+@given(st.lists(st.text(alphabet="ab é.ﬁ", min_size=1, max_size=4), max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_word_hash_bytes_of_bytes_is_word_hash_bytes(words):
+    from toolkit.dedup import word_hash_bytes, word_hash_bytes_of_bytes
+
+    encoded = [w.encode("utf-8") for w in words]
+    assert word_hash_bytes_of_bytes(encoded) == word_hash_bytes(words)
+    assert word_hash_bytes_of_bytes(encoded) == word_hash_bytes(words)

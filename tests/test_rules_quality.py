@@ -289,7 +289,30 @@ def test_repetition_words_shared_with_the_duplicate_rules_are_its_own(texts, acc
         texts = [*texts, "café"]
     ctx = ExampleContext({"messages": [{"role": "assistant", "content": t} for t in texts]})
     for index, text in enumerate(ctx.texts):
-        assert _repetition_words(ctx, index, text)[0] == text.lower().translate(_PUNCT_TO_SPACE).split()
+        words, shared = _repetition_words(ctx, index, text)
+        if shared:  # the duplicate rules' words, as ASCII bytes
+            assert all(isinstance(w, bytes) for w in words)
+            words = [w.decode("ascii") for w in words]
+        assert words == text.lower().translate(_PUNCT_TO_SPACE).split()
+
+
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=0x7f), max_size=12)
+                | st.sampled_from(["hahahahahaha", "pleaseeeeeeee", "abcabcabcabcabcabcabcabc", "xxxxxxxx", "remember",
+                                   "mmmmmmmmwhat", "abababababababa_"]), max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_loop_precheck_on_bytes_words_is_the_str_answer(words):
+    """Q003 takes shared words as ASCII bytes: the loop pre-check answers as on the same words as str."""
+    from toolkit.linter.rules import quality
+
+    words = [w.lower() for w in words]
+    for word in words:
+        assert quality._may_hold_loop(word.encode("ascii")) == quality._may_hold_loop(word)
+    as_bytes = quality._has_loop_suspect([w.encode("ascii") for w in words])
+    assert as_bytes == quality._has_loop_suspect(words)
+    assert as_bytes == any(quality._may_hold_loop(w) for w in words)
+    assert quality._has_loop_suspect([w.encode("ascii") for w in words]) == as_bytes  # now from the caches
+    if len(words) > 2:
+        assert quality._repeated_share([w.encode("ascii") for w in words], 2) == quality._repeated_share(words, 2)
 
 
 _REPLY_PIECES = st.sampled_from(["I can help.", "I can help you with that.", "Thanks", "order 42", "hahahahahahahaha",

@@ -87,6 +87,21 @@ def _in_normal_form(text: str) -> bool:
     )
 
 
+# ``_ASCII_NORMAL_BYTES`` that also turns the ASCII separators str.split() splits at and
+# bytes.split() does not (\x1c-\x1f) into spaces: ``bytes.split`` of a translation then gives
+# the words of ``normalize_words``, as bytes.
+_ASCII_WORD_BYTES = bytes(32 if 0x1C <= c <= 0x1F else b for c, b in enumerate(_ASCII_NORMAL_BYTES))
+
+
+def ascii_word_bytes(text: str) -> list[bytes]:
+    """``[w.encode("ascii") for w in normalize_words(text)]`` for an ASCII ``text``.
+
+    Without decoding the normalised text and making a ``str`` per word: bytes words are
+    cheaper to make, and :func:`word_hash_bytes_of_bytes` hashes them to the same values.
+    """
+    return text.encode("ascii").translate(_ASCII_WORD_BYTES).split()
+
+
 def normalize_text(text: str) -> str:
     """Normalise for comparison: NFKC, case-fold, drop punctuation, collapse white space."""
     # Callers often normalise text that is normalised already (a key of a normalised text):
@@ -251,6 +266,28 @@ def word_hash_bytes(words: list[str]) -> bytes:
     except KeyError:
         get = _WORD_CACHE.get
         return b"".join([get(w) or _word_hash(w) for w in words])
+
+
+# The same hashes keyed by the words' UTF-8 bytes (for :func:`ascii_word_bytes` words).
+_WORD_BYTES_CACHE: dict[bytes, bytes] = {}
+
+
+def _word_bytes_hash(word: bytes) -> bytes:
+    if len(_WORD_BYTES_CACHE) >= _WORD_CACHE_MAX:
+        _WORD_BYTES_CACHE.clear()
+    value = _WORD_BYTES_CACHE[word] = hashlib.blake2b(word, digest_size=8).digest()
+    return value
+
+
+def word_hash_bytes_of_bytes(words: list[bytes]) -> bytes:
+    """:func:`word_hash_bytes` of words given as their UTF-8 bytes (the same 8 bytes a word)."""
+    try:
+        if len(words) > 1:
+            return b"".join(itemgetter(*words)(_WORD_BYTES_CACHE))
+        return b"".join(map(_WORD_BYTES_CACHE.__getitem__, words))
+    except KeyError:
+        get = _WORD_BYTES_CACHE.get
+        return b"".join([get(w) or _word_bytes_hash(w) for w in words])
 
 
 def _word_hashes(words: list[str]) -> np.ndarray:
