@@ -336,7 +336,7 @@ def test_repetition_share_bound_gives_the_exact_findings(replies, options):
     record = {"messages": [m for reply in replies for m in ({"role": "user", "content": "Hi"}, {"role": "assistant", "content": reply})]}
     rule = quality.Repetition(options)
     fast = [f.__dict__ for f in rule.check(ExampleContext(record))]
-    with mock.patch.object(quality, "_repeated_share_bound", lambda hashes, size: 1.0), \
+    with mock.patch.object(quality, "_repeated_share_bounds", lambda hashes, size: [1.0] * len(hashes)), \
          mock.patch.object(quality, "_has_loop_suspect", lambda words: True):
         exact = [f.__dict__ for f in rule.check(ExampleContext(record))]
     assert fast == exact
@@ -345,6 +345,23 @@ def test_repetition_share_bound_gives_the_exact_findings(replies, options):
         size = options.get("ngram", 3)
         if len(words) > size:
             assert quality._repeated_share_bound(word_hash_bytes(words), size) >= quality._repeated_share(words, size) - 1e-12
+
+
+@given(st.lists(st.lists(st.integers(0, 5), min_size=1, max_size=30), max_size=5), st.integers(1, 4),
+       st.sampled_from([0, 1, 2**63, 2**64 - 1]))
+@settings(max_examples=400, deadline=None)
+def test_batched_share_bounds_are_the_one_by_one_bounds(texts, size, base):
+    """Q003 bounds all the replies of an example in one numpy pass: the same floats as one reply at a time."""
+    import numpy as np
+
+    from toolkit.linter.rules import quality
+
+    # few distinct word hashes (many repeats), sometimes near the wrap-around of uint64
+    texts = [t for t in texts if len(t) > size]
+    hashes = [np.array([(base + 0x9E3779B97F4A7C15 * w) % 2**64 for w in t], dtype="<u8").tobytes() for t in texts]
+    assert quality._repeated_share_bounds(hashes, size) == [quality._repeated_share_bound(h, size) for h in hashes]
+    for text, bound in zip(texts, quality._repeated_share_bounds(hashes, size)):
+        assert bound >= quality._repeated_share(text, size) - 1e-12
 
 
 _LOOP_WORDS = st.sampled_from(["remember", "hahahahahaha", "Pleaseeeeeeeee", "ok", "caféééééééééé", "übernächste",
