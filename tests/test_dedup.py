@@ -354,3 +354,36 @@ def test_word_hash_bytes_of_bytes_is_word_hash_bytes(words):
     encoded = [w.encode("utf-8") for w in words]
     assert word_hash_bytes_of_bytes(encoded) == word_hash_bytes(words)
     assert word_hash_bytes_of_bytes(encoded) == word_hash_bytes(words)
+
+
+@given(st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=12), min_size=1, max_size=6),
+       st.sampled_from([1, 2, 3, 8, 64, 100, 128, 256]), st.integers(1, 4))
+@settings(max_examples=200, deadline=None)
+def test_signature_bins_of_a_power_of_two_are_the_general_formula(texts, perms, shingle):
+    """A power-of-two ``num_perm`` takes its bins with one shift: the same signatures as the general formula."""
+    from toolkit.dedup import MinHasher, shingle_hashes_of_word_hashes
+
+    hashes = [np.array(t, dtype="<u8").tobytes() for t in texts]
+    hasher = MinHasher(perms, shingle=shingle)
+    fast = hasher.signatures_of_word_hashes(hashes)
+    sh = shingle_hashes_of_word_hashes(hashes, shingle)
+    # the general formula, per shingle, on Python integers
+    expected = np.full((len(texts), perms), 0xFFFFFFFF, dtype=np.uint32)
+    salt = int(hasher._salt)
+    for t in range(len(texts)):
+        for h in sh.hashes[sh.offsets[t] : sh.offsets[t + 1]].tolist():
+            x = int(_mix64_ref(h ^ salt))
+            b = ((x >> 32) * perms) >> 32
+            expected[t, b] = min(expected[t, b], x & 0xFFFFFFFF)
+    dense = expected.copy()
+    hasher._densify(dense, np.diff(sh.offsets) > 0)
+    assert fast.tolist() == dense.tolist()
+
+
+def _mix64_ref(x: int) -> int:
+    m = 2**64 - 1
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & m
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & m
+    return x ^ (x >> 31)

@@ -410,9 +410,14 @@ class MinHasher:
         text_of = np.repeat(np.arange(n, dtype=np.int64), counts)
         x = sh.hashes ^ self._salt
         x = _mix64(x)
-        bins = (((x >> _U64(32)) * _U64(perms)) >> _U64(32)).astype(np.int64)
-        values = (x & _U64(0xFFFFFFFF)).astype(np.uint32)
-        np.minimum.at(flat, text_of * perms + bins, values)
+        if 2 <= perms <= 1 << 32 and perms & (perms - 1) == 0:
+            # ((x >> 32) * 2**k) >> 32 is x >> (64 - k): the same bins in one shift
+            bins = (x >> _U64(64 - (perms.bit_length() - 1))).astype(np.int64)
+        else:
+            bins = (((x >> _U64(32)) * _U64(perms)) >> _U64(32)).astype(np.int64)
+        values = x.astype(np.uint32)  # (the low 32 bits, as x & 0xFFFFFFFF)
+        bins += text_of * perms
+        np.minimum.at(flat, bins, values)
         sig = flat.reshape(n, perms)
         self._densify(sig, counts > 0)
         return sig
