@@ -387,3 +387,14 @@ def _mix64_ref(x: int) -> int:
     x ^= x >> 27
     x = (x * 0x94D049BB133111EB) & m
     return x ^ (x >> 31)
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=20), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_mix64_with_one_scratch_array_is_splitmix64s_finaliser(values, two_d):
+    from toolkit.dedup import _mix64
+
+    x = np.array(values, dtype=np.uint64)
+    if two_d and len(values) % 2 == 0:
+        x = x.reshape(2, -1)
+    assert _mix64(x).ravel().tolist() == [_mix64_ref(v) for v in values]

@@ -229,11 +229,19 @@ def shingles(normalized: str, size: int = DEFAULT_SHINGLE) -> set[bytes]:
 
 def _mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser, vectorised (in place on a fresh array): spreads every input bit."""
-    x ^= x >> _U64(30)
+    shifted = x >> _U64(30)  # one scratch array for the three shifts (a large array is a fresh mapping each time)
+    if not isinstance(shifted, np.ndarray):  # a numpy scalar
+        x ^= shifted
+        x *= _MIX1
+        x ^= x >> _U64(27)
+        x *= _MIX2
+        x ^= x >> _U64(31)
+        return x
+    x ^= shifted
     x *= _MIX1
-    x ^= x >> _U64(27)
+    x ^= np.right_shift(x, _U64(27), out=shifted)
     x *= _MIX2
-    x ^= x >> _U64(31)
+    x ^= np.right_shift(x, _U64(31), out=shifted)
     return x
 
 
