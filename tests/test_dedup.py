@@ -329,3 +329,72 @@ def test_word_hash_bytes_are_each_words_blake2b(words):
     expected = b"".join(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest() for w in words)
     assert word_hash_bytes(words) == expected
     assert word_hash_bytes(words) == expected  # now from the cache
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7f), max_size=60)
+       | st.lists(st.sampled_from(["a", "B", " ", "\x1c", "\x1d", "\x1e", "\x1f", "\x0b", "\x0c", "\x00", "\x7f",
+                                   "-", "<", ">", "_", ".", "\n", "\t", "\r", "9"]), max_size=20).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_ascii_word_bytes_are_the_normalised_words_as_bytes(text):
+    """The bytes fast path the duplicate rules and Q003 share: the words and word hashes of normalize_words."""
+    from toolkit.dedup import ascii_word_bytes, normalize_words, word_hash_bytes, word_hash_bytes_of_bytes
+
+    words = normalize_words(text)
+    fast = ascii_word_bytes(text)
+    assert fast == [w.encode("ascii") for w in words]
+    assert word_hash_bytes_of_bytes(fast) == word_hash_bytes(words)
+    assert word_hash_bytes_of_bytes(fast) == word_hash_bytes(words)  # now from the caches
+
+
+@given(st.lists(st.text(alphabet="ab é.ﬁ", min_size=1, max_size=4), max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_word_hash_bytes_of_bytes_is_word_hash_bytes(words):
+    from toolkit.dedup import word_hash_bytes, word_hash_bytes_of_bytes
+
+    encoded = [w.encode("utf-8") for w in words]
+    assert word_hash_bytes_of_bytes(encoded) == word_hash_bytes(words)
+    assert word_hash_bytes_of_bytes(encoded) == word_hash_bytes(words)
+
+
+@given(st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=12), min_size=1, max_size=6),
+       st.sampled_from([1, 2, 3, 8, 64, 100, 128, 256]), st.integers(1, 4))
+@settings(max_examples=200, deadline=None)
+def test_signature_bins_of_a_power_of_two_are_the_general_formula(texts, perms, shingle):
+    """A power-of-two ``num_perm`` takes its bins with one shift: the same signatures as the general formula."""
+    from toolkit.dedup import MinHasher, shingle_hashes_of_word_hashes
+
+    hashes = [np.array(t, dtype="<u8").tobytes() for t in texts]
+    hasher = MinHasher(perms, shingle=shingle)
+    fast = hasher.signatures_of_word_hashes(hashes)
+    sh = shingle_hashes_of_word_hashes(hashes, shingle)
+    # the general formula, per shingle, on Python integers
+    expected = np.full((len(texts), perms), 0xFFFFFFFF, dtype=np.uint32)
+    salt = int(hasher._salt)
+    for t in range(len(texts)):
+        for h in sh.hashes[sh.offsets[t] : sh.offsets[t + 1]].tolist():
+            x = int(_mix64_ref(h ^ salt))
+            b = ((x >> 32) * perms) >> 32
+            expected[t, b] = min(expected[t, b], x & 0xFFFFFFFF)
+    dense = expected.copy()
+    hasher._densify(dense, np.diff(sh.offsets) > 0)
+    assert fast.tolist() == dense.tolist()
+
+
+def _mix64_ref(x: int) -> int:
+    m = 2**64 - 1
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & m
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & m
+    return x ^ (x >> 31)
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=20), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_mix64_with_one_scratch_array_is_splitmix64s_finaliser(values, two_d):
+    from toolkit.dedup import _mix64
+
+    x = np.array(values, dtype=np.uint64)
+    if two_d and len(values) % 2 == 0:
+        x = x.reshape(2, -1)
+    assert _mix64(x).ravel().tolist() == [_mix64_ref(v) for v in values]

@@ -148,3 +148,23 @@ def test_conflict_keys_are_the_keys_of_the_normalised_prompt_and_answer(messages
     prompt = normalize_text("\n".join(f"<{role}> {text}" for role, text in messages[:-1] if role in roles))
     assert prepared is not None
     assert prepared[:2] == (_key(word_hash_bytes(prompt.split())), _key(word_hash_bytes(["the", "answer"])))
+
+
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=0x7f), max_size=40), max_size=5), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_shared_message_words_bytes_str_and_hashes_agree(texts, accent):
+    from toolkit.dedup import normalize_words, word_hash_bytes
+    from toolkit.linter.rule import ExampleContext
+    from toolkit.linter.rules._textfix import message_word_bytes, message_word_hashes, message_words
+
+    if accent:
+        texts = [*texts, "café"]
+    ctx = ExampleContext({"messages": [{"role": "user", "content": t} for t in texts]})
+    as_bytes, as_str = message_word_bytes(ctx), message_words(ctx)
+    if accent:
+        assert as_bytes is None and as_str is None
+        return
+    assert as_str == [normalize_words(t) for t in texts]
+    assert as_bytes == [[w.encode("ascii") for w in words] for words in as_str]
+    for index, words in enumerate(as_str):
+        assert message_word_hashes(ctx, index) == word_hash_bytes(words)

@@ -289,7 +289,30 @@ def test_repetition_words_shared_with_the_duplicate_rules_are_its_own(texts, acc
         texts = [*texts, "café"]
     ctx = ExampleContext({"messages": [{"role": "assistant", "content": t} for t in texts]})
     for index, text in enumerate(ctx.texts):
-        assert _repetition_words(ctx, index, text)[0] == text.lower().translate(_PUNCT_TO_SPACE).split()
+        words, shared = _repetition_words(ctx, index, text)
+        if shared:  # the duplicate rules' words, as ASCII bytes
+            assert all(isinstance(w, bytes) for w in words)
+            words = [w.decode("ascii") for w in words]
+        assert words == text.lower().translate(_PUNCT_TO_SPACE).split()
+
+
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=0x7f), max_size=12)
+                | st.sampled_from(["hahahahahaha", "pleaseeeeeeee", "abcabcabcabcabcabcabcabc", "xxxxxxxx", "remember",
+                                   "mmmmmmmmwhat", "abababababababa_"]), max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_loop_precheck_on_bytes_words_is_the_str_answer(words):
+    """Q003 takes shared words as ASCII bytes: the loop pre-check answers as on the same words as str."""
+    from toolkit.linter.rules import quality
+
+    words = [w.lower() for w in words]
+    for word in words:
+        assert quality._may_hold_loop(word.encode("ascii")) == quality._may_hold_loop(word)
+    as_bytes = quality._has_loop_suspect([w.encode("ascii") for w in words])
+    assert as_bytes == quality._has_loop_suspect(words)
+    assert as_bytes == any(quality._may_hold_loop(w) for w in words)
+    assert quality._has_loop_suspect([w.encode("ascii") for w in words]) == as_bytes  # now from the caches
+    if len(words) > 2:
+        assert quality._repeated_share([w.encode("ascii") for w in words], 2) == quality._repeated_share(words, 2)
 
 
 _REPLY_PIECES = st.sampled_from(["I can help.", "I can help you with that.", "Thanks", "order 42", "hahahahahahahaha",
@@ -313,7 +336,7 @@ def test_repetition_share_bound_gives_the_exact_findings(replies, options):
     record = {"messages": [m for reply in replies for m in ({"role": "user", "content": "Hi"}, {"role": "assistant", "content": reply})]}
     rule = quality.Repetition(options)
     fast = [f.__dict__ for f in rule.check(ExampleContext(record))]
-    with mock.patch.object(quality, "_repeated_share_bound", lambda hashes, size: 1.0), \
+    with mock.patch.object(quality, "_repeated_share_bounds", lambda hashes, size: [1.0] * len(hashes)), \
          mock.patch.object(quality, "_has_loop_suspect", lambda words: True):
         exact = [f.__dict__ for f in rule.check(ExampleContext(record))]
     assert fast == exact
@@ -322,6 +345,23 @@ def test_repetition_share_bound_gives_the_exact_findings(replies, options):
         size = options.get("ngram", 3)
         if len(words) > size:
             assert quality._repeated_share_bound(word_hash_bytes(words), size) >= quality._repeated_share(words, size) - 1e-12
+
+
+@given(st.lists(st.lists(st.integers(0, 5), min_size=1, max_size=30), max_size=5), st.integers(1, 4),
+       st.sampled_from([0, 1, 2**63, 2**64 - 1]))
+@settings(max_examples=400, deadline=None)
+def test_batched_share_bounds_are_the_one_by_one_bounds(texts, size, base):
+    """Q003 bounds all the replies of an example in one numpy pass: the same floats as one reply at a time."""
+    import numpy as np
+
+    from toolkit.linter.rules import quality
+
+    # few distinct word hashes (many repeats), sometimes near the wrap-around of uint64
+    texts = [t for t in texts if len(t) > size]
+    hashes = [np.array([(base + 0x9E3779B97F4A7C15 * w) % 2**64 for w in t], dtype="<u8").tobytes() for t in texts]
+    assert quality._repeated_share_bounds(hashes, size) == [quality._repeated_share_bound(h, size) for h in hashes]
+    for text, bound in zip(texts, quality._repeated_share_bounds(hashes, size)):
+        assert bound >= quality._repeated_share(text, size) - 1e-12
 
 
 _LOOP_WORDS = st.sampled_from(["remember", "hahahahahaha", "Pleaseeeeeeeee", "ok", "caféééééééééé", "übernächste",

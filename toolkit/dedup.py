@@ -87,6 +87,21 @@ def _in_normal_form(text: str) -> bool:
     )
 
 
+# ``_ASCII_NORMAL_BYTES`` that also turns the ASCII separators str.split() splits at and
+# bytes.split() does not (\x1c-\x1f) into spaces: ``bytes.split`` of a translation then gives
+# the words of ``normalize_words``, as bytes.
+_ASCII_WORD_BYTES = bytes(32 if 0x1C <= c <= 0x1F else b for c, b in enumerate(_ASCII_NORMAL_BYTES))
+
+
+def ascii_word_bytes(text: str) -> list[bytes]:
+    """``[w.encode("ascii") for w in normalize_words(text)]`` for an ASCII ``text``.
+
+    Without decoding the normalised text and making a ``str`` per word: bytes words are
+    cheaper to make, and :func:`word_hash_bytes_of_bytes` hashes them to the same values.
+    """
+    return text.encode("ascii").translate(_ASCII_WORD_BYTES).split()
+
+
 def normalize_text(text: str) -> str:
     """Normalise for comparison: NFKC, case-fold, drop punctuation, collapse white space."""
     # Callers often normalise text that is normalised already (a key of a normalised text):
@@ -214,11 +229,19 @@ def shingles(normalized: str, size: int = DEFAULT_SHINGLE) -> set[bytes]:
 
 def _mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser, vectorised (in place on a fresh array): spreads every input bit."""
-    x ^= x >> _U64(30)
+    shifted = x >> _U64(30)  # one scratch array for the three shifts (a large array is a fresh mapping each time)
+    if not isinstance(shifted, np.ndarray):  # a numpy scalar
+        x ^= shifted
+        x *= _MIX1
+        x ^= x >> _U64(27)
+        x *= _MIX2
+        x ^= x >> _U64(31)
+        return x
+    x ^= shifted
     x *= _MIX1
-    x ^= x >> _U64(27)
+    x ^= np.right_shift(x, _U64(27), out=shifted)
     x *= _MIX2
-    x ^= x >> _U64(31)
+    x ^= np.right_shift(x, _U64(31), out=shifted)
     return x
 
 
@@ -251,6 +274,28 @@ def word_hash_bytes(words: list[str]) -> bytes:
     except KeyError:
         get = _WORD_CACHE.get
         return b"".join([get(w) or _word_hash(w) for w in words])
+
+
+# The same hashes keyed by the words' UTF-8 bytes (for :func:`ascii_word_bytes` words).
+_WORD_BYTES_CACHE: dict[bytes, bytes] = {}
+
+
+def _word_bytes_hash(word: bytes) -> bytes:
+    if len(_WORD_BYTES_CACHE) >= _WORD_CACHE_MAX:
+        _WORD_BYTES_CACHE.clear()
+    value = _WORD_BYTES_CACHE[word] = hashlib.blake2b(word, digest_size=8).digest()
+    return value
+
+
+def word_hash_bytes_of_bytes(words: list[bytes]) -> bytes:
+    """:func:`word_hash_bytes` of words given as their UTF-8 bytes (the same 8 bytes a word)."""
+    try:
+        if len(words) > 1:
+            return b"".join(itemgetter(*words)(_WORD_BYTES_CACHE))
+        return b"".join(map(_WORD_BYTES_CACHE.__getitem__, words))
+    except KeyError:
+        get = _WORD_BYTES_CACHE.get
+        return b"".join([get(w) or _word_bytes_hash(w) for w in words])
 
 
 def _word_hashes(words: list[str]) -> np.ndarray:
@@ -373,9 +418,14 @@ class MinHasher:
         text_of = np.repeat(np.arange(n, dtype=np.int64), counts)
         x = sh.hashes ^ self._salt
         x = _mix64(x)
-        bins = (((x >> _U64(32)) * _U64(perms)) >> _U64(32)).astype(np.int64)
-        values = (x & _U64(0xFFFFFFFF)).astype(np.uint32)
-        np.minimum.at(flat, text_of * perms + bins, values)
+        if 2 <= perms <= 1 << 32 and perms & (perms - 1) == 0:
+            # ((x >> 32) * 2**k) >> 32 is x >> (64 - k): the same bins in one shift
+            bins = (x >> _U64(64 - (perms.bit_length() - 1))).astype(np.int64)
+        else:
+            bins = (((x >> _U64(32)) * _U64(perms)) >> _U64(32)).astype(np.int64)
+        values = x.astype(np.uint32)  # (the low 32 bits, as x & 0xFFFFFFFF)
+        bins += text_of * perms
+        np.minimum.at(flat, bins, values)
         sig = flat.reshape(n, perms)
         self._densify(sig, counts > 0)
         return sig

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from toolkit.dedup import normalize_words, word_hash_bytes
+from toolkit.dedup import ascii_word_bytes, normalize_words, word_hash_bytes_of_bytes
 
 if TYPE_CHECKING:
     from toolkit.linter.rule import ExampleContext
@@ -105,6 +105,22 @@ def preview(text: str, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def message_word_bytes(ctx: "ExampleContext") -> list[list[bytes]] | None:
+    """:func:`message_words` with each word as its ASCII bytes (``None`` likewise), cached.
+
+    What the rules sharing the words use: making bytes words costs less than ``str`` ones,
+    and the word hashes, n-gram counts and loop tests come out the same. Do not modify.
+    """
+    state = ctx.__dict__
+    try:
+        return state["_ftkit_dup_word_bytes"]
+    except KeyError:
+        texts = ctx.texts
+        value = state["_ftkit_dup_word_bytes"] = (
+            list(map(ascii_word_bytes, texts)) if all(map(str.isascii, texts)) else None)
+        return value
+
+
 def message_words(ctx: "ExampleContext") -> list[list[str]] | None:
     """``normalize_words`` of each message's text when all of them are ASCII, else ``None``.
 
@@ -112,12 +128,12 @@ def message_words(ctx: "ExampleContext") -> list[list[str]] | None:
     character, so the words of texts joined by white space are the words of each text in
     turn: D001, D002 and D003 build their normalised texts from these (one pass over the
     example) instead of normalising each composition again, and Q003 reuses them when its
-    own tokenisation would give the same words. Cached on the context; do not modify.
+    own tokenisation would give the same words. (The rules take them as bytes, from
+    :func:`message_word_bytes`.) Cached on the context; do not modify.
     """
     state = ctx.__dict__
     if "_ftkit_dup_words" not in state:
-        texts = ctx.texts
-        state["_ftkit_dup_words"] = [normalize_words(t) for t in texts] if all(map(str.isascii, texts)) else None
+        state["_ftkit_dup_words"] = None if message_word_bytes(ctx) is None else [normalize_words(t) for t in ctx.texts]
     return state["_ftkit_dup_words"]
 
 
@@ -133,5 +149,5 @@ def message_word_hashes(ctx: "ExampleContext", index: int) -> bytes:
         hashes = state["_ftkit_dup_hashes"] = [None] * len(ctx.texts)
     value = hashes[index]
     if value is None:
-        value = hashes[index] = word_hash_bytes(message_words(ctx)[index])  # type: ignore[index]
+        value = hashes[index] = word_hash_bytes_of_bytes(message_word_bytes(ctx)[index])  # type: ignore[index]
     return value

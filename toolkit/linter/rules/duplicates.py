@@ -23,7 +23,7 @@ from toolkit.dedup import (
 )
 from toolkit.diagnostics import Severity
 from toolkit.linter.rule import DatasetRule, ExampleContext, Finding, Fix, RuleOption, register
-from toolkit.linter.rules._textfix import message_word_hashes, message_words as _message_words, preview, trainable_assistant
+from toolkit.linter.rules._textfix import message_word_bytes, message_word_hashes, preview, trainable_assistant
 
 
 def _line(user: str, assistant: str, system: str | None = None) -> str:
@@ -92,7 +92,7 @@ def _composed_word_hashes(ctx: ExampleContext, upto: int, wanted: set[str]) -> b
     """``word_hash_bytes(normalize_words("\\n".join(f"<{role}> {text}" ...)))`` over ``messages[:upto]``
     whose role is wanted, from each message's cached hashes (shared with Q003); ``None`` when some
     text or tag is not ASCII."""
-    if _message_words(ctx) is None:
+    if message_word_bytes(ctx) is None:
         return None
     parts: list[bytes] = []
     for index, message in enumerate(ctx.messages[:upto]):

@@ -26,7 +26,7 @@ from toolkit.linter.rule import (
     RuleOption,
     register,
 )
-from toolkit.linter.rules._textfix import map_message_texts, message_word_hashes, message_words, preview, trainable_assistant, trainable_indexes
+from toolkit.linter.rules._textfix import map_message_texts, message_word_bytes, message_word_hashes, preview, trainable_assistant, trainable_indexes
 from toolkit.pii import placeholder_pattern
 
 
@@ -244,6 +244,7 @@ _LETTER_RUN = re.compile(r"[^\W\d_]{8,}")  # a character loop lies inside one ru
 
 # On lower-case ASCII letters: a loop found by _CHAR_LOOP in an ASCII text is, lower-cased, one of these.
 _CHAR_LOOP_LOWER = re.compile(r"([a-z]{1,4}?)\1{7,}")
+_CHAR_LOOP_LOWER_BYTES = re.compile(rb"([a-z]{1,4}?)\1{7,}")  # the same for an ASCII word given as bytes
 
 
 # ASCII characters the normalised words of D001-D003 treat as punctuation and Q003 does not.
@@ -255,21 +256,23 @@ def _shares_duplicate_words(text: str) -> bool:
     return text.isascii() and not text.encode("ascii").translate(None, _VISIBLE_ASCII_BUT_KEPT_BY_Q003)
 
 
-def _repetition_words(ctx: ExampleContext, index: int, text: str) -> tuple[list[str], bool]:
+def _repetition_words(ctx: ExampleContext, index: int, text: str) -> tuple[list[str] | list[bytes], bool]:
     """``text.lower().translate(_PUNCT_TO_SPACE).split()``: Q003's words of one message, and
     whether they are the duplicate rules' shared words (whose hashes ``message_word_hashes`` has).
 
     On clean ASCII text without the few characters only the duplicate rules' normalisation
-    drops, those are the words the duplicate rules normalise anyway (shared, not recomputed).
+    drops, those are the words the duplicate rules normalise anyway (shared, not recomputed),
+    given as their ASCII bytes (``message_word_bytes``): n-gram counts and loop tests give the
+    same answers on them.
     """
     if _shares_duplicate_words(text):
-        shared = message_words(ctx)
+        shared = message_word_bytes(ctx)
         if shared is not None:
             return shared[index], True
     return text.lower().translate(_PUNCT_TO_SPACE).split(), False
 
 
-def _repeated_share(words: list[str], size: int) -> float:
+def _repeated_share(words: list[str] | list[bytes], size: int) -> float:
     """The share of repeated ``size``-word n-grams of ``words`` (which has more than ``size`` words)."""
     distinct = len(set(zip(*(words[i:] for i in range(size)))))
     return 1.0 - distinct / (len(words) - size + 1 if size > 0 else 0)  # the number of n-grams
@@ -298,12 +301,49 @@ def _repeated_share_bound(word_hashes: bytes, size: int) -> float:
     return 1.0 - distinct / count
 
 
-# Words known to hold no character loop, and the other words seen (see _may_hold_loop).
-_LOOP_FREE: set[str] = set()
-_LOOP_SUSPECTS: set[str] = set()
+def _repeated_share_bounds(word_hashes: list[bytes], size: int) -> list[float]:
+    """``[_repeated_share_bound(h, size) for h in word_hashes]`` (each text has more than ``size`` words).
+
+    All the replies of an example in one pass: the n-gram keys of the concatenation, each
+    text's own run of them (the windows that straddle two texts are left out) sorted in place,
+    and the distinct keys of every run counted by one ``reduceat``: a few numpy calls per
+    example instead of a dozen per reply.
+    """
+    if not word_hashes:
+        return []
+    hashes = np.frombuffer(b"".join(word_hashes), dtype="<u8")
+    total = hashes.size - size + 1
+    keys = hashes[:total] * _NGRAM_MUL
+    for k in range(1, size):  # uint64 arithmetic wraps silently
+        if k > 1:
+            keys *= _NGRAM_MUL
+        keys += hashes[k : k + total]
+    # (_repeated_share_bound multiplies once more at the end: a bijection, the same distinct count)
+    counts: list[int] = []
+    marks: list[int] = []  # per text: the first window, the last window
+    start = 0
+    for text in word_hashes:
+        count = (len(text) >> 3) - size + 1
+        keys[start : start + count].sort()
+        counts.append(count)
+        marks.append(start)
+        marks.append(start + count - 1)
+        start += count + size - 1
+    # changes[j]: window j + 1 differs from window j; a text's distinct keys are 1 + its changes
+    # from its first window up to its last (each text has 2+ windows, so the marks increase).
+    changes = keys[1:] != keys[:-1]
+    marks.pop()  # the last text's changes run to the end of the array
+    found = np.add.reduceat(changes, marks, dtype=np.intp).tolist()
+    return [1.0 - (found[2 * i] + 1) / count for i, count in enumerate(counts)]
 
 
-def _may_hold_loop(word: str) -> bool:
+# Words known to hold no character loop, and the other words seen (see _may_hold_loop); a word
+# given as ASCII bytes is its own entry (bytes never equal a str).
+_LOOP_FREE: set[str | bytes] = set()
+_LOOP_SUSPECTS: set[str | bytes] = set()
+
+
+def _may_hold_loop(word: str | bytes) -> bool:
     """False only when no character loop lies in ``word`` (a lower-cased word of a reply).
 
     A loop is 8+ letters, so it needs a word that long; in an ASCII word the lower-case loop
@@ -311,10 +351,14 @@ def _may_hold_loop(word: str) -> bool:
     be the loop: "pleaseeeeeeeee" holds one. A non-ASCII word stays a suspect (lower-casing
     can change lengths there); the full search on the original text decides.
     """
-    return len(word) >= 8 and (not word.isascii() or _CHAR_LOOP_LOWER.search(word) is not None)
+    if len(word) < 8:
+        return False
+    if isinstance(word, bytes):  # (the ASCII bytes of a word)
+        return _CHAR_LOOP_LOWER_BYTES.search(word) is not None
+    return not word.isascii() or _CHAR_LOOP_LOWER.search(word) is not None
 
 
-def _has_loop_suspect(words: list[str]) -> bool:
+def _has_loop_suspect(words: list[str] | list[bytes]) -> bool:
     """``any(_may_hold_loop(word) for word in words)``, answered per distinct word once."""
     # Set tests over a list run as one C loop each, with the words' cached string hashes.
     if _LOOP_FREE.issuperset(words):
@@ -376,17 +420,20 @@ class Repetition(ExampleRule):
     def check(self, ctx: ExampleContext) -> Iterable[Finding]:
         size = self.opts["ngram"]
         texts = ctx.texts
+        replies = []
         for index in trainable_indexes(ctx):
             text = texts[index]
-            if len(text) < 24:
-                continue
-            words, shared = _repetition_words(ctx, index, text)
+            if len(text) >= 24:
+                words, shared = _repetition_words(ctx, index, text)
+                replies.append((index, text, words, shared and size >= 1 and len(words) > size))
+        # Below the sentence-scan and reporting gate the share decides nothing (a character loop
+        # scores 0.9 regardless): an upper bound, of all the replies at once, settles most replies.
+        bounds = iter(_repeated_share_bounds([message_word_hashes(ctx, index) for index, _, _, bounded in replies if bounded], size))
+        for index, text, words, bounded in replies:
             share = 0.0
             if len(words) > size:
-                if shared and size >= 1:
-                    # Below the sentence-scan and reporting gate the share decides nothing (a
-                    # character loop scores 0.9 regardless): an upper bound settles most replies.
-                    share = _repeated_share_bound(message_word_hashes(ctx, index), size)
+                if bounded:
+                    share = next(bounds)
                     if share >= min(0.15, self.opts["threshold"]):
                         share = _repeated_share(words, size)
                 else:
