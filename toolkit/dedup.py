@@ -36,7 +36,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Hashable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -266,14 +266,19 @@ def word_hash_bytes(words: list[str]) -> bytes:
     Callers that hash the same words for another purpose can keep these and give them to
     :meth:`MinHasher.signatures_of_word_hashes` instead of the words.
     """
+    return _joined_hashes(words, _WORD_CACHE, _word_hash)
+
+
+def _joined_hashes(words: list, cache: dict, hash_new: Callable[[Any], bytes]) -> bytes:
+    """The cached hashes of ``words`` joined, hashing (and caching) the ones not seen yet."""
     try:
         if len(words) > 1:
             # itemgetter looks every word up in one C loop, without a method call per word
-            return b"".join(itemgetter(*words)(_WORD_CACHE))
-        return b"".join(map(_WORD_CACHE.__getitem__, words))
+            return b"".join(itemgetter(*words)(cache))
+        return b"".join(map(cache.__getitem__, words))
     except KeyError:
-        get = _WORD_CACHE.get
-        return b"".join([get(w) or _word_hash(w) for w in words])
+        get = cache.get
+        return b"".join([get(w) or hash_new(w) for w in words])
 
 
 # The same hashes keyed by the words' UTF-8 bytes (for :func:`ascii_word_bytes` words).
@@ -289,13 +294,7 @@ def _word_bytes_hash(word: bytes) -> bytes:
 
 def word_hash_bytes_of_bytes(words: list[bytes]) -> bytes:
     """:func:`word_hash_bytes` of words given as their UTF-8 bytes (the same 8 bytes a word)."""
-    try:
-        if len(words) > 1:
-            return b"".join(itemgetter(*words)(_WORD_BYTES_CACHE))
-        return b"".join(map(_WORD_BYTES_CACHE.__getitem__, words))
-    except KeyError:
-        get = _WORD_BYTES_CACHE.get
-        return b"".join([get(w) or _word_bytes_hash(w) for w in words])
+    return _joined_hashes(words, _WORD_BYTES_CACHE, _word_bytes_hash)
 
 
 def _word_hashes(words: list[str]) -> np.ndarray:
