@@ -45,3 +45,15 @@ def test_empty_cue_is_in_every_text_and_empty_group_in_none():
     assert cues.found("") == {0}
     assert cues.found("anything") == {0}
     assert len(cues) == 2 and cues.groups == (("",), ())
+
+
+_ASCII_CUES = st.text(st.sampled_from(list("abAB .\\|*\0é")), min_size=0, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_ASCII_CUES, max_size=4), min_size=1, max_size=5),
+       st.text(st.sampled_from(list("abAB .\\|*\0\n")), max_size=30))
+def test_lowered_ascii_mode_answers_for_the_lower_cased_text(groups, text):
+    """For ASCII text, ``lowered_ascii=True`` finds what a plain set finds in ``text.lower()``
+    (cues with capitals or non-ASCII characters can occur in neither)."""
+    assert CueSet(groups, lowered_ascii=True).found(text) == CueSet(groups).found(text.lower())

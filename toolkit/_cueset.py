@@ -20,16 +20,27 @@ class CueSet:
     Matching is exact and case-sensitive (lower-case the text and the cues for a
     case-insensitive test). A group without cues is never found; an empty-string cue is
     found in every text, as ``"" in text`` is.
+
+    ``lowered_ascii=True`` answers, for ASCII texts only, what a plain set answers for
+    ``text.lower()``, without lower-casing: ``lower()`` maps A-Z to a-z and nothing else on
+    ASCII, so a cue occurs in the lower-cased text exactly when it occurs in the text ignoring
+    ASCII case, and a cue that is not ASCII or not lower-case occurs in neither. (RE2's case
+    folding pairs an ASCII letter with a non-ASCII one only, e.g. k with the Kelvin sign,
+    which an ASCII text does not hold.)
     """
 
-    __slots__ = ("_set", "_groups", "_always", "_size")
+    __slots__ = ("_set", "_groups", "_always")
 
-    def __init__(self, groups: Sequence[Iterable[str]]) -> None:
+    def __init__(self, groups: Sequence[Iterable[str]], *, lowered_ascii: bool = False) -> None:
         self._groups = tuple(tuple(dict.fromkeys(group)) for group in groups)
-        self._size = len(self._groups)
         self._always = tuple(k for k, cues in enumerate(self._groups) if "" in cues)
-        self._set = re2.Set.SearchSet()
+        options = re2.Options()
+        if lowered_ascii:
+            options.case_sensitive = False
+        self._set = re2.Set.SearchSet(options)
         for cues in self._groups:
+            if lowered_ascii:
+                cues = tuple(cue for cue in cues if cue.isascii() and cue == cue.lower())
             # every group gets a pattern so that set indexes are group indexes; "[^\s\S]" never matches
             self._set.Add("|".join(re2.escape(cue) for cue in cues if cue) or r"[^\s\S]")
         self._set.Compile()
@@ -51,16 +62,10 @@ class CueSet:
 
     def any_in(self, text: str) -> bool:
         """Whether ``text`` holds any cue of any group."""
-        return bool(self.found(text)) if self._always else self._match_any(text)
-
-    def _match_any(self, text: str) -> bool:
-        try:
-            return self._set.Match(text) is not None
-        except UnicodeEncodeError:
-            return any(cue in text for cues in self._groups for cue in cues)
+        return bool(self.found(text))
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._groups)
 
 
 def cue_set(cues: Iterable[str]) -> CueSet:

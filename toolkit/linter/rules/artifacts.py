@@ -92,7 +92,7 @@ class _SharedCueScan:
         # The compiled groups and the scopes to scan; a new object whenever either changes, so
         # that scans cached on a context with an older one are not reused.
         self._compiled: tuple[CueSet, tuple[MessageScope, ...]] | None = None
-        self._ascii_scan: tuple[Any, frozenset[int]] | None = None  # see _found_in_ascii
+        self._ascii_scan: CueSet | None = None  # see _found_in_ascii
         self._memberships: dict[tuple[Any, Any], tuple[bool, ...]] = {}  # see _membership
 
     def add(self, cues: tuple[str, ...], rule_scope: MessageScope | None = None) -> int:
@@ -115,32 +115,10 @@ class _SharedCueScan:
         return self._compiled
 
     def _found_in_ascii(self, text: str) -> frozenset[int]:
-        """:meth:`found` of ``text.lower()`` for an ASCII ``text``, without lower-casing it.
-
-        For ASCII text, ``lower()`` maps A-Z to a-z and nothing else, so a cue occurs in the
-        lower-cased text exactly when it occurs in the text ignoring ASCII case; a cue that is
-        not ASCII or not lower-case occurs in neither. One case-insensitive RE2 set of the
-        other cues answers that (RE2's case folding pairs an ASCII letter with a non-ASCII one
-        only, e.g. k with the Kelvin sign, which an ASCII text does not hold).
-        """
-        scan = self._ascii_scan
-        if scan is None:
-            import re2
-
-            groups = self._compile()[0].groups
-            options = re2.Options()
-            options.case_sensitive = False
-            cue_set = re2.Set.SearchSet(options)
-            for cues in groups:
-                usable = [cue for cue in cues if cue and cue.isascii() and cue == cue.lower()]
-                cue_set.Add("|".join(re2.escape(cue) for cue in usable) or r"[^\s\S]")
-            cue_set.Compile()
-            always = frozenset(k for k, cues in enumerate(groups) if "" in cues)
-            scan = self._ascii_scan = (cue_set, always)
-        matched = scan[0].Match(text)
-        if scan[1]:
-            return frozenset(matched or ()) | scan[1]
-        return frozenset(matched) if matched else frozenset()
+        """:meth:`found` of ``text.lower()`` for an ASCII ``text``, without lower-casing it."""
+        if self._ascii_scan is None:
+            self._ascii_scan = CueSet(self._compile()[0].groups, lowered_ascii=True)
+        return self._ascii_scan.found(text)
 
     def _membership(self, message: Mapping[str, Any], scopes: tuple[MessageScope, ...]) -> tuple[bool, ...]:
         """Whether ``message`` is in each of ``scopes``: a function of its role and whether its
