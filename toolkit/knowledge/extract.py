@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Iterable
 
 from toolkit._pattern_gate import PatternGate, UnsupportedPattern, re2_exact
 from toolkit.knowledge import normalize as N
@@ -976,18 +976,16 @@ def search_folded(regex: re.Pattern[str], text: str, lowered: str | None = None)
     return regex.search(text) is not None
 
 
-def _twin_finditer(regex: re.Pattern[str], twin: re.Pattern[str] | None, text: str, lowered: str | None):
+def _twin_finditer(regex: re.Pattern[str], twin: re.Pattern[str] | None, text: str,
+                   lowered: str | None) -> Iterable[re.Match[str] | _TextMatch]:
     """``regex.finditer(text)``, or the lowered twin's when ``lowered`` (ASCII text lower-cased) is given.
 
     The twin's matches are given as :class:`_TextMatch` objects whose ``group()`` is the
     original text (callers use the whole match and its offsets only).
     """
     if twin is None or lowered is None:
-        yield from regex.finditer(text)
-        return
-    fast = _RE2_TWINS.get(twin)
-    for m in twin.finditer(lowered) if fast is None else fast.finditer(lowered.encode("ascii")):
-        yield _TextMatch(text, *m.span())
+        return regex.finditer(text)
+    return _twin_matches(twin, text, lowered)
 
 
 class _TextMatch:
