@@ -111,9 +111,9 @@ def test_lowered_gate_never_rules_out_a_match(text):
     for k, pattern in enumerate(X._LOWERED_GATE.patterns):
         if pattern.search(lowered):
             assert k in possible, pattern.pattern[:60]
-    # the case-sensitive patterns behind a lead-word slot, and the windows the count loop searches
+    # the case-sensitive patterns asked about without case, and the windows the count loop searches
     if X.PROMO_RE.search(text):
-        assert X._Can.PROMO_LEAD in possible
+        assert X._Can.PROMO in possible
     if X.UI_NOUN_AFTER_RE.search(text):
         assert X._Can.UI_NOUN in possible
     # what the duration and count loops find at the number starts (counts: not at "a" / "an")
@@ -174,12 +174,6 @@ def test_pre_tests_never_skip_a_match(text):
     assert X._has_unit_hint(text, lowered) == (X._UNIT_HINT.search(text) is not None)
     if X.UI_ELEMENT_RE.search(text):
         assert X._may_name_ui_element(text)
-
-
-def test_lead_prefixes_are_read_from_the_pattern():
-    assert X._lead_prefixes(r"\b(?:we|they)\s+x") == ("they", "we")
-    assert X._lead_prefixes(r"\byou(?:'ll| will)?\s+x|\byou\s+y") == ("you",)
-    assert X._lead_prefixes(r"\b(?:(?<!at )no (?:fee|charge)|free\b)") == ("free", "no ")
 
 
 @settings(max_examples=200, deadline=None)
@@ -299,3 +293,25 @@ def test_re2_twins_find_what_python_finds(text):
         if fast is not None:
             assert [m.span() for m in fast.finditer(lowered.encode())] == [m.span() for m in twin.finditer(lowered)], \
                 twin.pattern[:60]
+
+
+def test_gate_keeps_promo_codes_and_named_ui_nouns():
+    """Texts the case-sensitive PROMO_RE and UI_NOUN_AFTER_RE match: the gate lets them through
+    (in any case) and the extraction equals the one with every pattern run."""
+    import pytest
+
+    texts = ["Use promo code SAVE20 at checkout.", "Apply the coupon WELCOME10 today.", "Voucher code: spring2024x",
+             "Click the Billing Settings tab.", 'Open the "Order history" page and pick the order.',
+             "CLICK THE SAVE BUTTON."]
+    for text in texts:
+        possible = X._LOWERED_GATE.possible(text.lower())
+        if X.PROMO_RE.search(text):
+            assert X._Can.PROMO in possible, text
+        if X.UI_NOUN_AFTER_RE.search(text):
+            assert X._Can.UI_NOUN in possible, text
+        gated = [(s.start, s.end, s.kind, s.value) for s in X.extract_spans(text)]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(X, "_LOWERED_GATE", _EverythingPossible(X._LOWERED_GATE))
+            assert [(s.start, s.end, s.kind, s.value) for s in X.extract_spans(text)] == gated, text
+    assert sum(bool(X.PROMO_RE.search(t)) for t in texts) >= 3
+    assert sum(bool(X.UI_NOUN_AFTER_RE.search(t)) for t in texts) >= 2

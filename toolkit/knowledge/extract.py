@@ -448,7 +448,7 @@ def extract_spans(text: str) -> list[KnowledgeSpan]:
             _add(out, taken, *m.span(), m.group(), "phone", N.normalize_phone(m.group()), 0.8, "a phone number")
         for m in ADDRESS_RE.finditer(text):
             _add(out, taken, *m.span(), m.group(), "address", N.normalize_phrase(m.group()), 0.7, "a street address")
-    for m in PROMO_RE.finditer(text) if can(_Can.PROMO_LEAD) and any(map(lowered.__contains__, _PROMO_HINT)) else ():
+    for m in PROMO_RE.finditer(text) if can(_Can.PROMO) and any(map(lowered.__contains__, _PROMO_HINT)) else ():
         s, e = m.span(1)
         _add(out, taken, s, e, m.group(1), "promo_code", N.normalize_identifier(m.group(1)), 0.75, "a promo / discount code")
     if digits:
@@ -722,8 +722,7 @@ def _extract_procedures(text: str, out: list[KnowledgeSpan], taken: list[tuple[i
                         may_name_ui_noun: bool = True) -> None:
     """UI paths ("Settings > Billing") and named UI elements ("click Save", "the Billing tab").
 
-    ``may_name_ui_noun`` False: the caller knows none of :data:`_UI_NOUNS` starts a word of the
-    text (in any case), so UI_NOUN_AFTER_RE cannot match.
+    ``may_name_ui_noun`` False: the caller knows UI_NOUN_AFTER_RE cannot match the text.
     """
     if ">" in text or "→" in text or "»" in text or "›" in text:
         for m in UI_PATH_RE.finditer(text):
@@ -1024,52 +1023,9 @@ _ACCOUNT_VALUE_TWIN = lowered_twin(ACCOUNT_VALUE_RE)
 _POLICY_TWINS = tuple(lowered_twin(regex) for regex, _, _ in POLICY_RES)
 
 
-def _lead_prefixes(pattern: str) -> tuple[str, ...]:
-    """The literal texts one of which starts every match of ``pattern`` (which must open with ``\\b``).
-
-    Read from the parsed pattern: ``\\b(?:we|they)\\s+...`` -> ("we", "they"). Zero-width
-    assertions at the start of an alternative are skipped (they consume nothing).
-    Raises ValueError when an alternative does not start with a literal.
-    """
-    from re import _constants as C, _parser as P
-
-    def first_literals(items: list) -> set[str]:
-        i = 0
-        while i < len(items) and items[i][0] in (C.ASSERT, C.ASSERT_NOT):
-            i += 1
-        text = ""
-        while i < len(items) and items[i][0] is C.LITERAL:
-            text += chr(items[i][1])
-            i += 1
-        if text:
-            return {text}
-        if i < len(items) and items[i][0] is C.SUBPATTERN:
-            return first_literals(list(items[i][1][3].data) + items[i + 1:])
-        if i < len(items) and items[i][0] is C.BRANCH:
-            return set().union(*(first_literals(list(alt.data)) for alt in items[i][1][1]))
-        raise ValueError(f"no literal lead in {pattern[:40]!r}")
-
-    def after_boundary(items: list) -> set[str]:
-        if not items or items[0] != (C.AT, C.AT_BOUNDARY):
-            raise ValueError(f"{pattern[:40]!r} does not start with \\b")
-        return first_literals(items[1:])
-
-    items = list(P.parse(pattern).data)
-    if len(items) == 1 and items[0][0] is C.BRANCH:
-        leads = set().union(*(after_boundary(list(alt.data)) for alt in items[0][1][1]))
-    else:
-        leads = after_boundary(items)
-    return tuple(sorted(leads))
-
-
-_LEAD_RUN = re.compile(r"[a-z0-9]+")
-
-
-def _lead_word_pattern(leads) -> re.Pattern[str]:
-    """Where one of ``leads`` (lower-case texts) starts a word of lower-cased text: their first
-    ``[a-z0-9]`` runs after ``\\b`` (a pattern that needs one of the leads there needs this)."""
-    runs = sorted({_LEAD_RUN.match(lead).group() for lead in leads})
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, runs)) + ")")
+def _case_blind(regex: re.Pattern[str]) -> re.Pattern[str]:
+    """``regex`` with IGNORECASE: it matches lower-cased ASCII text wherever ``regex`` matches the original."""
+    return re.compile(regex.pattern, regex.flags | re.IGNORECASE)
 
 
 # Statement patterns (run through their lowered twins on ASCII text), then the relative-date pattern.
@@ -1081,7 +1037,7 @@ class _Can:
 
     URL, VERSION, MONEY, PERCENT, TIME, DATE, RATING, LABELED, RELATIVE_DATE = range(
         len(_STATEMENT_TWINS), len(_STATEMENT_TWINS) + 9)
-    PROMO_LEAD, UI_NOUN, DURATION, COUNT, LIMIT_BEFORE, FOUND_BEFORE = range(
+    PROMO, UI_NOUN, DURATION, COUNT, LIMIT_BEFORE, FOUND_BEFORE = range(
         len(_STATEMENT_TWINS) + 9, len(_STATEMENT_TWINS) + 15)
 
 
@@ -1101,13 +1057,13 @@ _FOUND_THEN_COUNT = re.compile(_FOUND_PREFIX + _COUNT_TOKEN, _I)
 # Which patterns can match lower-cased ASCII text at all, from one RE2 scan (see toolkit._pattern_gate):
 # most replies hold none of most of them, and each skipped one saves a pass of Python's engine.
 # The duration and count patterns are case-insensitive: they match the lower-cased text where
-# they match the original; PROMO_RE and UI_NOUN_AFTER_RE (case-sensitive) need one of their
-# lead words there, in any case.
+# they match the original; PROMO_RE and UI_NOUN_AFTER_RE (case-sensitive) are asked about
+# without case (_case_blind), which they match there too.
 _LOWERED_GATE = PatternGate(
     list(_STATEMENT_TWINS)
     + [_URL_TWIN, _VERSION_TWIN, _MONEY_TWIN, _PERCENT_TWIN, _TIME_TWIN, DATE_TWIN, _RATING_TWIN, _LABELED_TWIN,
        _RELATIVE_DATE_TWIN]
-    + [_lead_word_pattern(_lead_prefixes(PROMO_RE.pattern)), _lead_word_pattern(_UI_NOUNS),
+    + [_case_blind(PROMO_RE), _case_blind(UI_NOUN_AFTER_RE),
        _DURATION_SOMEWHERE, _COUNT_SOMEWHERE, _LIMIT_THEN_COUNT, _FOUND_THEN_COUNT]
 )
 
