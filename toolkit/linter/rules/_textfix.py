@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from toolkit.dedup import ascii_word_bytes, normalize_words, word_hash_bytes_of_bytes
+from toolkit.dedup import ascii_word_bytes, word_hash_bytes_of_bytes
 
 if TYPE_CHECKING:
     from toolkit.linter.rule import ExampleContext
@@ -106,10 +106,16 @@ def preview(text: str, limit: int = 60) -> str:
 
 
 def message_word_bytes(ctx: "ExampleContext") -> list[list[bytes]] | None:
-    """:func:`message_words` with each word as its ASCII bytes (``None`` likewise), cached.
+    """``normalize_words`` of each message's text, each word as its ASCII bytes, when all the
+    texts are ASCII, else ``None``.
 
-    What the rules sharing the words use: making bytes words costs less than ``str`` ones,
-    and the word hashes, n-gram counts and loop tests come out the same. Do not modify.
+    On ASCII text normalising is lower-casing, punctuation to spaces and splitting, all per
+    character, so the words of texts joined by white space are the words of each text in
+    turn: D001, D002 and D003 build their normalised texts from these (one pass over the
+    example) instead of normalising each composition again, and Q003 reuses them when its
+    own tokenisation would give the same words. Bytes words cost less to make than ``str``
+    ones, and the word hashes, n-gram counts and loop tests come out the same. Cached on the
+    context; do not modify.
     """
     state = ctx.__dict__
     try:
@@ -121,24 +127,8 @@ def message_word_bytes(ctx: "ExampleContext") -> list[list[bytes]] | None:
         return value
 
 
-def message_words(ctx: "ExampleContext") -> list[list[str]] | None:
-    """``normalize_words`` of each message's text when all of them are ASCII, else ``None``.
-
-    On ASCII text normalising is lower-casing, punctuation to spaces and splitting, all per
-    character, so the words of texts joined by white space are the words of each text in
-    turn: D001, D002 and D003 build their normalised texts from these (one pass over the
-    example) instead of normalising each composition again, and Q003 reuses them when its
-    own tokenisation would give the same words. (The rules take them as bytes, from
-    :func:`message_word_bytes`.) Cached on the context; do not modify.
-    """
-    state = ctx.__dict__
-    if "_ftkit_dup_words" not in state:
-        state["_ftkit_dup_words"] = None if message_word_bytes(ctx) is None else [normalize_words(t) for t in ctx.texts]
-    return state["_ftkit_dup_words"]
-
-
 def message_word_hashes(ctx: "ExampleContext", index: int) -> bytes:
-    """``word_hash_bytes`` of ``message_words(ctx)[index]`` (which must not be ``None``), cached.
+    """``word_hash_bytes`` of the words of ``message_word_bytes(ctx)[index]`` (which must not be ``None``), cached.
 
     Q003 counts distinct word n-grams over these hashes and D002 builds its MinHash
     signatures from them: each message's words are looked up in the hash cache once.
