@@ -344,7 +344,23 @@ def test_repetition_share_bound_gives_the_exact_findings(replies, options):
         words = reply.lower().translate(quality._PUNCT_TO_SPACE).split()
         size = options.get("ngram", 3)
         if len(words) > size:
-            assert quality._repeated_share_bound(word_hash_bytes(words), size) >= quality._repeated_share(words, size) - 1e-12
+            assert quality._repeated_share_bounds([word_hash_bytes(words)], size)[0] >= quality._repeated_share(words, size) - 1e-12
+
+
+def _one_reply_bound(word_hashes: bytes, size: int) -> float:
+    """The n-gram share bound of one text, computed on its own (what the batched bounds must equal)."""
+    import numpy as np
+
+    from toolkit.linter.rules.quality import _NGRAM_MUL
+
+    hashes = np.frombuffer(word_hashes, dtype="<u8")
+    count = hashes.size - size + 1
+    keys = hashes[:count].copy()
+    for k in range(1, size):  # uint64 arithmetic wraps silently
+        keys *= _NGRAM_MUL
+        keys += hashes[k : k + count]
+    keys.sort()
+    return 1.0 - (int(np.count_nonzero(keys[1:] != keys[:-1])) + 1) / count
 
 
 @given(st.lists(st.lists(st.integers(0, 5), min_size=1, max_size=30), max_size=5), st.integers(1, 4),
@@ -359,7 +375,7 @@ def test_batched_share_bounds_are_the_one_by_one_bounds(texts, size, base):
     # few distinct word hashes (many repeats), sometimes near the wrap-around of uint64
     texts = [t for t in texts if len(t) > size]
     hashes = [np.array([(base + 0x9E3779B97F4A7C15 * w) % 2**64 for w in t], dtype="<u8").tobytes() for t in texts]
-    assert quality._repeated_share_bounds(hashes, size) == [quality._repeated_share_bound(h, size) for h in hashes]
+    assert quality._repeated_share_bounds(hashes, size) == [_one_reply_bound(h, size) for h in hashes]
     for text, bound in zip(texts, quality._repeated_share_bounds(hashes, size)):
         assert bound >= quality._repeated_share(text, size) - 1e-12
 
@@ -381,9 +397,10 @@ def test_loop_suspect_sets_answer_like_testing_every_word(word_lists):
 @given(st.text(alphabet=st.sampled_from(list("aZ9 .,!?'$%&+=@\\^\t\n\r\x00\x1f\x7fé\u200b-_<>")), max_size=30))
 @settings(max_examples=400, deadline=None)
 def test_shared_words_test_is_clean_ascii_without_q003_only_characters(text):
-    from toolkit.linter.rules.quality import _KEPT_BY_Q003, _clean_ascii, _shares_duplicate_words
+    from toolkit.linter.rules.quality import _INVISIBLE, _KEPT_BY_Q003, _shares_duplicate_words
 
-    assert _shares_duplicate_words(text) == (_clean_ascii(text) and not any(c in text for c in _KEPT_BY_Q003))
+    clean_ascii = text.isascii() and not _INVISIBLE.search(text)
+    assert _shares_duplicate_words(text) == (clean_ascii and not any(c in text for c in _KEPT_BY_Q003))
 
 
 @settings(max_examples=400, deadline=None)

@@ -252,7 +252,7 @@ _KEPT_BY_Q003 = "$%&'+=@\\^"
 
 
 def _shares_duplicate_words(text: str) -> bool:
-    """``_clean_ascii(text)`` and no character of ``_KEPT_BY_Q003`` in it (one pass over the text)."""
+    """``_all_clean_ascii([text])`` and no character of ``_KEPT_BY_Q003`` in it (one pass over the text)."""
     return text.isascii() and not text.encode("ascii").translate(None, _VISIBLE_ASCII_BUT_KEPT_BY_Q003)
 
 
@@ -281,30 +281,14 @@ def _repeated_share(words: list[str] | list[bytes], size: int) -> float:
 _NGRAM_MUL = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _repeated_share_bound(word_hashes: bytes, size: int) -> float:
-    """An upper bound of ``_repeated_share`` from the words' 64-bit hashes (``size`` >= 1).
-
-    Equal n-grams get equal combined hashes, so hashing can only merge distinct n-grams
-    (a collision), never split equal ones: the share it counts is never below the true one.
-    One sort of machine integers instead of a set of word tuples.
-    """
-    hashes = np.frombuffer(word_hashes, dtype="<u8")
-    count = hashes.size - size + 1
-    # The polynomial over each n-gram's hashes, times the odd multiplier (a bijection of uint64: as
-    # many distinct values), so that the first product makes the array and no copy is needed.
-    keys = hashes[:count] * _NGRAM_MUL
-    for k in range(1, size):  # uint64 arithmetic wraps silently
-        keys += hashes[k : k + count]
-        keys *= _NGRAM_MUL
-    keys.sort()
-    distinct = int(np.count_nonzero(keys[1:] != keys[:-1])) + 1
-    return 1.0 - distinct / count
-
-
 def _repeated_share_bounds(word_hashes: list[bytes], size: int) -> list[float]:
-    """``[_repeated_share_bound(h, size) for h in word_hashes]`` (each text has more than ``size`` words).
+    """Upper bounds of ``_repeated_share`` of texts given by their words' 64-bit hashes (each
+    text has more than ``size`` words, ``size`` >= 1).
 
-    All the replies of an example in one pass: the n-gram keys of the concatenation, each
+    Equal n-grams get equal combined hashes, so hashing can only merge distinct n-grams (a
+    collision), never split equal ones: the share counted is never below the true one, from
+    sorts of machine integers instead of sets of word tuples. All the replies of an example
+    in one pass: the n-gram keys of the concatenation, each
     text's own run of them (the windows that straddle two texts are left out) sorted in place,
     and the distinct keys of every run counted by one ``reduceat``: a few numpy calls per
     example instead of a dozen per reply.
@@ -318,7 +302,6 @@ def _repeated_share_bounds(word_hashes: list[bytes], size: int) -> list[float]:
         if k > 1:
             keys *= _NGRAM_MUL
         keys += hashes[k : k + total]
-    # (_repeated_share_bound multiplies once more at the end: a bijection, the same distinct count)
     counts: list[int] = []
     marks: list[int] = []  # per text: the first window, the last window
     start = 0
@@ -768,13 +751,9 @@ _VISIBLE_ASCII = bytes([9, 10, 13, *range(32, 127)])
 _VISIBLE_ASCII_BUT_KEPT_BY_Q003 = bytes(c for c in _VISIBLE_ASCII if chr(c) not in _KEPT_BY_Q003)
 
 
-def _clean_ascii(text: str) -> bool:
-    """True for ASCII text without an invisible or control character (Q007 has nothing to say)."""
-    return text.isascii() and not text.encode("ascii").translate(None, _VISIBLE_ASCII)
-
-
 def _all_clean_ascii(texts: list[str]) -> bool:
-    """``all(map(_clean_ascii, texts))``, tested on the texts joined (one encode and translate)."""
+    """Whether every text is ASCII without an invisible or control character (Q007 has nothing to
+    say), tested on the texts joined (one encode and translate)."""
     return all(map(str.isascii, texts)) and not "".join(texts).encode("ascii").translate(None, _VISIBLE_ASCII)
 
 
