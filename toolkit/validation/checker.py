@@ -153,7 +153,6 @@ class RecordChecker:
         self._branch_validators: dict[str, Any] = {}
         self._param_validators: dict[bytes, Any] = {}
         self._encoding = None
-        self._plain_roles: frozenset[str] | None = None  # see _openai_messages
 
     # ------------------------------------------------------------------ setup
 
@@ -457,29 +456,13 @@ class RecordChecker:
         sequence: list[tuple[int, str, dict]] = []
         calls: dict[str, list] = {}  # id -> [message index, call index, answered]
         zero_weight = False  # an assistant message has weight 0 (then T002 looks for one that trains)
-        plain_roles = self._plain_roles
-        if plain_roles is None:
-            # the OpenAI-style roles this target accepts (all of them when it names none): a
-            # message with one of them gets no S002 and joins the turn sequence
-            plain_roles = self._plain_roles = (target.roles or _OPENAI_ROLES) & _OPENAI_ROLES
         for i, m in enumerate(messages):
-            if type(m) is dict and len(m) == 2:
-                # {"role": accepted role, "content": str} (most messages): what the branches
-                # below do for it, without their tests
-                role = m.get("role")
-                content = m.get("content")
-                if type(content) is str and type(role) is str and role in plain_roles:
-                    if (not content or content.isspace()) and role != "tool" and role != "function":
-                        _report_empty(add, role, (*base, i))
-                    msgs.append(_Msg([((*base, i, "content"), content)], role == "assistant"))
-                    sequence.append((i, role, m))
-                    continue
-            if not isinstance(m, dict):
+            if type(m) is not dict and not isinstance(m, dict):  # (the exact type first: the common case)
                 continue
             role = m.get("role")
-            if not isinstance(role, str):
+            if type(role) is not str and not isinstance(role, str):
                 continue
-            if target.roles and role not in target.roles and role in {"system", "developer", "user", "assistant", "tool", "function"}:
+            if target.roles and role not in target.roles and role in _OPENAI_ROLES:
                 if not self._schema_flags_role(role):
                     add("S002", f"role '{role}' is not accepted by {target.name}; use one of: {', '.join(sorted(target.roles))}",
                         pointer(*base, i, "role"))
